@@ -7,7 +7,8 @@ import { allocate, type DType, type FloatArray, Tensor } from '../tensor';
 import type { NamedParameters } from './module';
 
 export type RecurrentKind = 'rnn' | 'lstm' | 'gru';
-export type Nonlinearity = 'tanh' | 'relu';
+/** 'linear' (no activation) is not in PyTorch's nn.RNN: it is the textbook model whose backward profile is exactly γ^(T−t). */
+export type Nonlinearity = 'tanh' | 'relu' | 'linear';
 
 export interface RecurrentConfig {
   kind: RecurrentKind;
@@ -46,7 +47,7 @@ export class RecurrentStack {
   constructor(readonly dtype: DType, readonly config: RecurrentConfig, rng: Random, init: RecurrentInit = { scheme: 'default' }) {
     const { kind, inputSize, hiddenSize: H, numLayers } = config;
     if (!(numLayers >= 1)) throw new Error(`${kind}: num_layers must be at least 1 (got ${numLayers})`);
-    this.cell = kind === 'rnn' ? (config.nonlinearity === 'relu' ? 'rnn_relu' : 'rnn_tanh') : kind;
+    this.cell = kind === 'rnn' ? (`rnn_${config.nonlinearity ?? 'tanh'}` as const) : kind;
     const G = GATES[this.cell];
     const withBias = config.bias ?? true;
     for (let l = 0; l < numLayers; l++) {

@@ -16,9 +16,9 @@ import { addColumnSums, addRowVector } from './linear';
  *   y   [B, T, H]    hidden states, the output
  *   c   [B, T, H]    cell states (LSTM), tc = tanh(c)
  */
-export type CellKind = 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru';
+export type CellKind = 'rnn_tanh' | 'rnn_relu' | 'rnn_linear' | 'lstm' | 'gru';
 
-export const GATES: Record<CellKind, number> = { rnn_tanh: 1, rnn_relu: 1, lstm: 4, gru: 3 };
+export const GATES: Record<CellKind, number> = { rnn_tanh: 1, rnn_relu: 1, rnn_linear: 1, lstm: 4, gru: 3 };
 
 export interface RecurrentWeights {
   weightIh: Tensor; // [G·H, I]
@@ -65,7 +65,7 @@ export function recurrent(g: Graph, kind: CellKind, x: Tensor, w: RecurrentWeigh
   const alloc = (size: number): FloatArray => (g.dtype === 'float64' ? new Float64Array(size) : new Float32Array(size));
   const xg = alloc(n);
   const hg = alloc(n);
-  const act = kind === 'rnn_tanh' || kind === 'rnn_relu' ? y.data : alloc(n);
+  const act = GATES[kind] === 1 ? y.data : alloc(n);
   const c = kind === 'lstm' ? alloc(B * T * H) : null;
   const tc = kind === 'lstm' ? alloc(B * T * H) : null;
   // Gradients of the pre-activations of the input and hidden projections; the same for RNN and LSTM.
@@ -75,7 +75,7 @@ export function recurrent(g: Graph, kind: CellKind, x: Tensor, w: RecurrentWeigh
   const carryC = alloc(B * H);
   const dh = alloc(B * H);
   const hiddenGradNorms = new Float64Array(T);
-  const rnnActivation = kind === 'rnn_relu' ? 'relu' : 'tanh';
+  const rnnActivation = kind === 'rnn_relu' ? 'relu' : kind === 'rnn_linear' ? 'identity' : 'tanh';
 
   /** Offset of row b of h_{t-1}, and its row stride, or null at t = 0 without h0. */
   const previousHidden = (t: number): { data: FloatArray; offset: number; ld: number } | null =>
@@ -92,6 +92,7 @@ export function recurrent(g: Graph, kind: CellKind, x: Tensor, w: RecurrentWeigh
       switch (kind) {
         case 'rnn_tanh':
         case 'rnn_relu':
+        case 'rnn_linear':
           for (let j = 0; j < H; j++) y.data[hOff + j] = xg[gOff + j] + hg[gOff + j];
           activate(rnnActivation, y.data, hOff, hOff + H);
           break;
@@ -127,6 +128,7 @@ export function recurrent(g: Graph, kind: CellKind, x: Tensor, w: RecurrentWeigh
       switch (kind) {
         case 'rnn_tanh':
         case 'rnn_relu':
+        case 'rnn_linear':
           for (let j = 0; j < H; j++) dxg![gOff + j] = dh[s + j] * derivativeFromOutput(rnnActivation, y.data[hOff + j]);
           carryH.fill(0, s, s + H);
           break;
@@ -179,6 +181,7 @@ export function recurrent(g: Graph, kind: CellKind, x: Tensor, w: RecurrentWeigh
       }
     },
     backward() {
+      if (!needsGrad) return; // a frozen layer on a constant input: y has no gradient buffer
       const dy = y.grad!;
       carryH.fill(0);
       carryC.fill(0);

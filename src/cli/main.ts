@@ -1,0 +1,56 @@
+import path from 'node:path';
+import { type CommandSpec, helpText, type Parsed, parseArgs, UsageError } from './args';
+import { demoCommand, demoSpec } from './demo';
+import { trainCommand, trainSpec } from './train';
+import { verifyCommand, verifySpec } from './verify';
+
+/** The bundled worker sits beside the bundled CLI in dist/. */
+const WORKER = path.join(__dirname, 'worker.js');
+
+const COMMANDS: Array<{ spec: CommandSpec; run(parsed: Parsed): number | Promise<number> }> = [
+  { spec: trainSpec, run: (p) => trainCommand(p, WORKER) },
+  { spec: verifySpec, run: verifyCommand },
+  { spec: demoSpec, run: (p) => demoCommand(p, WORKER) },
+];
+
+function usage(): string {
+  return ['Usage: gradlens <command> [options]', '', 'Commands:', ...COMMANDS.map((c) => `  ${c.spec.name.padEnd(18)}${c.spec.summary.split('. ')[0]}.`), '', 'Run gradlens <command> --help for its options.'].join('\n');
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS.find((c) => c.spec.name === name);
+  if (!command) {
+    process.stderr.write(`gradlens: unknown command "${name}"\n\n${usage()}\n`);
+    return 2;
+  }
+  try {
+    const parsed = parseArgs(command.spec, rest);
+    if (parsed.help) {
+      process.stdout.write(helpText(command.spec) + '\n');
+      return 0;
+    }
+    return await command.run(parsed);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(error.message + '\n');
+      return 2;
+    }
+    process.stderr.write(`gradlens ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`gradlens: ${String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

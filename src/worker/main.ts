@@ -1,0 +1,50 @@
+import { parentPort } from 'node:worker_threads';
+import { Trainer, validateConfig } from '../engine/trainer';
+import type { StepRecord } from '../engine/record';
+import { parseHostToWorker, type WorkerToHost } from './protocol';
+
+/** Records are sent in batches at most this often, so a fast run does not flood the host. */
+const FLUSH_MS = 50;
+
+const port = parentPort;
+if (!port) throw new Error('the GradLens training worker must run in a worker thread');
+
+const send = (message: WorkerToHost): void => port.postMessage(message);
+
+port.on('message', (raw: unknown) => {
+  const message = parseHostToWorker(raw);
+  if (!message) return;
+  const { runId, config } = message;
+  const cancelled = new Int32Array(message.cancel);
+  try {
+    validateConfig(config);
+    const trainer = new Trainer(config);
+    send({ type: 'started', runId, parameters: trainer.parameterNames });
+    const started = Date.now();
+    let pending: StepRecord[] = [];
+    let lastFlush = started;
+    const flush = (): void => {
+      if (pending.length) send({ type: 'records', runId, records: pending, total: config.steps });
+      pending = [];
+      lastFlush = Date.now();
+    };
+    let reason: 'completed' | 'cancelled' | 'stop-rule' = 'completed';
+    while (trainer.stepsDone < config.steps) {
+      if (Atomics.load(cancelled, 0) !== 0) {
+        reason = 'cancelled';
+        break;
+      }
+      const record = trainer.step();
+      pending.push(record);
+      if (Date.now() - lastFlush >= FLUSH_MS) flush();
+      if (config.stopAboveNorm !== undefined && !(record.grad_norm <= config.stopAboveNorm)) {
+        reason = 'stop-rule';
+        break;
+      }
+    }
+    flush();
+    send({ type: 'done', runId, reason, steps: trainer.stepsDone, elapsedMs: Date.now() - started });
+  } catch (error) {
+    send({ type: 'error', runId, message: error instanceof Error ? error.message : String(error) });
+  }
+});
