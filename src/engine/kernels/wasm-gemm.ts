@@ -2,33 +2,36 @@
  * Float32 matrix product in hand-written WebAssembly SIMD (f32x4).
  *
  * There is no wasm toolchain in the build, so the module is assembled here at
- * load time by a small emitter. The JS side packs op(A) and op(B) into the
- * module's linear memory (which resolves transposes, offsets and strides), the
- * wasm side runs a register-tiled micro-kernel over the packed panels, and the
- * JS side copies C back. Edges are handled by zero-padding the packed panels to
- * whole tiles and discarding the padded rows and columns of C.
+ * load time by a small emitter. A call copies the operands into the module's
+ * linear memory (plain memcpy), packs op(A) and op(B) there into tile-friendly
+ * panels (which resolves transposes and strides), runs a register-tiled
+ * micro-kernel over the panels and copies C back. Panels are padded to whole
+ * tiles; the padding holds whatever was in memory, which only reaches rows and
+ * columns of C that are discarded.
  *
  * Each C element is accumulated in a float32 lane, starting from C (or 0) and
  * adding the products for k in order: a mul then an add, never a fused
- * multiply-add, so results are deterministic across machines. They can differ
- * from gemmPlain in the last bits because gemmPlain rounds through float64.
+ * multiply-add, so results are the same on every machine. They can differ from
+ * gemmPlain in the last bits because gemmPlain rounds through float64.
  */
-import type { FloatArray, Gemm, GemmArgs } from './gemm';
-
-/** Rows of C per micro-kernel tile. */
-const TILE_ROWS = 4;
-/** Columns of C per micro-kernel tile: TILE_COLS / 4 vectors per row. */
-const TILE_COLS = 8;
-/**
- * The k range one pass over the tiles covers, so that the packed B panel and
- * the packed A rows of a pass stay in L1 and L2 for long K.
- */
-const K_BLOCK = 256;
+import type { FloatArray, Gemm } from './gemm';
 
 const LANES = 4;
 const FLOAT_BYTES = 4;
 const VECTOR_BYTES = 16;
 const PAGE_BYTES = 65536;
+
+/** Rows of C per micro-kernel tile; a multiple of LANES (packing transposes 4×4 blocks). */
+const TILE_ROWS = 4;
+/** Columns of C per micro-kernel tile; a multiple of LANES. */
+const TILE_COLS = 8;
+/** Packed panels are this long in k so that 4×4 transposes never spill into the next panel. */
+const K_ALIGN = 4;
+/**
+ * The k range one sweep over the tiles covers: keeps the B panel of a sweep in
+ * L1 and its A panels in L2 when K is long.
+ */
+const K_BLOCK = 256;
 
 // ---------------------------------------------------------------------------
 // The part of the JS WebAssembly API used here: neither lib ES2022 nor
@@ -50,7 +53,7 @@ interface WasmApi {
 declare const WebAssembly: WasmApi | undefined;
 
 // ---------------------------------------------------------------------------
-// A minimal WebAssembly binary emitter: just the opcodes the kernel needs.
+// A minimal WebAssembly binary emitter: just the opcodes the kernels need.
 
 const I32 = 0x7f;
 const V128 = 0x7b;
@@ -81,29 +84,33 @@ function signedLeb(value: number): number[] {
   }
 }
 
-function utf8Name(name: string): number[] {
-  return [...unsignedLeb(name.length), ...Array.from(name, (ch) => ch.charCodeAt(0))];
-}
-
 /** A length-prefixed vector of already encoded items. */
 function vector(items: number[][]): number[] {
   return [...unsignedLeb(items.length), ...items.flat()];
+}
+
+function asciiName(name: string): number[] {
+  return [...unsignedLeb(name.length), ...Array.from(name, (ch) => ch.charCodeAt(0))];
 }
 
 function section(id: number, content: number[]): number[] {
   return [id, ...unsignedLeb(content.length), ...content];
 }
 
-/** One function body: parameters are i32, locals are allocated as the code needs them. */
+/** One function: i32 parameters, no results, locals allocated as the code needs them. */
 class FunctionBuilder {
   private readonly code: number[] = [];
   private readonly localTypes: ValueType[] = [];
+  /** Local indices of the parameters. */
+  readonly params: number[];
 
-  constructor(readonly paramCount: number) {}
+  constructor(readonly name: string, paramCount: number) {
+    this.params = Array.from({ length: paramCount }, (_, index) => index);
+  }
 
   local(type: ValueType): number {
     this.localTypes.push(type);
-    return this.paramCount + this.localTypes.length - 1;
+    return this.params.length + this.localTypes.length - 1;
   }
 
   private emit(...bytes: number[]): this {
@@ -125,7 +132,7 @@ class FunctionBuilder {
   i32Or(): this { return this.emit(0x72); }
   i32Ne(): this { return this.emit(0x47); }
   i32LtU(): this { return this.emit(0x49); }
-  /** Pops c, b, a; pushes c ? a : b. */
+  /** Pops condition, b, a; pushes condition ? a : b. */
   select(): this { return this.emit(0x1b); }
   loop(): this { return this.emit(0x03, 0x40); }
   if(): this { return this.emit(0x04, 0x40); }
@@ -133,57 +140,146 @@ class FunctionBuilder {
   end(): this { return this.emit(0x0b); }
   brIf(depth: number): this { return this.emit(0x0d, ...unsignedLeb(depth)); }
 
-  // Alignment hints are log2 bytes; the offsets are static byte offsets.
+  // Memory immediates: log2 of the alignment hint, then a static byte offset.
   v128Load(offset: number): this { return this.simd(0x00, 4, ...unsignedLeb(offset)); }
   v128Store(offset: number): this { return this.simd(0x0b, 4, ...unsignedLeb(offset)); }
   v128Load32Splat(offset: number): this { return this.simd(0x09, 2, ...unsignedLeb(offset)); }
   v128Zero(): this { return this.simd(0x0c, ...new Array<number>(16).fill(0)); }
+  /** Picks four f32 lanes out of (a, b): lanes 0..3 are a's, 4..7 are b's. */
+  f32x4Shuffle(lanes: [number, number, number, number]): this {
+    return this.simd(0x0d, ...lanes.flatMap((lane) => [0, 1, 2, 3].map((byte) => lane * 4 + byte)));
+  }
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Mul(): this { return this.simd(0xe6); }
 
-  /** local += step */
-  addTo(index: number, step: number): this {
+  increment(index: number, step: number): this {
     return this.get(index).i32Const(step).i32Add().set(index);
   }
 
+  /** Ends a do-while loop: decrements the counter and loops while it is not zero. */
+  countDown(counter: number): this {
+    return this.get(counter).i32Const(1).i32Sub().tee(counter).brIf(0).end();
+  }
+
+  /** Ends a do-while loop: increments the counter and loops until it reaches limit. */
+  countUpTo(counter: number, limit: number): this {
+    return this.get(counter).i32Const(1).i32Add().tee(counter).get(limit).i32Ne().brIf(0).end();
+  }
+
   encode(): number[] {
-    const groups: number[][] = this.localTypes.map((type) => [1, type]);
-    const body = [...vector(groups), ...this.code, 0x0b];
+    const body = [...vector(this.localTypes.map((type) => [1, type])), ...this.code, 0x0b];
     return [...unsignedLeb(body.length), ...body];
   }
 }
 
-/** A module with one exported memory and exported functions taking i32 parameters. */
-function encodeModule(functions: { name: string; body: FunctionBuilder }[], initialPages: number): Uint8Array {
-  const functionTypes = functions.map(({ body }) => [0x60, ...vector(new Array(body.paramCount).fill([I32])), 0x00]);
+/** A module exporting its functions and its memory. */
+function encodeModule(functions: FunctionBuilder[], initialPages: number): Uint8Array {
+  const types = functions.map((f) => [0x60, ...vector(f.params.map(() => [I32])), 0x00]);
   const exports = [
-    ...functions.map(({ name }, index) => [...utf8Name(name), 0x00, ...unsignedLeb(index)]),
-    [...utf8Name('memory'), 0x02, 0x00],
+    ...functions.map((f, index) => [...asciiName(f.name), 0x00, ...unsignedLeb(index)]),
+    [...asciiName('memory'), 0x02, 0x00],
   ];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector(functionTypes)),
+    ...section(1, vector(types)),
     ...section(3, vector(functions.map((_, index) => unsignedLeb(index)))),
     ...section(5, vector([[0x00, ...unsignedLeb(initialPages)]])),
     ...section(7, vector(exports)),
-    ...section(10, vector(functions.map(({ body }) => body.encode()))),
+    ...section(10, vector(functions.map((f) => f.encode()))),
   ]);
 }
 
 // ---------------------------------------------------------------------------
-// The kernel.
+// The wasm functions. All pointers and strides are in bytes; loops are
+// do-while, so every count must be ≥ 1.
+//
+// A packed operand is a sequence of panels, one per tile, each kPanel steps of
+// `vectors` v128: op(A)[i..i+3, k] for A, op(B)[k, j..j+7] for B.
 
 /**
- * gemm(rowTiles, colTiles, K, aBase, bBase, cBase, accumulate): for every tile,
- * C[tile] = (accumulate ? C[tile] : 0) + Σ_k Apacked[k] ⊗ Bpacked[k].
- *
- * Packed A: per tile row, K steps of TILE_ROWS floats (A[i..i+3, k]).
- * Packed B: per tile column, K steps of TILE_COLS floats (B[k, j..j+7]).
- * C: row-major with row stride colTiles·TILE_COLS floats. K must be ≥ 1.
+ * packCopy(dst, src, ld, K, kPanel, tiles): the tile's values for step k are
+ * contiguous in source row k (op(A) = Aᵀ, or op(B) = B).
  */
-function buildGemmFunction(): FunctionBuilder {
-  const f = new FunctionBuilder(7);
-  const [rowTiles, colTiles, K, aBase, bBase, cBase, accumulate] = [0, 1, 2, 3, 4, 5, 6];
+function buildPackCopy(name: string, vectors: number): FunctionBuilder {
+  const f = new FunctionBuilder(name, 6);
+  const [dst, src, ld, K, kPanel, tiles] = f.params;
+  const tile = f.local(I32);
+  const from = f.local(I32);
+  const to = f.local(I32);
+  const kLeft = f.local(I32);
+  const panelBytes = vectors * VECTOR_BYTES;
+
+  f.i32Const(0).set(tile);
+  f.loop();
+  f.get(src).get(tile).i32Const(panelBytes).i32Mul().i32Add().set(from);
+  f.get(dst).get(tile).get(kPanel).i32Mul().i32Const(panelBytes).i32Mul().i32Add().set(to);
+  f.get(K).set(kLeft);
+  f.loop();
+  for (let v = 0; v < vectors; v++) f.get(to).get(from).v128Load(v * VECTOR_BYTES).v128Store(v * VECTOR_BYTES);
+  f.get(from).get(ld).i32Add().set(from);
+  f.increment(to, panelBytes);
+  f.countDown(kLeft);
+  f.countUpTo(tile, tiles);
+  return f;
+}
+
+/**
+ * packTranspose(dst, src, ld, kPanel, tiles): the tile's values for step k are
+ * column k of 4·vectors source rows (op(A) = A, or op(B) = Bᵀ), so each
+ * 4×4 block is transposed in registers. Reads kPanel columns of every row.
+ */
+function buildPackTranspose(name: string, vectors: number): FunctionBuilder {
+  const f = new FunctionBuilder(name, 5);
+  const [dst, src, ld, kPanel, tiles] = f.params;
+  const tile = f.local(I32);
+  const from = f.local(I32);
+  const to = f.local(I32);
+  const kLeft = f.local(I32);
+  const rowsPerTile = vectors * LANES;
+  const rowOffsets = Array.from({ length: rowsPerTile }, () => f.local(I32));
+  const rows = Array.from({ length: LANES }, () => f.local(V128));
+  const [lo01, hi01, lo23, hi23] = Array.from({ length: 4 }, () => f.local(V128));
+  const panelBytes = vectors * VECTOR_BYTES;
+
+  rowOffsets.forEach((offset, r) => f.get(ld).i32Const(r).i32Mul().set(offset));
+  f.i32Const(0).set(tile);
+  f.loop();
+  f.get(src).get(tile).get(rowOffsets[rowsPerTile - 1]).get(ld).i32Add().i32Mul().i32Add().set(from);
+  f.get(dst).get(tile).get(kPanel).i32Mul().i32Const(panelBytes).i32Mul().i32Add().set(to);
+  f.get(kPanel).i32Const(LANES).i32Sub().set(kLeft);
+  f.loop();
+  for (let v = 0; v < vectors; v++) {
+    rows.forEach((row, r) => f.get(from).get(rowOffsets[v * LANES + r]).i32Add().v128Load(0).set(row));
+    f.get(rows[0]).get(rows[1]).f32x4Shuffle([0, 4, 1, 5]).set(lo01);
+    f.get(rows[0]).get(rows[1]).f32x4Shuffle([2, 6, 3, 7]).set(hi01);
+    f.get(rows[2]).get(rows[3]).f32x4Shuffle([0, 4, 1, 5]).set(lo23);
+    f.get(rows[2]).get(rows[3]).f32x4Shuffle([2, 6, 3, 7]).set(hi23);
+    // Column c of the block becomes step k + c of the panel.
+    const columns: [number, number, [number, number, number, number]][] = [
+      [lo01, lo23, [0, 1, 4, 5]],
+      [lo01, lo23, [2, 3, 6, 7]],
+      [hi01, hi23, [0, 1, 4, 5]],
+      [hi01, hi23, [2, 3, 6, 7]],
+    ];
+    columns.forEach(([a, b, lanes], c) =>
+      f.get(to).get(a).get(b).f32x4Shuffle(lanes).v128Store(c * panelBytes + v * VECTOR_BYTES));
+  }
+  f.increment(from, LANES * FLOAT_BYTES);
+  f.increment(to, LANES * panelBytes);
+  // kLeft counts down in steps of LANES from kPanel - LANES to 0.
+  f.get(kLeft).i32Const(LANES).i32Sub().tee(kLeft).i32Const(-LANES).i32Ne().brIf(0).end();
+  f.countUpTo(tile, tiles);
+  return f;
+}
+
+/**
+ * gemm(rowTiles, colTiles, K, kPanel, aPanels, bPanels, c, accumulate): for
+ * every tile, C[tile] = (accumulate ? C[tile] : 0) + Σ_k A[·, k] ⊗ B[k, ·],
+ * C being row-major with colTiles·TILE_COLS floats per row.
+ */
+function buildGemm(): FunctionBuilder {
+  const f = new FunctionBuilder('gemm', 8);
+  const [rowTiles, colTiles, K, kPanel, aPanels, bPanels, cBase, accumulate] = f.params;
   const kStart = f.local(I32);
   const kCount = f.local(I32);
   const kLeft = f.local(I32);
@@ -200,171 +296,142 @@ function buildGemmFunction(): FunctionBuilder {
   const bVectors = Array.from({ length: vectorsPerRow }, () => f.local(V128));
   const aSplat = f.local(V128);
 
+  const forEachRowOfTile = (visit: (row: number[]) => void): void => {
+    f.get(cTile).set(cRow);
+    acc.forEach((row, r) => {
+      if (r > 0) f.get(cRow).get(cRowBytes).i32Add().set(cRow);
+      visit(row);
+    });
+  };
+
   f.get(colTiles).i32Const(TILE_COLS * FLOAT_BYTES).i32Mul().set(cRowBytes);
   f.i32Const(0).set(kStart);
   f.loop(); // over k blocks
-  {
-    // kCount = min(K_BLOCK, K - kStart)
-    f.get(K).get(kStart).i32Sub().tee(kLeft).i32Const(K_BLOCK)
-      .get(kLeft).i32Const(K_BLOCK).i32LtU().select().set(kCount);
-    // After the first k block, C holds the partial sums.
-    f.get(accumulate).get(kStart).i32Or().set(loadC);
+  // kCount = min(K_BLOCK, K - kStart)
+  f.get(K).get(kStart).i32Sub().tee(kLeft).i32Const(K_BLOCK)
+    .get(kLeft).i32Const(K_BLOCK).i32LtU().select().set(kCount);
+  // After the first k block, C holds the partial sums.
+  f.get(accumulate).get(kStart).i32Or().set(loadC);
 
-    f.i32Const(0).set(colTile);
-    f.loop(); // over tile columns: one packed B panel stays in L1 while all A tiles pass
-    {
-      f.i32Const(0).set(rowTile);
-      f.loop(); // over tile rows
-      {
-        // cTile = cBase + rowTile·TILE_ROWS·cRowBytes + colTile·TILE_COLS·4
-        f.get(cBase)
-          .get(rowTile).i32Const(TILE_ROWS).i32Mul().get(cRowBytes).i32Mul().i32Add()
-          .get(colTile).i32Const(TILE_COLS * FLOAT_BYTES).i32Mul().i32Add()
-          .set(cTile);
-
-        f.get(loadC).if();
-        f.get(cTile).set(cRow);
-        acc.forEach((row, r) => {
-          if (r > 0) f.get(cRow).get(cRowBytes).i32Add().set(cRow);
-          row.forEach((v, c) => f.get(cRow).v128Load(c * VECTOR_BYTES).set(v));
-        });
-        f.else();
-        acc.flat().forEach((v) => f.v128Zero().set(v));
-        f.end();
-
-        // aPtr = aBase + (rowTile·TILE_ROWS·K + kStart·TILE_ROWS)·4, likewise bPtr.
-        f.get(aBase)
-          .get(rowTile).get(K).i32Mul().get(kStart).i32Add().i32Const(TILE_ROWS * FLOAT_BYTES).i32Mul()
-          .i32Add().set(aPtr);
-        f.get(bBase)
-          .get(colTile).get(K).i32Mul().get(kStart).i32Add().i32Const(TILE_COLS * FLOAT_BYTES).i32Mul()
-          .i32Add().set(bPtr);
-
-        f.get(kCount).set(kLeft);
-        f.loop(); // over k: the micro-kernel
-        {
-          bVectors.forEach((b, c) => f.get(bPtr).v128Load(c * VECTOR_BYTES).set(b));
-          acc.forEach((row, r) => {
-            f.get(aPtr).v128Load32Splat(r * FLOAT_BYTES).set(aSplat);
-            row.forEach((v, c) => f.get(v).get(aSplat).get(bVectors[c]).f32x4Mul().f32x4Add().set(v));
-          });
-          f.addTo(aPtr, TILE_ROWS * FLOAT_BYTES);
-          f.addTo(bPtr, TILE_COLS * FLOAT_BYTES);
-          f.get(kLeft).i32Const(1).i32Sub().tee(kLeft).brIf(0);
-        }
-        f.end();
-
-        f.get(cTile).set(cRow);
-        acc.forEach((row, r) => {
-          if (r > 0) f.get(cRow).get(cRowBytes).i32Add().set(cRow);
-          row.forEach((v, c) => f.get(cRow).get(v).v128Store(c * VECTOR_BYTES));
-        });
-
-        f.get(rowTile).i32Const(1).i32Add().tee(rowTile).get(rowTiles).i32Ne().brIf(0);
-      }
-      f.end();
-      f.get(colTile).i32Const(1).i32Add().tee(colTile).get(colTiles).i32Ne().brIf(0);
-    }
-    f.end();
-    f.get(kStart).i32Const(K_BLOCK).i32Add().tee(kStart).get(K).i32LtU().brIf(0);
-  }
+  f.i32Const(0).set(colTile);
+  f.loop(); // over tile columns: one B panel stays in L1 while the A panels pass
+  f.i32Const(0).set(rowTile);
+  f.loop(); // over tile rows
+  f.get(cBase)
+    .get(rowTile).i32Const(TILE_ROWS).i32Mul().get(cRowBytes).i32Mul().i32Add()
+    .get(colTile).i32Const(TILE_COLS * FLOAT_BYTES).i32Mul().i32Add()
+    .set(cTile);
+  f.get(loadC).if();
+  forEachRowOfTile((row) => row.forEach((v, c) => f.get(cRow).v128Load(c * VECTOR_BYTES).set(v)));
+  f.else();
+  acc.flat().forEach((v) => f.v128Zero().set(v));
   f.end();
+  f.get(aPanels)
+    .get(rowTile).get(kPanel).i32Mul().get(kStart).i32Add().i32Const(TILE_ROWS * FLOAT_BYTES).i32Mul()
+    .i32Add().set(aPtr);
+  f.get(bPanels)
+    .get(colTile).get(kPanel).i32Mul().get(kStart).i32Add().i32Const(TILE_COLS * FLOAT_BYTES).i32Mul()
+    .i32Add().set(bPtr);
+
+  f.get(kCount).set(kLeft);
+  f.loop(); // over k: the micro-kernel
+  bVectors.forEach((b, c) => f.get(bPtr).v128Load(c * VECTOR_BYTES).set(b));
+  acc.forEach((row, r) => {
+    f.get(aPtr).v128Load32Splat(r * FLOAT_BYTES).set(aSplat);
+    row.forEach((v, c) => f.get(v).get(aSplat).get(bVectors[c]).f32x4Mul().f32x4Add().set(v));
+  });
+  f.increment(aPtr, TILE_ROWS * FLOAT_BYTES);
+  f.increment(bPtr, TILE_COLS * FLOAT_BYTES);
+  f.countDown(kLeft);
+
+  forEachRowOfTile((row) => row.forEach((v, c) => f.get(cRow).get(v).v128Store(c * VECTOR_BYTES)));
+  f.countUpTo(rowTile, rowTiles);
+  f.countUpTo(colTile, colTiles);
+  f.get(kStart).i32Const(K_BLOCK).i32Add().tee(kStart).get(K).i32LtU().brIf(0).end();
   return f;
 }
 
 let cachedModuleBytes: Uint8Array | undefined;
 function kernelModuleBytes(): Uint8Array {
-  cachedModuleBytes ??= encodeModule([{ name: 'gemm', body: buildGemmFunction() }], 1);
+  cachedModuleBytes ??= encodeModule(
+    [
+      buildGemm(),
+      buildPackCopy('packCopyA', TILE_ROWS / LANES),
+      buildPackTranspose('packTransposeA', TILE_ROWS / LANES),
+      buildPackCopy('packCopyB', TILE_COLS / LANES),
+      buildPackTranspose('packTransposeB', TILE_COLS / LANES),
+    ],
+    1,
+  );
   return cachedModuleBytes;
 }
 
-/** Whether this runtime can run the kernel (WebAssembly with SIMD128). */
+/** Whether this runtime can run the kernel: WebAssembly with SIMD128. */
 export function wasmSimdAvailable(): boolean {
   return typeof WebAssembly !== 'undefined' && WebAssembly.validate(kernelModuleBytes());
 }
 
 // ---------------------------------------------------------------------------
-// Packing and the Gemm wrapper.
+// The Gemm wrapper.
 
-type KernelFunction = (
-  rowTiles: number, colTiles: number, K: number,
-  aBase: number, bBase: number, cBase: number, accumulate: number,
-) => void;
+interface KernelExports {
+  memory: WasmMemory;
+  gemm(rowTiles: number, colTiles: number, K: number, kPanel: number,
+    aPanels: number, bPanels: number, c: number, accumulate: number): void;
+  packCopyA: PackCopy;
+  packTransposeA: PackTranspose;
+  packCopyB: PackCopy;
+  packTransposeB: PackTranspose;
+}
+type PackCopy = (dst: number, src: number, ld: number, K: number, kPanel: number, tiles: number) => void;
+type PackTranspose = (dst: number, src: number, ld: number, kPanel: number, tiles: number) => void;
 
 function requireFloat32(array: FloatArray, name: string): Float32Array {
   if (!(array instanceof Float32Array)) {
-    throw new Error(`wasm gemm works on Float32Array only, but ${name} is a ${array.constructor.name}`);
+    throw new Error(`wasm gemm takes Float32Array operands only, but ${name} is a ${array.constructor.name}`);
   }
   return array;
 }
 
-/** op(A) into tile rows: K steps of TILE_ROWS floats each, rows past M zeroed. */
-function packA(g: GemmArgs, A: Float32Array, heap: Float32Array, base: number): void {
-  const { transA, M, K, aOffset, lda } = g;
-  for (let i0 = 0; i0 < M; i0 += TILE_ROWS) {
-    const panel = base + i0 * K;
-    const rows = Math.min(TILE_ROWS, M - i0);
-    if (transA) {
-      // A[i, k] = A_stored[k, i]: the tile's rows are contiguous in each stored row.
-      for (let k = 0; k < K; k++) {
-        const src = aOffset + k * lda + i0;
-        const dst = panel + k * TILE_ROWS;
-        for (let r = 0; r < rows; r++) heap[dst + r] = A[src + r];
-      }
-    } else {
-      for (let r = 0; r < rows; r++) {
-        const src = aOffset + (i0 + r) * lda;
-        for (let k = 0; k < K; k++) heap[panel + k * TILE_ROWS + r] = A[src + k];
-      }
-    }
-    for (let r = rows; r < TILE_ROWS; r++) {
-      for (let k = 0; k < K; k++) heap[panel + k * TILE_ROWS + r] = 0;
-    }
-  }
+/** An operand as stored: `rows` rows of `rowLength` used floats, `ld` floats apart. */
+interface StoredMatrix {
+  data: Float32Array;
+  offset: number;
+  rows: number;
+  rowLength: number;
+  ld: number;
 }
 
-/** op(B) into tile columns: K steps of TILE_COLS floats each, columns past N zeroed. */
-function packB(g: GemmArgs, B: Float32Array, heap: Float32Array, base: number): void {
-  const { transB, N, K, bOffset, ldb } = g;
-  if (transB) {
-    // op(B)[k, j] = B_stored[j, k]: read each stored row once, contiguously.
-    for (let j = 0; j < N; j++) {
-      const src = bOffset + j * ldb;
-      const dst = base + (j - (j % TILE_COLS)) * K + (j % TILE_COLS);
-      for (let k = 0; k < K; k++) heap[dst + k * TILE_COLS] = B[src + k];
-    }
-  } else {
-    for (let k = 0; k < K; k++) {
-      const src = bOffset + k * ldb;
-      const dst = base + k * TILE_COLS;
-      for (let j0 = 0; j0 < N; j0 += TILE_COLS) {
-        const panel = dst + j0 * K;
-        const cols = Math.min(TILE_COLS, N - j0);
-        for (let c = 0; c < cols; c++) heap[panel + c] = B[src + j0 + c];
-      }
-    }
-  }
-  const fullCols = N - (N % TILE_COLS);
-  if (fullCols < N) {
-    const panel = base + fullCols * K;
-    for (let k = 0; k < K; k++) heap.fill(0, panel + k * TILE_COLS + (N - fullCols), panel + (k + 1) * TILE_COLS);
-  }
+/**
+ * Row stride of the operand's copy in wasm memory: the caller's own, so that
+ * one memcpy moves it, unless the gaps between rows would outweigh the data.
+ * Keeping the caller's stride also keeps overlapping rows (ld < rowLength) right.
+ */
+function stagedStride(m: StoredMatrix): number {
+  return m.rows > 1 && m.ld <= 2 * m.rowLength ? m.ld : m.rowLength;
+}
+
+/**
+ * Floats the staged copy needs, with room for what packing reads past it: up
+ * to 7 rows past the last (tiles of 8) and 7 floats past a row's end.
+ */
+function stagedFloats(m: StoredMatrix): number {
+  return (m.rows + 7) * stagedStride(m) + m.rowLength + 8;
 }
 
 /**
  * A Gemm for Float32Array operands backed by one wasm instance. Its memory
- * grows to the largest problem seen and is reused, so steady-state calls
- * allocate nothing in wasm. Not reentrant across threads (none in JS).
+ * grows to the largest problem seen and is reused after that.
  */
 export function createWasmGemm(): Gemm {
   if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(kernelModuleBytes())) {
-    throw new Error('WebAssembly SIMD128 is not available in this runtime');
+    throw new Error('WebAssembly with SIMD128 is not available in this runtime');
   }
-  // Synchronous compilation is fine: the module is well under the 4 KB limit
-  // browsers put on it for the main thread.
+  // Synchronous compilation is fine: the module is far below the 4 KB that
+  // browsers allow on the main thread.
   const instance = new WebAssembly.Instance(new WebAssembly.Module(kernelModuleBytes()), {});
-  const memory = instance.exports.memory as WasmMemory;
-  const kernel = instance.exports.gemm as KernelFunction;
+  const kernel = instance.exports as unknown as KernelExports;
+  const memory = kernel.memory;
   let heap = new Float32Array(memory.buffer);
 
   function reserveFloats(floats: number): void {
@@ -375,34 +442,61 @@ export function createWasmGemm(): Gemm {
     heap = new Float32Array(memory.buffer);
   }
 
+  function stage(m: StoredMatrix, at: number): number {
+    const stride = stagedStride(m);
+    if (stride === m.ld) {
+      heap.set(m.data.subarray(m.offset, m.offset + (m.rows - 1) * m.ld + m.rowLength), at);
+    } else {
+      for (let r = 0; r < m.rows; r++) {
+        const from = m.offset + r * m.ld;
+        heap.set(m.data.subarray(from, from + m.rowLength), at + r * stride);
+      }
+    }
+    return stride;
+  }
+
   return (g) => {
     const A = requireFloat32(g.A, 'A');
     const B = requireFloat32(g.B, 'B');
     const C = requireFloat32(g.C, 'C');
-    const { M, N, K, cOffset, ldc, accumulate } = g;
+    const { transA, transB, M, N, K, cOffset, ldc, accumulate } = g;
     if (M <= 0 || N <= 0) return;
     if (K <= 0) {
       if (!accumulate) for (let i = 0; i < M; i++) C.fill(0, cOffset + i * ldc, cOffset + i * ldc + N);
       return;
     }
+    const storedA: StoredMatrix = transA
+      ? { data: A, offset: g.aOffset, rows: K, rowLength: M, ld: g.lda }
+      : { data: A, offset: g.aOffset, rows: M, rowLength: K, ld: g.lda };
+    const storedB: StoredMatrix = transB
+      ? { data: B, offset: g.bOffset, rows: N, rowLength: K, ld: g.ldb }
+      : { data: B, offset: g.bOffset, rows: K, rowLength: N, ld: g.ldb };
     const rowTiles = Math.ceil(M / TILE_ROWS);
     const colTiles = Math.ceil(N / TILE_COLS);
+    const kPanel = Math.ceil(K / K_ALIGN) * K_ALIGN;
     const cStride = colTiles * TILE_COLS;
-    const aBase = 0;
-    const bBase = aBase + rowTiles * TILE_ROWS * K;
-    const cBase = bBase + cStride * K;
-    reserveFloats(cBase + rowTiles * TILE_ROWS * cStride);
+    // Layout in floats: A panels, B panels, then scratch for staging A, then B, then C.
+    const aPanels = 0;
+    const bPanels = aPanels + rowTiles * TILE_ROWS * kPanel;
+    const scratch = bPanels + colTiles * TILE_COLS * kPanel;
+    reserveFloats(scratch + Math.max(stagedFloats(storedA), stagedFloats(storedB), rowTiles * TILE_ROWS * cStride));
 
-    packA(g, A, heap, aBase);
-    packB(g, B, heap, bBase);
-    // One copy when C is a contiguous block with the packed row stride.
+    const scratchBytes = scratch * FLOAT_BYTES;
+    const aLd = stage(storedA, scratch) * FLOAT_BYTES;
+    if (transA) kernel.packCopyA(aPanels * FLOAT_BYTES, scratchBytes, aLd, K, kPanel, rowTiles);
+    else kernel.packTransposeA(aPanels * FLOAT_BYTES, scratchBytes, aLd, kPanel, rowTiles);
+    const bLd = stage(storedB, scratch) * FLOAT_BYTES;
+    if (transB) kernel.packTransposeB(bPanels * FLOAT_BYTES, scratchBytes, bLd, kPanel, colTiles);
+    else kernel.packCopyB(bPanels * FLOAT_BYTES, scratchBytes, bLd, K, kPanel, colTiles);
+
+    // C's rows are copied one by one unless C is one block with the packed row stride.
     const contiguous = ldc === N && N === cStride;
     if (accumulate) {
-      if (contiguous) heap.set(C.subarray(cOffset, cOffset + M * N), cBase);
-      else for (let i = 0; i < M; i++) heap.set(C.subarray(cOffset + i * ldc, cOffset + i * ldc + N), cBase + i * cStride);
+      if (contiguous) heap.set(C.subarray(cOffset, cOffset + M * N), scratch);
+      else for (let i = 0; i < M; i++) heap.set(C.subarray(cOffset + i * ldc, cOffset + i * ldc + N), scratch + i * cStride);
     }
-    kernel(rowTiles, colTiles, K, aBase * FLOAT_BYTES, bBase * FLOAT_BYTES, cBase * FLOAT_BYTES, accumulate ? 1 : 0);
-    if (contiguous) C.set(heap.subarray(cBase, cBase + M * N), cOffset);
-    else for (let i = 0; i < M; i++) C.set(heap.subarray(cBase + i * cStride, cBase + i * cStride + N), cOffset + i * ldc);
+    kernel.gemm(rowTiles, colTiles, K, kPanel, aPanels * FLOAT_BYTES, bPanels * FLOAT_BYTES, scratchBytes, accumulate ? 1 : 0);
+    if (contiguous) C.set(heap.subarray(scratch, scratch + M * N), cOffset);
+    else for (let i = 0; i < M; i++) C.set(heap.subarray(scratch + i * cStride, scratch + i * cStride + N), cOffset + i * ldc);
   };
 }
