@@ -11,52 +11,49 @@ function scalarOutput(g: Graph, pred: Tensor, name: string): Tensor {
   return g.output([1], pred.requiresGrad, name);
 }
 
-/** Mean squared error over all elements. */
-export function mse(g: Graph, pred: Tensor, target: Tensor): Tensor {
-  expectShape('mse', pred.size === target.size, 'prediction and target must have the same number of elements', pred, target);
-  const loss = scalarOutput(g, pred, 'mse');
+/** mean_i loss(x_i, y_i), with ∂/∂x_i = grad(x_i, y_i) / n. */
+function elementwiseMeanLoss(
+  g: Graph,
+  op: LossKind,
+  pred: Tensor,
+  target: Tensor,
+  lossAt: (x: number, y: number) => number,
+  gradAt: (x: number, y: number) => number,
+): Tensor {
+  expectShape(op, pred.size === target.size, 'prediction and target must have the same number of elements', pred, target);
+  const loss = scalarOutput(g, pred, op);
   const n = pred.size;
   g.record({
-    op: 'mse',
+    op,
     forward() {
       let s = 0;
-      for (let i = 0; i < n; i++) {
-        const d = pred.data[i] - target.data[i];
-        s += d * d;
-      }
+      for (let i = 0; i < n; i++) s += lossAt(pred.data[i], target.data[i]);
       loss.data[0] = s / n;
     },
     backward() {
       if (!pred.grad) return;
-      const k = (2 * loss.grad![0]) / n;
-      for (let i = 0; i < n; i++) pred.grad[i] += k * (pred.data[i] - target.data[i]);
+      const k = loss.grad![0] / n;
+      for (let i = 0; i < n; i++) pred.grad[i] += k * gradAt(pred.data[i], target.data[i]);
     },
   });
   return loss;
 }
 
+/** Mean squared error over all elements. */
+export function mse(g: Graph, pred: Tensor, target: Tensor): Tensor {
+  return elementwiseMeanLoss(g, 'mse', pred, target, (x, y) => (x - y) * (x - y), (x, y) => 2 * (x - y));
+}
+
 /** Binary cross-entropy on logits, mean over elements, in the overflow-safe form PyTorch uses. */
 export function bceWithLogits(g: Graph, logits: Tensor, target: Tensor): Tensor {
-  expectShape('bce_with_logits', logits.size === target.size, 'logits and targets must have the same number of elements', logits, target);
-  const loss = scalarOutput(g, logits, 'bce_with_logits');
-  const n = logits.size;
-  g.record({
-    op: 'bce_with_logits',
-    forward() {
-      let s = 0;
-      for (let i = 0; i < n; i++) {
-        const x = logits.data[i];
-        s += Math.max(x, 0) - x * target.data[i] + Math.log1p(Math.exp(-Math.abs(x)));
-      }
-      loss.data[0] = s / n;
-    },
-    backward() {
-      if (!logits.grad) return;
-      const k = loss.grad![0] / n;
-      for (let i = 0; i < n; i++) logits.grad[i] += k * (sigmoid(logits.data[i]) - target.data[i]);
-    },
-  });
-  return loss;
+  return elementwiseMeanLoss(
+    g,
+    'bce_with_logits',
+    logits,
+    target,
+    (x, y) => Math.max(x, 0) - x * y + Math.log1p(Math.exp(-Math.abs(x))),
+    (x, y) => sigmoid(x) - y,
+  );
 }
 
 /**
