@@ -1,7 +1,6 @@
 // One build for every bundle GradLens ships. Each bundle is self-contained;
 // Node bundles keep `vscode` external (the extension host provides it).
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 
@@ -10,13 +9,11 @@ const BUNDLES = [
   { entry: 'src/cli/main.ts', out: 'dist/cli.js', platform: 'node', banner: '#!/usr/bin/env node' },
   { entry: 'src/worker/main.ts', out: 'dist/worker.js', platform: 'node' },
   { entry: 'src/extension/main.ts', out: 'dist/extension.js', platform: 'node' },
-  { entry: 'src/server/main.ts', out: 'dist/server.js', platform: 'node' },
-  { entry: 'webview/main.ts', out: 'dist/webview.js', platform: 'browser' },
 ];
 
 const started = Date.now();
 await Promise.all(
-  BUNDLES.filter((b) => existsSync(b.entry)).map((b) =>
+  BUNDLES.map((b) =>
     build({
       entryPoints: [b.entry],
       outfile: b.out,
@@ -32,4 +29,4 @@ await Promise.all(
     }),
   ),
 );
-console.log(`built ${BUNDLES.filter((b) => existsSync(b.entry)).map((b) => b.out).join(', ')} in ${Date.now() - started} ms`);
+console.log(`built ${BUNDLES.map((b) => b.out).join(', ')} in ${Date.now() - started} ms`);
