@@ -105,10 +105,10 @@ describe('trainer', () => {
   it('keeps memory flat over many steps (no allocation per step)', () => {
     const trainer = new Trainer({ ...small, steps: 3000, instrumentEvery: 0 });
     for (let i = 0; i < 500; i++) trainer.step();
-    global.gc?.();
+    global.gc!();
     const before = process.memoryUsage().heapUsed;
     for (let i = 0; i < 2500; i++) trainer.step();
-    global.gc?.();
+    global.gc!();
     const grown = process.memoryUsage().heapUsed - before;
     assert.ok(grown < 8 * 1024 * 1024, `heap grew by ${(grown / 1048576).toFixed(1)} MiB over 2500 steps`);
   });
