@@ -1,4 +1,4 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { findPreset, PRESETS } from '../engine/presets';
 import { toJsonLine, type StepRecord } from '../engine/record';
@@ -106,6 +106,15 @@ export function outputPath(out: string, id: string, runs: number): string {
   return `${out.slice(0, out.length - ext.length)}-${id}${ext || '.jsonl'}`;
 }
 
+/** Opens the log before training starts, so a wrong path is reported at once and nothing is trained for nothing. */
+function openOutput(file: string): number {
+  try {
+    return openSync(file, 'w');
+  } catch (error) {
+    throw new UsageError(`gradlens: cannot write ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
 function progressBar(id: string, done: number, total: number): string {
   const width = 30;
   const filled = total ? Math.round((width * done) / total) : width;
@@ -123,13 +132,14 @@ export async function trainRuns(
   const results = [];
   for (const { id, config } of runs) {
     const file = out ? outputPath(out, id, runs.length) : undefined;
-    const stream: WriteStream | null = file ? createWriteStream(file) : null;
+    const fd = file ? openOutput(file) : null;
     const records: StepRecord[] = [];
     const showProgress = stderr.isTTY === true;
     const handle = startTraining(workerPath, config, {
       onRecords(batch, total) {
-        const lines = batch.map((r) => toJsonLine(stream || runs.length === 1 ? r : { run: id, ...r })).join('\n') + '\n';
-        (stream ?? stdout).write(lines);
+        const lines = batch.map((r) => toJsonLine(fd !== null || runs.length === 1 ? r : { run: id, ...r })).join('\n') + '\n';
+        if (fd !== null) writeSync(fd, lines);
+        else stdout.write(lines);
         records.push(...batch);
         if (showProgress) stderr.write(progressBar(id, records.length, total));
       },
@@ -142,7 +152,7 @@ export async function trainRuns(
       results.push({ id, config, records, file, reason: result.reason });
     } finally {
       process.removeListener('SIGINT', stop);
-      if (stream) await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+      if (fd !== null) closeSync(fd);
     }
   }
   return results;

@@ -65,6 +65,12 @@ describe('gradlens CLI', () => {
       assert.match(r.stderr, /Stopped by the stop rule/);
     });
 
+    it('refuses an --out it cannot write before training, with exit code 2', () => {
+      const r = gradlens('train', '--out', path.join(dir, 'no-such-folder', 'x.jsonl'));
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /cannot write .*no-such-folder.*ENOENT/);
+    });
+
     const badOptions: Array<[string[], RegExp]> = [
       [['--hidden', 'abc'], /--hidden expects a whole number ≥ 1 \(got "abc"\)/],
       [['--lr', '-1'], /--lr expects a positive number/],
