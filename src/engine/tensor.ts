@@ -63,7 +63,7 @@ export class Tensor {
 
   /** Sum of squares of the gradient, accumulated in float64. */
   gradSquaredNorm(): number {
-    return squaredNorm(this.grad ?? this.data.subarray(0, 0));
+    return this.grad ? squaredNorm(this.grad) : 0;
   }
 }
 
