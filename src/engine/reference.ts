@@ -117,12 +117,8 @@ function snapshot(params: ReadonlyArray<readonly [string, Tensor]>, of: 'data' |
  */
 export function computeReferenceCase(c: ReferenceCase, dtype: DType = 'float64'): ComputedCase {
   const { spec, loss: lossKind } = modelSpecOf(c);
-  const optimiserResult = (optimiser: OptimizerName, lr: number): { computed: ReturnType<typeof run>; after: Record<string, number[]> } => {
-    const computed = run();
-    createOptimizer(optimiser, computed.params, { lr }).step();
-    return { computed, after: snapshot(computed.params, 'data') };
-  };
-  function run() {
+  /** A fresh model with the case's parameters, after backward and clip_grad_norm_. */
+  const clippedModel = () => {
     const model = createModel(dtype, spec, new Random(0));
     const params = model.parameters();
     const names = params.map(([n]) => n);
@@ -143,17 +139,21 @@ export function computeReferenceCase(c: ReferenceCase, dtype: DType = 'float64')
     const norm = gradientNorms(tensors, new Float64Array(tensors.length));
     clipGradNorm(tensors, CLIP, norm);
     return { params, loss: loss.data[0], norm, grads, clipped: snapshot(params, 'grad') };
-  }
-  const sgd = optimiserResult('sgd', 0.1);
-  const adam = optimiserResult('adam', 0.01);
+  };
+  const stepped = (optimiser: OptimizerName, lr: number): Record<string, number[]> => {
+    const { params } = clippedModel();
+    createOptimizer(optimiser, params, { lr }).step();
+    return snapshot(params, 'data');
+  };
+  const base = clippedModel();
   return {
     name: c.name,
-    loss: sgd.computed.loss,
-    grad_norm: sgd.computed.norm,
-    grads: sgd.computed.grads,
-    'clip_grad_norm_0.5': sgd.computed.clipped,
-    'sgd_lr0.1_after_clip': sgd.after,
-    'adam_lr0.01_step1_after_clip': adam.after,
+    loss: base.loss,
+    grad_norm: base.norm,
+    grads: base.grads,
+    'clip_grad_norm_0.5': base.clipped,
+    'sgd_lr0.1_after_clip': stepped('sgd', 0.1),
+    'adam_lr0.01_step1_after_clip': stepped('adam', 0.01),
   };
 }
 
