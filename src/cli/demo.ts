@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { findPreset } from '../engine/presets';
-import { summarize, type RunSummary } from '../engine/summary';
+import { clipLabel, summarize, type RunSummary } from '../engine/summary';
 import type { CommandSpec, Parsed } from './args';
-import { clipLabel, trainRuns } from './train';
+import { trainRuns } from './train';
 
 export const demoSpec: CommandSpec = {
   name: 'demo',

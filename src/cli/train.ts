@@ -2,7 +2,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { findPreset, PRESETS } from '../engine/presets';
 import { toJsonLine, type StepRecord } from '../engine/record';
-import { describe as describeRun, summarize } from '../engine/summary';
+import { clipLabel, describe as describeRun, summarize } from '../engine/summary';
 import { TASKS, fixedInputSize, type TaskName } from '../engine/tasks';
 import { DEFAULT_CONFIG, type ClipSpec, type TrainConfig, validateConfig } from '../engine/trainer';
 import { startTraining } from '../worker/client';
@@ -93,10 +93,6 @@ export function runsFromOptions(parsed: Parsed): Array<{ id: string; config: Tra
     }
     return { id, config: c };
   });
-}
-
-export function clipLabel(clip: ClipSpec): string {
-  return clip.mode === 'none' ? 'none' : clip.mode === 'norm' ? `norm ≤ ${clip.maxNorm}` : `|value| ≤ ${clip.value}`;
 }
 
 /** The file a run writes to: FILE itself for one run, FILE with "-<id>" before its extension for several. */

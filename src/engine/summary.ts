@@ -1,4 +1,5 @@
 import type { StepRecord } from './record';
+import type { ClipSpec } from './trainer';
 
 /** The few numbers a person asks first about a finished run. */
 export interface RunSummary {
@@ -42,6 +43,11 @@ export function summarize(records: readonly StepRecord[]): RunSummary {
 }
 
 const fmt = (v: number): string => (Number.isFinite(v) ? (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : v.toPrecision(4)) : String(v));
+
+/** How a run clipped, in a few words: "none", "norm ≤ 1", "|value| ≤ 0.5". */
+export function clipLabel(clip: ClipSpec): string {
+  return clip.mode === 'none' ? 'none' : clip.mode === 'norm' ? `norm ≤ ${clip.maxNorm}` : `|value| ≤ ${clip.value}`;
+}
 
 /** One paragraph in plain words. */
 export function describe(s: RunSummary, clipping: string): string {

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { PRESETS, type Preset } from '../engine/presets';
 import { toJsonLine, type StepRecord } from '../engine/record';
-import { describe as describeRun, summarize } from '../engine/summary';
+import { clipLabel, describe as describeRun, summarize } from '../engine/summary';
 import { startTraining, type TrainingHandle } from '../worker/client';
 
 const fmt = (v: number): string => (Number.isFinite(v) ? v.toPrecision(4) : String(v));
@@ -65,7 +65,7 @@ export class Experiments implements vscode.Disposable {
             const result = await handle.done;
             const file = vscode.Uri.joinPath(folder, `${stamp}-${id}.jsonl`);
             await vscode.workspace.fs.writeFile(file, Buffer.from(records.map((r) => toJsonLine(r)).join('\n') + '\n'));
-            const summary = describeRun(summarize(records), config.clip.mode === 'none' ? 'none' : config.clip.mode);
+            const summary = describeRun(summarize(records), clipLabel(config.clip));
             this.log.info(`experiment ${id} ${result.reason} after ${result.steps} steps in ${result.elapsedMs} ms: ${summary} Log: ${file.fsPath}`);
             void vscode.window.showInformationMessage(`GradLens ${id}: ${summary}`, 'Open Log').then((choice) => {
               if (choice) void vscode.window.showTextDocument(file);

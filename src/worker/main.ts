@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { Trainer, validateConfig } from '../engine/trainer';
+import { Trainer } from '../engine/trainer';
 import type { StepRecord } from '../engine/record';
 import { parseHostToWorker, type WorkerToHost } from './protocol';
 
@@ -17,8 +17,7 @@ port.on('message', (raw: unknown) => {
   const { runId, config } = message;
   const cancelled = new Int32Array(message.cancel);
   try {
-    validateConfig(config);
-    const trainer = new Trainer(config);
+    const trainer = new Trainer(config); // validates the configuration
     send({ type: 'started', runId, parameters: trainer.parameterNames });
     const started = Date.now();
     let pending: StepRecord[] = [];
