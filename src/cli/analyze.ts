@@ -4,6 +4,7 @@ import { SEVERITY_RANK, type Diagnosis, type Severity } from '../diagnosis/types
 import { openRuns, UnreadablePathError } from '../logs/open';
 import { isRole, type TagRule } from '../logs/roles';
 import type { Run } from '../logs/run';
+import { warningLines } from '../report/warnings';
 import { type CommandSpec, type Parsed, UsageError } from './args';
 
 export const analyzeSpec: CommandSpec = {
@@ -63,11 +64,6 @@ export function runReport(run: Run, diagnosis: Diagnosis) {
     findings: diagnosis.findings.map((f) => ({ kind: f.kind, severity: f.severity, step: f.step, endStep: f.endStep, layers: f.layers, message: f.message, evidence: f.evidence, hints: f.hints })),
     warnings: warningLines(run),
   };
-}
-
-/** Each read warning as `file:line: message` or `file (byte N): message`. */
-function warningLines(run: Run): string[] {
-  return run.warnings.map((w) => `${w.file}${w.line !== undefined ? `:${w.line}` : ''}${w.offset !== undefined ? ` (byte ${w.offset})` : ''}: ${w.message}`);
 }
 
 /** JSON has no NaN or Infinity; spell them as strings so a reader can tell them from an unknown (null). */
