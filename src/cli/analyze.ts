@@ -1,9 +1,9 @@
 import { diagnose } from '../diagnosis/diagnose';
-import { formatNumber, formatPercent } from '../diagnosis/stats';
 import { SEVERITY_RANK, type Diagnosis, type Severity } from '../diagnosis/types';
 import { openRuns, UnreadablePathError } from '../logs/open';
 import { isRole, type TagRule } from '../logs/roles';
 import type { Run } from '../logs/run';
+import { PARAMETER_COLUMNS, parameterRows, runHeading, stepRange, summaryRows } from '../report/summary';
 import { warningLines } from '../report/warnings';
 import { type CommandSpec, type Parsed, UsageError } from './args';
 
@@ -32,21 +32,11 @@ export function parseTagRules(text: string): TagRule[] {
       const eq = pair.lastIndexOf('=');
       const pattern = pair.slice(0, eq).trim();
       const role = pair.slice(eq + 1).trim();
-      if (eq <= 0 || pattern.length === 0) throw new UsageError(`gradlens analyze: --tag-role expects PATTERN=ROLE, got "${pair}"`);
-      if (!isRole(role)) throw new UsageError(`gradlens analyze: unknown role "${role}" in --tag-role`);
+      if (eq <= 0 || pattern.length === 0) throw new UsageError(`gradlens: --tag-role expects PATTERN=ROLE, got "${pair}"`);
+      if (!isRole(role)) throw new UsageError(`gradlens: unknown role "${role}" in --tag-role`);
       return { pattern, role };
     });
 }
-
-const FORMAT_NAMES: Record<Run['format'], string> = {
-  jsonl: 'JSON lines',
-  csv: 'CSV',
-  'hf-trainer-state': 'Hugging Face trainer_state.json',
-  tfevents: 'TensorBoard events',
-  text: 'text log',
-  mlflow: 'MLflow',
-  wandb: 'W&B offline run',
-};
 
 /** The `--json` shape: one entry per run, documented in README. */
 export function runReport(run: Run, diagnosis: Diagnosis) {
@@ -95,33 +85,16 @@ const WARNINGS_SHOWN = 10;
 
 export function textReport(run: Run, d: Diagnosis): string {
   const out: string[] = [];
-  const range = d.firstStep !== null ? `, steps ${d.firstStep}–${d.lastStep}` : '';
-  out.push(`${run.id}  (${FORMAT_NAMES[run.format]}, ${d.steps} steps${range})`);
-  const t = d.threshold;
-  const summary: string[][] = [
-    ['loss', d.loss.first === null ? '—' : `${formatNumber(d.loss.first)} → ${formatNumber(d.loss.last)}  (min ${formatNumber(d.loss.min)}, max ${formatNumber(d.loss.max)})`],
-    ['max grad norm', d.gradNorm.max === null ? '—' : `${formatNumber(d.gradNorm.max)} at step ${d.gradNorm.maxStep}${d.gradNormSource === 'parameters' ? '  (from the per-parameter norms)' : ''}`],
-    ['first non-finite', d.gradNorm.firstNonFiniteStep === null ? '—' : `step ${d.gradNorm.firstNonFiniteStep}`],
-    [
-      'clip threshold',
-      t.recommended === null ? '—' : `recommended ${formatNumber(t.recommended)}  (mean ${formatNumber(t.mean)}, median ${formatNumber(t.median)}, p95 ${formatNumber(t.p95)}, p99 ${formatNumber(t.p99)}, max ${formatNumber(t.max)})`,
-    ],
-    ['clipped steps', d.clippedFraction === null ? 'unknown' : formatPercent(d.clippedFraction)],
-  ];
-  out.push(...table(summary).map((line) => `  ${line}`));
+  out.push(`${run.id}  (${runHeading(run.format, d)})`);
+  out.push(...table(summaryRows(d)).map((line) => `  ${line}`));
   if (d.parameters.length > 0) {
     out.push('  worst parameters');
-    const rows = [['name', 'max norm', 'at step', 'NaN', 'Inf', 'first bad', 'share at peak']];
-    for (const p of d.parameters.slice(0, WORST_PARAMETERS)) {
-      rows.push([p.name, formatNumber(p.maxNorm), p.maxStep === null ? '—' : String(p.maxStep), String(p.nanSteps), String(p.infSteps), p.firstBadStep === null ? '—' : String(p.firstBadStep), p.shareAtPeak === null ? '—' : formatPercent(p.shareAtPeak)]);
-    }
-    out.push(...table(rows).map((line) => `    ${line}`));
+    out.push(...table([PARAMETER_COLUMNS, ...parameterRows(d, WORST_PARAMETERS)]).map((line) => `    ${line}`));
     if (d.parameters.length > WORST_PARAMETERS) out.push(`    … and ${d.parameters.length - WORST_PARAMETERS} more`);
   }
   if (d.findings.length === 0) out.push(d.steps > 0 ? '  no findings: the gradients look healthy' : '  no gradient data found');
   for (const f of d.findings) {
-    const where = f.endStep !== f.step ? `steps ${f.step}–${f.endStep}` : `step ${f.step}`;
-    out.push(`  ${f.severity.toUpperCase().padEnd(7)} ${f.kind}, ${where}`);
+    out.push(`  ${f.severity.toUpperCase().padEnd(7)} ${f.kind}, ${stepRange(f.step, f.endStep)}`);
     out.push(wrap(f.message, '      '));
     for (const hint of f.hints) out.push(wrap(`→ ${hint.text}`, '      '));
   }
@@ -131,25 +104,35 @@ export function textReport(run: Run, d: Diagnosis): string {
   return out.join('\n');
 }
 
-export async function analyzeCommand(parsed: Parsed): Promise<number> {
-  const tagRules = parseTagRules(String(parsed.options.get('tag-role') ?? ''));
-  const threshold = parsed.options.get('threshold') as number | undefined;
-  const options = threshold !== undefined ? { warnThreshold: threshold, alertThreshold: 10 * threshold } : {};
-  const failOn = FAIL_ON[String(parsed.options.get('fail-on') ?? 'error')];
+/** Diagnosis options from `--threshold`: warn at X, error at 10×X. */
+export function diagnoseOptions(threshold: number | undefined) {
+  return threshold !== undefined ? { warnThreshold: threshold, alertThreshold: 10 * threshold } : {};
+}
+
+/** Every run under the targets; a target that is unreadable or holds no training data is a usage error naming it. */
+export async function readRunsOrExplain(command: string, targets: readonly string[], tagRules: TagRule[]): Promise<Run[]> {
   const runs: Run[] = [];
-  for (const target of parsed.positionals) {
+  for (const target of targets) {
     try {
       const found = await openRuns(target, { tagRules });
       if (!found.some((run) => run.series.length > 0 || run.histograms.length > 0)) {
         const why = found.flatMap(warningLines).slice(0, 3).map((line) => `\n  ${line}`).join('');
-        throw new UsageError(`gradlens analyze: no training data found in ${target}${why}`);
+        throw new UsageError(`gradlens ${command}: no training data found in ${target}${why}`);
       }
       runs.push(...found);
     } catch (error) {
-      if (error instanceof UnreadablePathError) throw new UsageError(`gradlens analyze: cannot read ${error.message}`);
+      if (error instanceof UnreadablePathError) throw new UsageError(`gradlens ${command}: cannot read ${error.message}`);
       throw error;
     }
   }
+  return runs;
+}
+
+export async function analyzeCommand(parsed: Parsed): Promise<number> {
+  const tagRules = parseTagRules(String(parsed.options.get('tag-role') ?? ''));
+  const options = diagnoseOptions(parsed.options.get('threshold') as number | undefined);
+  const failOn = FAIL_ON[String(parsed.options.get('fail-on') ?? 'error')];
+  const runs = await readRunsOrExplain('analyze', parsed.positionals, tagRules);
   const reports = runs.map((run) => ({ run, diagnosis: diagnose(run, options) }));
   if (parsed.options.has('json')) process.stdout.write(jsonText({ runs: reports.map(({ run, diagnosis }) => runReport(run, diagnosis)) }) + '\n');
   else process.stdout.write(reports.map(({ run, diagnosis }) => textReport(run, diagnosis)).join('\n\n') + '\n');

@@ -6,6 +6,7 @@ import { openRuns } from '../logs/open';
 import { clipLabel, summarize, type RunSummary } from '../engine/summary';
 import { textReport } from './analyze';
 import type { CommandSpec, Parsed } from './args';
+import { writeReport } from './report';
 import { trainRuns } from './train';
 
 export const demoSpec: CommandSpec = {
@@ -70,5 +71,8 @@ export async function demoCommand(parsed: Parsed, workerPath: string): Promise<n
     if (file === undefined) continue;
     for (const run of await openRuns(file)) process.stdout.write(`${textReport(run, diagnose(run))}\n\n`);
   }
+  const logs = results.flatMap((r) => (r.file === undefined ? [] : [r.file]));
+  const [report] = await writeReport(logs, { out: path.join(dir, 'report.html') });
+  process.stdout.write(`The dashboard of both runs, overlaid (one self-contained HTML file; open it in any browser): ${report}\n`);
   return 0;
 }

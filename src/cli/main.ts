@@ -2,6 +2,7 @@ import path from 'node:path';
 import { analyzeCommand, analyzeSpec } from './analyze';
 import { type CommandSpec, helpText, type Parsed, parseArgs, UsageError } from './args';
 import { demoCommand, demoSpec } from './demo';
+import { reportCommand, reportSpec } from './report';
 import { trainCommand, trainSpec } from './train';
 import { verifyCommand, verifySpec } from './verify';
 
@@ -10,6 +11,7 @@ const WORKER = path.join(__dirname, 'worker.js');
 
 const COMMANDS: Array<{ spec: CommandSpec; run(parsed: Parsed): number | Promise<number> }> = [
   { spec: analyzeSpec, run: analyzeCommand },
+  { spec: reportSpec, run: reportCommand },
   { spec: trainSpec, run: (p) => trainCommand(p, WORKER) },
   { spec: verifySpec, run: verifyCommand },
   { spec: demoSpec, run: (p) => demoCommand(p, WORKER) },

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { diagnose } from '../../src/diagnosis/diagnose';
+import { openRuns } from '../../src/logs/open';
+import type { RunPayload } from '../../src/protocol/dashboard';
+import { runPayloadSchema } from '../../src/protocol/dashboard';
+import { decodeWire } from '../../src/protocol/wire';
+import { renderPage } from '../../src/report/page';
+import { toRunPayload } from '../../src/report/payload';
+import { markdownSummary, renderReport, seriesCsv } from '../../src/report/report';
+
+const XSS = '<img src=x onerror=alert(1)>';
+
+function payload(series: Array<{ tag: string; steps: number[]; values: number[] }>, label = 'run'): RunPayload {
+  const run = {
+    id: label,
+    path: `/logs/${label}.jsonl`,
+    files: [],
+    format: 'jsonl' as const,
+    series: series.map((s) => ({ tag: s.tag, role: s.tag === 'grad_norm' ? ('gradNorm' as const) : undefined, steps: Float64Array.from(s.steps), values: Float64Array.from(s.values) })),
+    histograms: [],
+    events: [],
+    warnings: [],
+  };
+  return toRunPayload(run, diagnose(run));
+}
+
+describe('exported report', () => {
+  it('CSV: a row per run and step, a column per tag, empty where a tag has no value, non-finite values spelled out', () => {
+    const a = payload([{ tag: 'grad_norm', steps: [0, 1, 2], values: [1, NaN, Infinity] }, { tag: 'eval_loss', steps: [2], values: [0.5] }], 'a');
+    const b = payload([{ tag: 'grad_norm', steps: [5], values: [-Infinity] }], 'b,"quoted"');
+    assert.equal(seriesCsv([a, b]), ['run,step,grad_norm,eval_loss', 'a,0,1,', 'a,1,NaN,', 'a,2,Infinity,0.5', '"b,""quoted""",5,-Infinity,'].join('\n') + '\n');
+  });
+
+  it('CSV: a tag or run name cannot become a spreadsheet formula', () => {
+    const csv = seriesCsv([payload([{ tag: '=HYPERLINK("http://x")', steps: [0], values: [1] }], '+cmd')]);
+    assert.match(csv, /^run,step,"'=HYPERLINK\(""http:\/\/x""\)"\n'\+cmd,0,1\n$/);
+  });
+
+  it('Markdown: summary, parameters and findings of a real exploding run, with log text escaped', async () => {
+    const [run] = await openRuns('test/fixtures/real/torch_lstm_sgd_noclip/grads.jsonl');
+    const text = markdownSummary([toRunPayload({ ...run, id: `${XSS} | run` }, diagnose(run))]);
+    assert.match(text, /^## \\<img src=x onerror=alert\(1\)\\> \\\| run$/m, 'the heading shows the name, escaped');
+    assert.ok(!/(^|[^\\])</m.test(text), 'every < from the log is escaped');
+    assert.match(text, /status: \*\*exploding\*\*/);
+    assert.match(text, /\| lstm\.weight\\_ih\\_l0 \|/);
+    assert.match(text, /- \*\*Error: explosion, steps 3–4\.\*\*/);
+  });
+
+  it('HTML page: a fresh nonce per render, CSP default-src none, and data that cannot close its script element', () => {
+    const options = { title: 't', script: { inline: 'void 0' }, styles: [], data: JSON.stringify({ name: '</script><script>alert(1)</script>' }), page: 'dashboard' as const };
+    const one = renderPage({ ...options, nonce: 'n1' });
+    assert.match(one, /content="default-src 'none'; img-src data:; style-src 'nonce-n1'; font-src; script-src 'nonce-n1'"/);
+    assert.equal(one.match(/<\/script>/g)?.length, 2, 'only the data element and the script close');
+    const embedded = /<script type="application\/json" id="gradlens-data">(.*?)<\/script>/s.exec(one)![1];
+    assert.deepEqual(JSON.parse(embedded), { name: '</script><script>alert(1)</script>' });
+  });
+
+  it('HTML report: self-contained, with the runs embedded as wire JSON that parses back', () => {
+    const run = payload([{ tag: 'grad_norm', steps: [0, 1], values: [1, 2e30] }], XSS);
+    const html = renderReport([run], { script: 'console.log("bundle")', styles: ['body{}'] });
+    assert.ok(!/<(script|link|img)\b[^>]*\b(src|href)=/.test(html), 'no external resources');
+    const embedded = /<script type="application\/json" id="gradlens-data">(.*?)<\/script>/s.exec(html)![1];
+    const message = decodeWire(embedded) as { type: string; runs: unknown[] };
+    assert.equal(message.type, 'show');
+    assert.deepEqual(runPayloadSchema.parse(message.runs[0])?.label, XSS);
+    assert.ok(!html.includes(XSS), 'the name only appears escaped');
+  });
+});
