@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildSync } from 'esbuild';
@@ -9,7 +9,8 @@ const ROOT = path.join(__dirname, '../..');
 const REFERENCE = path.join(ROOT, 'test/fixtures/reference_grads_float64.json');
 const REAL = path.join(ROOT, 'test/fixtures/real');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'gradlens-cli-'));
-const CLI = path.join(dir, 'cli.js');
+/** The package's layout: the bundles in dist/, the style sheets in media/. */
+const CLI = path.join(dir, 'dist', 'cli.js');
 
 function gradlens(...args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: dir });
@@ -23,10 +24,12 @@ function parseLine(line: string): Record<string, unknown> {
 
 describe('gradlens CLI', () => {
   before(() => {
-    // The CLI finds its worker beside itself, as in dist/.
-    for (const [entry, out] of [['src/cli/main.ts', CLI], ['src/worker/main.ts', path.join(dir, 'worker.js')]]) {
+    // The CLI finds its worker and the report's bundle beside itself, as in dist/.
+    for (const [entry, out] of [['src/cli/main.ts', CLI], ['src/worker/main.ts', path.join(dir, 'dist', 'worker.js')]]) {
       buildSync({ entryPoints: [path.join(ROOT, entry)], outfile: out, bundle: true, platform: 'node', format: 'cjs', logLevel: 'error' });
     }
+    buildSync({ entryPoints: [path.join(ROOT, 'src/webview/main.ts')], outfile: path.join(dir, 'dist', 'webview.js'), bundle: true, platform: 'browser', format: 'iife', logLevel: 'error' });
+    cpSync(path.join(ROOT, 'media'), path.join(dir, 'media'), { recursive: true });
   });
 
   describe('analyze', () => {
@@ -205,7 +208,7 @@ describe('gradlens CLI', () => {
   });
 
   it('prints help for every command', () => {
-    for (const command of ['train', 'verify-reference', 'demo']) {
+    for (const command of ['analyze', 'report', 'train', 'verify-reference', 'demo']) {
       const r = gradlens(command, '--help');
       assert.equal(r.code, 0);
       assert.match(r.stdout, new RegExp(`Usage: gradlens ${command}`));
@@ -221,5 +224,30 @@ describe('gradlens CLI', () => {
     assert.match(r.stdout, /rnn-clipped\s+norm ≤ 1/);
     assert.match(r.stdout, /What happened/);
     assert.ok(existsSync(path.join(dir, 'demo', 'rnn-exploding.jsonl')));
+    assert.match(r.stdout, /open it in any browser\): .*report\.html/);
+    assert.match(readFileSync(path.join(dir, 'demo', 'report.html'), 'utf8'), /id="gradlens-data">\{"type":"show","runs":\[\{"key":.*rnn-exploding.*rnn-clipped/s);
+  });
+
+  describe('report', () => {
+    it('writes one self-contained HTML file, and the CSV and Markdown beside it', () => {
+      const out = path.join(dir, 'reports', 'lstm.html');
+      const r = gradlens('report', path.join(REAL, 'torch_lstm_sgd_noclip', 'grads.jsonl'), '--out', out, '--csv', '--markdown');
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(r.stdout.trim().split('\n'), [`wrote ${out}`, `wrote ${out.replace(/html$/, 'csv')}`, `wrote ${out.replace(/html$/, 'md')}`]);
+      const html = readFileSync(out, 'utf8');
+      assert.match(html, /<meta http-equiv="Content-Security-Policy" content="default-src 'none';/);
+      assert.ok(!/<(script|link|img)\b[^>]*\b(src|href)=/.test(html), 'nothing is loaded from outside the file');
+      const csv = readFileSync(out.replace(/html$/, 'csv'), 'utf8').split('\n');
+      assert.match(csv[0], /^run,step,.*grad_norm/);
+      assert.equal(csv.filter((line) => line.startsWith('grads.jsonl,')).length, 400, 'a row per step');
+      assert.match(readFileSync(out.replace(/html$/, 'md'), 'utf8'), /\*\*Error: explosion, steps 3–4\.\*\*/);
+    });
+
+    it('exits 2 naming a path that holds no training data', () => {
+      writeFileSync(path.join(dir, 'empty.jsonl'), '');
+      const r = gradlens('report', path.join(dir, 'empty.jsonl'));
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /gradlens report: no training data found in .*empty\.jsonl/);
+    });
   });
 });
