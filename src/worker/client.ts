@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import type { StepRecord } from '../engine/record';
 import type { TrainConfig } from '../engine/trainer';
-import { parseWorkerToHost, type HostToWorker, type StopReason } from './protocol';
+import type { PlaygroundParams, PlaygroundResult } from '../protocol/playground';
+import { parseWorkerToHost, playgroundReplySchema, type HostToWorker, type PlaygroundRequest, type StopReason } from './protocol';
 
 export interface TrainingCallbacks {
   onStarted?(parameters: string[]): void;
@@ -71,4 +72,90 @@ export function startTraining(workerPath: string, config: TrainConfig, callbacks
       Atomics.store(cancelFlag, 0, 1);
     },
   };
+}
+
+/** The promise of a request that a newer one replaced before it was computed. */
+export class SupersededError extends Error {
+  constructor() {
+    super('a newer playground request replaced this one');
+    this.name = 'SupersededError';
+  }
+}
+
+interface Pending {
+  resolve(result: PlaygroundResult): void;
+  reject(error: Error): void;
+}
+
+/**
+ * The playground's engine: one long-lived worker thread, one request in it at
+ * a time. While it computes, a new request waits; a newer one still replaces
+ * the waiting one (its promise rejects with SupersededError), so a slider
+ * dragged across its range costs a computation per answer, not per position.
+ * A worker that dies is replaced on the next request.
+ */
+export class PlaygroundWorker {
+  private worker: Worker | null = null;
+  private running: (Pending & { requestId: number }) | null = null;
+  private waiting: (Pending & { params: PlaygroundParams }) | null = null;
+  private lastRequestId = 0;
+  private disposed = false;
+
+  constructor(private readonly workerPath: string) {}
+
+  compute(params: PlaygroundParams): Promise<PlaygroundResult> {
+    if (this.disposed) return Promise.reject(new Error('the playground worker is disposed'));
+    return new Promise((resolve, reject) => {
+      this.waiting?.reject(new SupersededError());
+      this.waiting = { params, resolve, reject };
+      this.next();
+    });
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    const closed = new Error('the playground worker is disposed');
+    this.running?.reject(closed);
+    this.waiting?.reject(closed);
+    this.running = this.waiting = null;
+    const worker = this.worker;
+    this.worker = null;
+    void worker?.terminate();
+  }
+
+  private next(): void {
+    if (this.running || !this.waiting) return;
+    const { params, resolve, reject } = this.waiting;
+    this.waiting = null;
+    const requestId = ++this.lastRequestId;
+    this.running = { requestId, resolve, reject };
+    const request: PlaygroundRequest = { type: 'playground', requestId, params };
+    this.thread().postMessage(request);
+  }
+
+  private thread(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(this.workerPath);
+    worker.on('message', (raw: unknown) => {
+      const reply = playgroundReplySchema.parse(raw);
+      const running = this.running;
+      if (!reply || !running || reply.requestId !== running.requestId) return;
+      this.running = null;
+      if (reply.type === 'playgroundResult') running.resolve(reply.result);
+      else running.reject(new Error(reply.message));
+      this.next();
+    });
+    const lost = (error: Error): void => {
+      if (this.worker !== worker) return; // disposed, or already replaced
+      this.worker = null;
+      const running = this.running;
+      this.running = null;
+      running?.reject(error);
+      this.next();
+    };
+    worker.on('error', lost);
+    worker.on('exit', (code) => lost(new Error(`the playground worker exited with code ${code}`)));
+    this.worker = worker;
+    return worker;
+  }
 }

@@ -1,7 +1,8 @@
 import { parentPort } from 'node:worker_threads';
 import { Trainer } from '../engine/trainer';
 import type { StepRecord } from '../engine/record';
-import { parseHostToWorker, type WorkerToHost } from './protocol';
+import { computePlayground } from '../playground/compute';
+import { parseHostToWorker, playgroundRequestSchema, type PlaygroundReply, type WorkerToHost } from './protocol';
 
 /** Records are sent in batches at most this often, so a fast run does not flood the host. */
 const FLUSH_MS = 50;
@@ -46,4 +47,18 @@ port.on('message', (raw: unknown) => {
   } catch (error) {
     send({ type: 'error', runId, message: error instanceof Error ? error.message : String(error) });
   }
+});
+
+// Playground requests: the host sends one at a time (the newest slider values), so each is computed as it comes.
+port.on('message', (raw: unknown) => {
+  const request = playgroundRequestSchema.parse(raw);
+  if (!request) return;
+  const { requestId } = request;
+  let reply: PlaygroundReply;
+  try {
+    reply = { type: 'playgroundResult', requestId, result: computePlayground(request.params) };
+  } catch (error) {
+    reply = { type: 'playgroundError', requestId, message: error instanceof Error ? error.message : String(error) };
+  }
+  port.postMessage(reply);
 });

@@ -1,5 +1,7 @@
 import type { StepRecord } from '../engine/record';
 import type { TrainConfig } from '../engine/trainer';
+import { playgroundParamsSchema, playgroundResultSchema } from '../protocol/playground';
+import { finite, message, string, union, type Infer } from '../protocol/schema';
 
 /**
  * Messages between a host (extension, CLI) and the training worker, declared
@@ -54,3 +56,17 @@ export function parseWorkerToHost(v: unknown): WorkerToHost | null {
 function isStepRecord(v: unknown): v is StepRecord {
   return isObject(v) && typeof v.step === 'number' && typeof v.loss === 'number' && typeof v.grad_norm === 'number' && typeof v.clipped === 'boolean' && isObject(v.layers);
 }
+
+/**
+ * The playground's requests travel on the same worker bundle, in a
+ * long-lived worker of their own: one request at a time, each answered by
+ * its id. Both sides parse with the playground's schemas.
+ */
+export const playgroundRequestSchema = message('playground', { requestId: finite, params: playgroundParamsSchema });
+export type PlaygroundRequest = Infer<typeof playgroundRequestSchema>;
+
+export const playgroundReplySchema = union({
+  playgroundResult: message('playgroundResult', { requestId: finite, result: playgroundResultSchema }),
+  playgroundError: message('playgroundError', { requestId: finite, message: string }),
+});
+export type PlaygroundReply = Infer<typeof playgroundReplySchema>;
