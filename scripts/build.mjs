@@ -8,6 +8,7 @@ const production = process.argv.includes('--production');
 const BUNDLES = [
   { entry: 'src/cli/main.ts', out: 'dist/cli.js', platform: 'node', banner: '#!/usr/bin/env node' },
   { entry: 'src/worker/main.ts', out: 'dist/worker.js', platform: 'node' },
+  { entry: 'src/worker/logs-main.ts', out: 'dist/logs-worker.js', platform: 'node' },
   { entry: 'src/extension/main.ts', out: 'dist/extension.js', platform: 'node' },
   { entry: 'src/webview/main.ts', out: 'dist/webview.js', platform: 'browser' },
 ];

@@ -1,20 +1,36 @@
 import * as vscode from 'vscode';
-import { Experiments } from './experiments';
+import { commandTable } from './commands';
+import { DashboardLinks } from './dashboard-links';
+import { DASHBOARD_VIEW_TYPE, DashboardPanel } from './dashboard-panel';
+import { Experiments, experimentsFolder } from './experiments';
+import { PLAYGROUND_VIEW_TYPE, PlaygroundPanel } from './playground-panel';
+import { RunsModel } from './runs/model';
+import { registerRunViews } from './runs/views';
 
-/** Commands contributed in package.json, each bound once here. */
-function commandTable(experiments: Experiments): Record<string, () => unknown> {
-  return {
-    'gradlens.runExperiment': () => experiments.run(),
-    'gradlens.stopExperiment': () => experiments.stop(),
-  };
-}
-
+/**
+ * Wires GradLens into VS Code. Activation only creates objects and
+ * registrations: logs are found and read by the logs worker, off this thread.
+ */
 export function activate(context: vscode.ExtensionContext): void {
+  const started = performance.now();
   const log = vscode.window.createOutputChannel('GradLens', { log: true });
-  const experiments = new Experiments(vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.js').fsPath, context.globalStorageUri, log);
-  context.subscriptions.push(log, experiments);
-  for (const [id, run] of Object.entries(commandTable(experiments))) context.subscriptions.push(vscode.commands.registerCommand(id, run));
-  log.info('GradLens activated');
+  const dist = (file: string) => vscode.Uri.joinPath(context.extensionUri, 'dist', file).fsPath;
+  const model = new RunsModel(dist('logs-worker.js'), log);
+  const dashboard = new DashboardPanel(context.extensionUri, experimentsFolder(context.globalStorageUri).fsPath, model, new DashboardLinks(log), log);
+  const experiments = new Experiments(dist('worker.js'), context.globalStorageUri, model, dashboard, log);
+  context.subscriptions.push(model, dashboard, experiments, registerRunViews(model));
+  for (const [id, handler] of Object.entries(commandTable({ context, model, dashboard, experiments, log }))) {
+    context.subscriptions.push(vscode.commands.registerCommand(id, handler));
+  }
+  context.subscriptions.push(
+    vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, { deserializeWebviewPanel: (panel, state) => dashboard.revive(panel, state) }),
+    vscode.window.registerWebviewPanelSerializer(PLAYGROUND_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel) => PlaygroundPanel.revive(panel, context, log),
+    }),
+  );
+  // Last, so whatever logs while being disposed still has its channel.
+  context.subscriptions.push(log);
+  log.info(`GradLens activated in ${(performance.now() - started).toFixed(1)} ms`);
 }
 
 export function deactivate(): void {}

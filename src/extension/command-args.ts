@@ -1,0 +1,30 @@
+/**
+ * What a command was given, whoever called it: the Runs tree passes its run
+ * entry (and, with several selected, all of them), the Findings tree a Focus
+ * `{ key, step, param? }`, the dashboard an array of keys. No vscode import.
+ */
+import { focusSchema, type Focus } from '../protocol/dashboard';
+
+export interface RunsArgument {
+  keys: string[];
+  /** A place to look at, when the argument named a step or a parameter. */
+  focus?: Focus;
+}
+
+const keyOf = (value: unknown): string | undefined => (typeof value === 'string' ? value : focusSchema.parse(value)?.key);
+
+/** The runs an argument names, or undefined when it names none (the palette passes nothing). */
+export function runsArgument(arg: unknown): RunsArgument | undefined {
+  if (Array.isArray(arg)) {
+    const keys = arg.map(keyOf);
+    return keys.length > 0 && keys.every((k): k is string => k !== undefined) ? { keys: [...new Set(keys)] } : undefined;
+  }
+  const focus = focusSchema.parse(arg);
+  if (!focus) return undefined;
+  return focus.step !== undefined || focus.param !== undefined ? { keys: [focus.key], focus } : { keys: [focus.key] };
+}
+
+/** `report.html` → `report`: the name the CSV and Markdown files share with the HTML report. */
+export function reportBase(htmlPath: string): string {
+  return htmlPath.replace(/\.html?$/i, '');
+}

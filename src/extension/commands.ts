@@ -1,0 +1,258 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { formatNumber } from '../diagnosis/stats';
+import { runPayloadSchema, type RunPayload } from '../protocol/dashboard';
+import { decodeWire } from '../protocol/wire';
+import { markdownSummary, readReportAssets, renderReport, seriesCsv } from '../report/report';
+import { reportBase, runsArgument } from './command-args';
+import type { CommandId } from './command-ids';
+import type { DashboardPanel } from './dashboard-panel';
+import type { Experiments } from './experiments';
+import { LOGGER_MODULE, planLoggerInsertion } from './insert-logger';
+import { PlaygroundPanel } from './playground-panel';
+import type { RunEntry, RunsModel } from './runs/model';
+import { runDescription } from './runs/present';
+
+export interface CommandServices {
+  context: vscode.ExtensionContext;
+  model: RunsModel;
+  dashboard: DashboardPanel;
+  experiments: Experiments;
+  log: vscode.LogOutputChannel;
+}
+
+type RunItem = vscode.QuickPickItem & { run: RunEntry };
+
+const LOG_FILE_FILTERS = { 'Training logs': ['jsonl', 'ndjson', 'csv', 'log', 'out', 'txt', 'json', 'wandb'], 'All files': ['*'] };
+
+function runItems(runs: RunEntry[], picked: ReadonlySet<string> = new Set()): RunItem[] {
+  return runs.map((run) => ({
+    label: run.title,
+    description: runDescription(run),
+    detail: vscode.workspace.asRelativePath(run.path),
+    picked: picked.has(run.key),
+    run,
+  }));
+}
+
+/** The runs there are, or undefined (and a way forward) when there are none. */
+async function listedRuns(model: RunsModel): Promise<RunEntry[] | undefined> {
+  const runs = model.list();
+  if (runs.length > 0) return runs;
+  const choice = await vscode.window.showInformationMessage('GradLens has no runs yet: open a training log or a run folder, or run an experiment.', 'Inspect Log File', 'Open Run Folder', 'Run Experiment');
+  const command = { 'Inspect Log File': 'gradlens.inspectLogFile', 'Open Run Folder': 'gradlens.openRunFolder', 'Run Experiment': 'gradlens.runExperiment' } as const;
+  if (choice) await vscode.commands.executeCommand(command[choice as keyof typeof command]);
+  return undefined;
+}
+
+async function pickRun(model: RunsModel, title: string): Promise<RunEntry | undefined> {
+  const runs = await listedRuns(model);
+  if (!runs) return undefined;
+  return (await vscode.window.showQuickPick(runItems(runs), { title, placeHolder: 'Choose a run', matchOnDescription: true, matchOnDetail: true }))?.run;
+}
+
+/** The run an argument names, else the selected run, else the one the person picks. */
+async function runFrom(arg: unknown, model: RunsModel, title: string): Promise<RunEntry | undefined> {
+  const named = runsArgument(arg)?.keys[0];
+  return (named !== undefined ? model.get(named) : undefined) ?? model.selected ?? pickRun(model, title);
+}
+
+/** The runs an argument names, else `fallback` (shown or selected runs), else the one the person picks; empty when none. */
+async function runKeysFrom(arg: unknown, fallback: readonly string[], model: RunsModel, title: string): Promise<string[]> {
+  const named = runsArgument(arg)?.keys ?? (fallback.length > 0 ? [...fallback] : undefined);
+  if (named) return named;
+  const picked = await pickRun(model, title);
+  return picked ? [picked.key] : [];
+}
+
+/** A tree's context menu passes the clicked run and, with several selected, all of them: those win. */
+const clickedOrSelected = (arg: unknown, selected: unknown): unknown => (runsArgument(selected) ? selected : arg);
+
+/** The file an explorer or editor-title menu passed, else the active editor's. */
+function fileArgument(arg: unknown): vscode.Uri | undefined {
+  if (arg instanceof vscode.Uri) return arg;
+  const active = vscode.window.activeTextEditor?.document.uri ?? (vscode.window.tabGroups.activeTabGroup.activeTab?.input as { uri?: unknown } | undefined)?.uri;
+  return active instanceof vscode.Uri && active.scheme === 'file' ? active : undefined;
+}
+
+/**
+ * Every command of package.json, bound to its handler here and nowhere else
+ * (the Record type makes a missing or extra id a compile error).
+ */
+export function commandTable(s: CommandServices): Record<CommandId, (...args: unknown[]) => unknown> {
+  const { model, dashboard, log } = s;
+
+  /** Reads a log file or run folder and shows what it holds. */
+  const inspect = async (target: vscode.Uri): Promise<void> => {
+    if (target.scheme !== 'file') {
+      void vscode.window.showErrorMessage(`GradLens reads files on disk; ${target.toString()} is not one.`);
+      return;
+    }
+    const name = path.basename(target.fsPath);
+    let entries: RunEntry[];
+    try {
+      entries = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `GradLens: reading ${name}` }, () => model.open(target.fsPath, 'opened'));
+    } catch (error) {
+      log.warn(`inspect ${target.fsPath}: ${(error as Error).message}`);
+      void vscode.window.showErrorMessage(`GradLens could not read ${name}: ${(error as Error).message}`);
+      return;
+    }
+    if (entries.length === 0) {
+      void vscode.window.showInformationMessage(`GradLens found no training data in ${name}.`);
+      return;
+    }
+    if (entries.length === 1) {
+      dashboard.show([entries[0].key]);
+      return;
+    }
+    const picked = await vscode.window.showQuickPick(runItems(entries, new Set([entries[0].key])), {
+      title: `GradLens: ${entries.length} runs in ${name}`,
+      placeHolder: 'Choose the runs to show (several are overlaid); all of them are listed in the Runs view',
+      canPickMany: true,
+    });
+    if (picked && picked.length > 0) dashboard.show(picked.map((p) => p.run.key));
+  };
+
+  const exportReport = async (arg: unknown, selected: unknown): Promise<void> => {
+    const shownOrSelected = dashboard.shownKeys.length > 0 ? dashboard.shownKeys : model.selected ? [model.selected.key] : [];
+    const runKeys = await runKeysFrom(clickedOrSelected(arg, selected), shownOrSelected, model, 'GradLens: Export Report');
+    if (runKeys.length === 0) return;
+    const first = model.get(runKeys[0]);
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? (first ? vscode.Uri.file(path.dirname(first.path)) : undefined);
+    const target = await vscode.window.showSaveDialog({
+      title: 'GradLens: Export Report',
+      saveLabel: 'Export',
+      defaultUri: folder && vscode.Uri.joinPath(folder, 'gradlens-report.html'),
+      filters: { 'HTML report': ['html'] },
+    });
+    if (!target) return;
+    const base = reportBase(target.path);
+    const written = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'GradLens: exporting the report' }, async () => {
+      const runs: RunPayload[] = [];
+      for (const key of runKeys) {
+        const run = runPayloadSchema.parse(decodeWire(await model.payload(key)));
+        if (run) runs.push(run);
+        else log.warn(`export: run ${key} did not decode; left out of the report`);
+      }
+      const assets = await readReportAssets(s.context.extensionUri.fsPath);
+      const files: Array<[vscode.Uri, string]> = [
+        [target, renderReport(runs, assets)],
+        [target.with({ path: `${base}.csv` }), seriesCsv(runs)],
+        [target.with({ path: `${base}.md` }), markdownSummary(runs)],
+      ];
+      const encoder = new TextEncoder();
+      await Promise.all(files.map(([uri, text]) => vscode.workspace.fs.writeFile(uri, encoder.encode(text))));
+      return files.map(([uri]) => uri);
+    });
+    log.info(`report written: ${written.map((u) => u.fsPath).join(', ')}`);
+    const name = path.posix.basename(base);
+    const choice = await vscode.window.showInformationMessage(`GradLens: report written to ${name}.html, with ${name}.csv (the series) and ${name}.md (the summary).`, 'Open in Browser', 'Reveal');
+    if (choice === 'Open in Browser') await vscode.env.openExternal(target);
+    else if (choice === 'Reveal') await vscode.commands.executeCommand('revealFileInOS', target);
+  };
+
+  const insertLogger = async (): Promise<void> => {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor || editor.document.languageId !== 'python') {
+      void vscode.window.showInformationMessage('GradLens: open the Python training script to add the gradient logger to.');
+      return;
+    }
+    const document = editor.document;
+    const plan = planLoggerInsertion(document.getText(), { cursorLine: editor.selection.active.line });
+    const copied = await copyLogger(s.context.extensionUri, document.uri);
+    if (plan.insertions.length > 0) {
+      // One WorkspaceEdit: a single undo takes the whole insertion back.
+      const edit = new vscode.WorkspaceEdit();
+      for (const i of plan.insertions) edit.insert(document.uri, new vscode.Position(i.line, i.character), i.text);
+      if (!(await vscode.workspace.applyEdit(edit))) {
+        void vscode.window.showErrorMessage('GradLens: the editor refused the edit (is the file read-only?).');
+        return;
+      }
+    }
+    log.info(`insert logger into ${document.uri.fsPath}: ${plan.message}`);
+    const message = `GradLens: ${plan.message}${copied}`;
+    void (plan.placement === 'cursor' ? vscode.window.showWarningMessage(message) : vscode.window.showInformationMessage(message));
+  };
+
+  return {
+    'gradlens.openDashboard': async (arg, selected) => {
+      const chosen = await runKeysFrom(clickedOrSelected(arg, selected), model.selected ? [model.selected.key] : [], model, 'GradLens: Open Dashboard');
+      if (chosen.length === 0) return;
+      const known = chosen.filter((key) => model.get(key) !== undefined);
+      if (known.length === 0) {
+        void vscode.window.showInformationMessage('GradLens: that run is no longer listed (its log was removed or renamed).');
+        return;
+      }
+      dashboard.show(known, runsArgument(arg)?.focus);
+    },
+    'gradlens.inspectLogFile': async (arg) => {
+      const target =
+        fileArgument(arg) ??
+        (await vscode.window.showOpenDialog({ title: 'GradLens: Inspect Log File', openLabel: 'Inspect', canSelectFiles: true, canSelectFolders: false, canSelectMany: false, filters: LOG_FILE_FILTERS }))?.[0];
+      if (target) await inspect(target);
+    },
+    'gradlens.openRunFolder': async (arg) => {
+      const target =
+        (arg instanceof vscode.Uri ? arg : undefined) ??
+        (await vscode.window.showOpenDialog({ title: 'GradLens: Open Run Folder', openLabel: 'Open Runs', canSelectFiles: false, canSelectFolders: true, canSelectMany: false }))?.[0];
+      if (target) await inspect(target);
+    },
+    'gradlens.runExperiment': () => s.experiments.run(),
+    'gradlens.stopExperiment': () => s.experiments.stop(),
+    'gradlens.compareRuns': async (arg, selected) => {
+      const runs = await listedRuns(model);
+      if (!runs) return;
+      if (runs.length < 2) {
+        void vscode.window.showInformationMessage('GradLens: comparing needs two runs or more; open another log or run an experiment.');
+        return;
+      }
+      const preselected = new Set(runsArgument(clickedOrSelected(arg, selected))?.keys ?? dashboard.shownKeys);
+      const picked = await vscode.window.showQuickPick(runItems(runs, preselected), {
+        title: 'GradLens: Compare Runs',
+        placeHolder: 'Choose two or more runs to overlay',
+        canPickMany: true,
+        matchOnDetail: true,
+      });
+      if (!picked) return;
+      if (picked.length < 2) {
+        void vscode.window.showInformationMessage('GradLens: choose at least two runs to compare.');
+        return;
+      }
+      dashboard.show(picked.map((p) => p.run.key));
+    },
+    'gradlens.recommendThreshold': async (arg) => {
+      const run = await runFrom(arg, model, 'GradLens: Recommend Clipping Threshold');
+      if (!run) return;
+      const t = run.diagnosis.threshold;
+      if (t.recommended === null) {
+        void vscode.window.showInformationMessage(`GradLens: ${run.title} has no finite gradient norms to recommend a clipping threshold from.`);
+        return;
+      }
+      const tau = formatNumber(t.recommended);
+      const stats = `mean ${formatNumber(t.mean)}, median ${formatNumber(t.median)}, p95 ${formatNumber(t.p95)}, p99 ${formatNumber(t.p99)}, max ${formatNumber(t.max)}`;
+      const choice = await vscode.window.showInformationMessage(
+        `GradLens: clip ${run.title} at max_norm = ${tau}, the 95th percentile of its healthy gradient norms (${stats}).`,
+        'Copy clip line',
+        'Open Dashboard',
+      );
+      if (choice === 'Copy clip line') await vscode.env.clipboard.writeText(`torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=${tau})`);
+      else if (choice === 'Open Dashboard') dashboard.show([run.key]);
+    },
+    'gradlens.exportReport': exportReport,
+    'gradlens.openPlayground': () => PlaygroundPanel.show(s.context, log),
+    'gradlens.insertLogger': insertLogger,
+  };
+}
+
+/** Copies the logger next to the script unless one is there; says what happened, for the message. */
+async function copyLogger(extensionUri: vscode.Uri, script: vscode.Uri): Promise<string> {
+  if (script.scheme !== 'file') return ` Save the script, then copy ${LOGGER_MODULE}.py next to it.`;
+  const target = vscode.Uri.joinPath(script.with({ path: path.posix.dirname(script.path) }), `${LOGGER_MODULE}.py`);
+  try {
+    await vscode.workspace.fs.stat(target);
+    return '';
+  } catch {
+    await vscode.workspace.fs.copy(vscode.Uri.joinPath(extensionUri, 'media', `${LOGGER_MODULE}.py`), target, { overwrite: false });
+    return ` Copied ${LOGGER_MODULE}.py next to the script.`;
+  }
+}

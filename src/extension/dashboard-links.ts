@@ -1,0 +1,103 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { findStepLine, LINE_FORMATS } from './log-lines';
+import type { RunEntry } from './runs/model';
+import { hasTrainingStep, hintLocation, isHintId } from './training-script';
+
+/** Not training scripts: environments, caches, installed packages. */
+const SCRIPT_EXCLUDE = '**/{node_modules,.git,.venv,venv,env,.tox,__pycache__,site-packages,dist-packages}/**';
+const MAX_SCRIPTS = 2000;
+const MAX_SCRIPT_BYTES = 2 * 1024 * 1024;
+/** Files read at once while looking for training scripts. */
+const READ_BATCH = 32;
+
+/** Path segments shared from the root: scripts next to (or above) the log come first. */
+function closeness(script: string, log: string): number {
+  const a = script.split(/[\\/]/);
+  const b = path.dirname(log).split(/[\\/]/);
+  let shared = 0;
+  while (shared < a.length - 1 && shared < b.length && a[shared] === b[shared]) shared++;
+  return shared;
+}
+
+/**
+ * Where the dashboard's links go: a hint opens the training script at the
+ * line its fix belongs to, a step opens the log at the line that wrote it.
+ */
+export class DashboardLinks {
+  /** The script chosen for a run, so the next hint of that run does not ask again. */
+  private readonly scriptOfRun = new Map<string, vscode.Uri>();
+
+  constructor(private readonly log: vscode.LogOutputChannel) {}
+
+  async openHint(run: RunEntry | undefined, hintId: string, step: number): Promise<void> {
+    if (!isHintId(hintId)) {
+      this.log.trace(`dashboard: unknown hint id ${JSON.stringify(hintId)} dropped`);
+      return;
+    }
+    const hints = run?.diagnosis.findings.flatMap((f) => f.hints.map((h) => ({ ...h, step: f.step }))) ?? [];
+    const text = (hints.find((h) => h.id === hintId && h.step === step) ?? hints.find((h) => h.id === hintId))?.text ?? hintId;
+    const script = await this.trainingScript(run);
+    if (!script) {
+      void vscode.window.showInformationMessage(`${text} (GradLens found no training script in this workspace: no Python file calls backward() and then an optimizer's step().)`);
+      return;
+    }
+    const document = await vscode.workspace.openTextDocument(script);
+    const location = hintLocation(document.getText(), hintId);
+    const selection = location ? new vscode.Range(location.line, location.startColumn, location.line, location.endColumn) : undefined;
+    await vscode.window.showTextDocument(document, { selection, viewColumn: vscode.ViewColumn.Beside, preview: true });
+    const where = location && !location.exact ? ` (${path.basename(script.fsPath)} has no ${location.what.replace(/^the /, '')}: opened at the training step.)` : '';
+    const actions = hintId === 'log-gradients' ? ['Insert Gradient Logger'] : [];
+    const choice = await vscode.window.showInformationMessage(`${text}${where}`, ...actions);
+    if (choice) await vscode.commands.executeCommand('gradlens.insertLogger');
+  }
+
+  /** The script the run came from: the only training script, or the one the person picks (nearest the log first). */
+  private async trainingScript(run: RunEntry | undefined): Promise<vscode.Uri | undefined> {
+    const remembered = run && this.scriptOfRun.get(run.key);
+    if (remembered) return remembered;
+    const candidates = await vscode.workspace.findFiles('**/*.py', SCRIPT_EXCLUDE, MAX_SCRIPTS);
+    const scripts: vscode.Uri[] = [];
+    for (let i = 0; i < candidates.length; i += READ_BATCH) {
+      const batch = candidates.slice(i, i + READ_BATCH);
+      const found = await Promise.all(batch.map((uri) => this.isTrainingScript(uri)));
+      scripts.push(...batch.filter((_, k) => found[k]));
+    }
+    if (run) scripts.sort((a, b) => closeness(b.fsPath, run.path) - closeness(a.fsPath, run.path));
+    let chosen: vscode.Uri | undefined = scripts[0];
+    if (scripts.length > 1) {
+      const picked = await vscode.window.showQuickPick(
+        scripts.map((uri) => ({ label: path.basename(uri.fsPath), description: vscode.workspace.asRelativePath(uri), uri })),
+        { title: 'GradLens: which script trained this run?', placeHolder: 'The fix goes into the training script' },
+      );
+      chosen = picked?.uri;
+    }
+    if (run && chosen) this.scriptOfRun.set(run.key, chosen);
+    return chosen;
+  }
+
+  private async isTrainingScript(uri: vscode.Uri): Promise<boolean> {
+    try {
+      const stat = await vscode.workspace.fs.stat(uri);
+      if (stat.size > MAX_SCRIPT_BYTES) return false;
+      return hasTrainingStep(new TextDecoder().decode(await vscode.workspace.fs.readFile(uri)));
+    } catch (error) {
+      this.log.trace(`hint: ${uri.fsPath} not read: ${(error as Error).message}`);
+      return false;
+    }
+  }
+
+  /** Opens the run's log, at the line of `step` for a text format; a binary log or a run folder is revealed instead. */
+  async openLog(run: RunEntry, step?: number): Promise<void> {
+    const uri = vscode.Uri.file(run.path);
+    const stat = await vscode.workspace.fs.stat(uri);
+    if (stat.type & vscode.FileType.Directory || !LINE_FORMATS.has(run.format)) {
+      await vscode.commands.executeCommand(vscode.workspace.getWorkspaceFolder(uri) ? 'revealInExplorer' : 'revealFileInOS', uri);
+      return;
+    }
+    const line = step === undefined ? undefined : await findStepLine(run.path, run.format, step, run.stream);
+    const selection = line === undefined ? undefined : new vscode.Range(line, 0, line, 0);
+    await vscode.window.showTextDocument(uri, { selection, viewColumn: vscode.ViewColumn.Beside, preview: true });
+    if (step !== undefined && line === undefined) void vscode.window.showInformationMessage(`GradLens: step ${step} is not in ${path.basename(run.path)} (any more).`);
+  }
+}

@@ -1,0 +1,265 @@
+import * as nodePath from 'node:path';
+import * as vscode from 'vscode';
+import { dashboardStateSchema, dashboardToHostSchema, type DashboardToHost, type Focus } from '../protocol/dashboard';
+import { decodeWire, encodeWire } from '../protocol/wire';
+import { createNonce, renderPage } from '../report/page';
+import type { DashboardLinks } from './dashboard-links';
+import type { RunEntry, RunsModel } from './runs/model';
+
+export const DASHBOARD_VIEW_TYPE = 'gradlens.dashboard';
+/** At most one update per run in this time: a growing log still shows within a second. */
+const UPDATE_INTERVAL_MS = 250;
+
+interface UpdateThrottle {
+  last: number;
+  timer?: ReturnType<typeof setTimeout>;
+  /** A payload is being built and posted. */
+  busy: boolean;
+  /** The run changed again meanwhile. */
+  again: boolean;
+}
+
+/**
+ * The dashboard: one webview panel showing one run or several overlaid. The
+ * page asks for its data with `ready` each time it loads (first open, shown
+ * again after hiding, reloaded), and gets the current runs; while it is
+ * visible, runs that change are sent again, at most every 250 ms each. The
+ * page keeps the shown logs in its webview state, so the serializer can
+ * bring the panel back after a reload of the window.
+ */
+export class DashboardPanel implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private keys: string[] = [];
+  /** A focus to deliver with the next `show`, once. */
+  private focus: Focus | undefined;
+  private ready = false;
+  /** Runs being read for a revived panel: `show` waits for them. */
+  private restoring: Promise<void> = Promise.resolve();
+  /** Each `show` sent supersedes those still gathering their payloads. */
+  private generation = 0;
+  private readonly throttles = new Map<string, UpdateThrottle>();
+  private readonly panelDisposables: vscode.Disposable[] = [];
+  private readonly disposables: vscode.Disposable[] = [];
+
+  /**
+   * @param experimentsFolder where experiment logs are written: a revived
+   *   dashboard lists those under Experiments again, not under Opened
+   */
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly experimentsFolder: string,
+    private readonly model: RunsModel,
+    private readonly links: DashboardLinks,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.disposables.push(model.onDidUpdateRun((key) => this.runChanged(key)));
+  }
+
+  /** The runs on screen, for commands that act on "the shown runs". */
+  get shownKeys(): readonly string[] {
+    return this.panel ? this.keys : [];
+  }
+
+  /** Shows these runs (replacing what was shown), focused on a step or parameter if given. */
+  show(keys: string[], focus?: Focus): void {
+    if (this.panel && this.ready && focus && sameKeys(keys, this.keys)) {
+      this.panel.reveal(undefined, true);
+      void this.post(encodeWire({ type: 'focus', focus }));
+      return;
+    }
+    this.keys = keys;
+    this.focus = focus;
+    if (this.panel) {
+      this.panel.title = this.title();
+      this.panel.reveal();
+      if (this.ready) void this.sendShow();
+      return;
+    }
+    this.attach(vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, this.title(), vscode.ViewColumn.Active, this.webviewOptions()));
+  }
+
+  /** The serializer's way back: the panel VS Code kept, and the state the page saved. */
+  async revive(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+    if (this.panel) {
+      // One dashboard: a second one restored from an older session is not brought back.
+      panel.dispose();
+      return;
+    }
+    const saved = dashboardStateSchema.parse(state)?.runs ?? [];
+    this.restoring = this.reopen(saved);
+    this.attach(panel);
+    await this.restoring;
+  }
+
+  private async reopen(saved: Array<{ path: string; stream?: string }>): Promise<void> {
+    const keys: string[] = [];
+    for (const { path, stream } of saved) {
+      try {
+        const entries = await this.model.open(path, isInside(path, this.experimentsFolder) ? 'experiment' : 'opened');
+        keys.push(...entries.filter((e) => e.stream === stream).map((e) => e.key));
+      } catch (error) {
+        this.log.warn(`dashboard: ${path} could not be read again: ${(error as Error).message}`);
+      }
+    }
+    // A command may have shown other runs meanwhile.
+    if (this.keys.length > 0) return;
+    this.keys = keys;
+    if (this.panel) this.panel.title = this.title();
+  }
+
+  /** Scripts on; files from the extension's bundles and media only; nothing kept while hidden. */
+  private webviewOptions(): vscode.WebviewOptions {
+    const root = (folder: string) => vscode.Uri.joinPath(this.extensionUri, folder);
+    return { enableScripts: true, localResourceRoots: [root('dist'), root('media')] };
+  }
+
+  private attach(panel: vscode.WebviewPanel): void {
+    this.panel = panel;
+    this.ready = false;
+    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'gradlens.svg');
+    panel.webview.options = this.webviewOptions();
+    panel.webview.html = this.html(panel.webview);
+    this.panelDisposables.push(
+      panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
+      // A hidden webview is torn down (no retainContextWhenHidden): it says `ready` again when shown.
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.ready = false;
+      }),
+      panel.onDidDispose(() => this.detach()),
+    );
+  }
+
+  private detach(): void {
+    this.panel = undefined;
+    this.ready = false;
+    this.keys = [];
+    this.generation++;
+    for (const t of this.throttles.values()) clearTimeout(t.timer);
+    this.throttles.clear();
+    for (const d of this.panelDisposables.splice(0)) d.dispose();
+  }
+
+  private html(webview: vscode.Webview): string {
+    const asset = (...path: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, ...path)).toString();
+    return renderPage({
+      title: 'GradLens Dashboard',
+      nonce: createNonce(),
+      cspSource: webview.cspSource,
+      script: { src: asset('dist', 'webview.js') },
+      styles: [{ href: asset('media', 'dashboard.css') }],
+      page: 'dashboard',
+    });
+  }
+
+  private title(): string {
+    const runs = this.keys.map((k) => this.model.get(k)).filter((r): r is RunEntry => r !== undefined);
+    if (runs.length === 1) return `GradLens: ${runs[0].title}`;
+    return runs.length > 1 ? `GradLens: ${runs.length} runs` : 'GradLens Dashboard';
+  }
+
+  private receive(raw: unknown): void {
+    const message = typeof raw === 'string' ? dashboardToHostSchema.parse(decodeWire(raw)) : undefined;
+    if (!message) {
+      this.log.trace(`dashboard: dropped a message outside the protocol (${typeof raw})`);
+      return;
+    }
+    void this.handle(message).catch((error: Error) => {
+      this.log.error(`dashboard: ${message.type} failed: ${error.message}`);
+      void vscode.window.showErrorMessage(`GradLens: ${error.message}`);
+    });
+  }
+
+  private async handle(message: DashboardToHost): Promise<void> {
+    switch (message.type) {
+      case 'ready':
+        this.ready = true;
+        await this.sendShow();
+        return;
+      case 'openHint':
+        await this.links.openHint(this.model.get(message.key), message.hintId, message.step);
+        return;
+      case 'openLog': {
+        const run = this.model.get(message.key);
+        if (run) await this.links.openLog(run, message.step);
+        return;
+      }
+      case 'exportReport':
+        await vscode.commands.executeCommand('gradlens.exportReport', [...this.keys]);
+        return;
+    }
+  }
+
+  private async sendShow(): Promise<void> {
+    await this.restoring;
+    const generation = ++this.generation;
+    const keys = this.keys;
+    const focus = this.focus;
+    const payloads = await Promise.all(keys.map((key) => this.payload(key)));
+    if (generation !== this.generation || !this.ready) return;
+    this.focus = undefined;
+    // payload() is one wire-encoded RunPayload, made in the logs worker. Splicing
+    // those texts into the message spares decoding and re-encoding megabytes of
+    // series on the host thread; this is the one place wire text is spliced.
+    const runs = payloads.filter((p): p is string => p !== undefined).join(',');
+    await this.post(`{"type":"show","runs":[${runs}]${focus ? `,"focus":${encodeWire(focus)}` : ''}}`);
+  }
+
+  private async payload(key: string): Promise<string | undefined> {
+    try {
+      return await this.model.payload(key);
+    } catch (error) {
+      this.log.warn(`dashboard: run ${key} could not be read: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  private runChanged(key: string): void {
+    if (!this.panel || !this.ready || !this.keys.includes(key)) return;
+    let t = this.throttles.get(key);
+    if (!t) this.throttles.set(key, (t = { last: 0, busy: false, again: false }));
+    if (t.timer) return;
+    if (t.busy) {
+      t.again = true;
+      return;
+    }
+    const throttle = t;
+    throttle.timer = setTimeout(() => {
+      throttle.timer = undefined;
+      void this.sendUpdate(key, throttle);
+    }, Math.max(0, throttle.last + UPDATE_INTERVAL_MS - Date.now()));
+  }
+
+  private async sendUpdate(key: string, t: UpdateThrottle): Promise<void> {
+    t.busy = true;
+    t.again = false;
+    t.last = Date.now();
+    try {
+      const payload = await this.payload(key);
+      // Spliced wire text, as in sendShow.
+      if (payload !== undefined && this.ready && this.keys.includes(key)) await this.post(`{"type":"update","run":${payload}}`);
+    } finally {
+      t.busy = false;
+      if (t.again) this.runChanged(key);
+    }
+  }
+
+  private async post(text: string): Promise<void> {
+    if (!this.panel) return;
+    const delivered = await this.panel.webview.postMessage(text);
+    if (!delivered) this.log.trace('dashboard: a message was not delivered (the panel is hidden or closed)');
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+function isInside(file: string, folder: string): boolean {
+  const relative = nodePath.relative(folder, file);
+  return relative !== '' && !relative.startsWith('..') && !nodePath.isAbsolute(relative);
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((k, i) => k === b[i]);
+}

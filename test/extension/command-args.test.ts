@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { reportBase, runsArgument } from '../../src/extension/command-args';
+
+/** The same command from the palette, a tree, a finding and the dashboard. */
+describe('command arguments', () => {
+  it('reads a run from the Runs tree, a finding from the Findings tree, keys from the dashboard', () => {
+    const entry = { key: '/logs/a.jsonl', label: 'a.jsonl', group: 'logs', path: '/logs/a.jsonl', status: 'warning', steps: 10 };
+    assert.deepEqual(runsArgument(entry), { keys: ['/logs/a.jsonl'] });
+    assert.deepEqual(runsArgument({ key: '/logs/a.jsonl', step: 17, param: 'rnn.weight_hh_l0' }), {
+      keys: ['/logs/a.jsonl'],
+      focus: { key: '/logs/a.jsonl', step: 17, param: 'rnn.weight_hh_l0' },
+    });
+    assert.deepEqual(runsArgument(['/logs/a.jsonl', '/logs/b.jsonl#rank 1', '/logs/a.jsonl']), { keys: ['/logs/a.jsonl', '/logs/b.jsonl#rank 1'] });
+    assert.deepEqual(runsArgument([entry, { ...entry, key: '/logs/c.csv' }]), { keys: ['/logs/a.jsonl', '/logs/c.csv'] });
+  });
+
+  it('names no run for the palette\'s nothing, a file URI or a malformed focus', () => {
+    assert.equal(runsArgument(undefined), undefined);
+    assert.equal(runsArgument({ scheme: 'file', path: '/logs/a.jsonl' }), undefined);
+    assert.equal(runsArgument({ key: '/logs/a.jsonl', step: 'NaN' }), undefined);
+    assert.equal(runsArgument([]), undefined);
+    assert.equal(runsArgument(['/logs/a.jsonl', 3]), undefined);
+  });
+
+  it('names the CSV and Markdown files after the HTML report', () => {
+    assert.equal(reportBase('/out/run report.html'), '/out/run report');
+    assert.equal(reportBase('/out/REPORT.HTM'), '/out/REPORT');
+    assert.equal(reportBase('/out/report'), '/out/report');
+  });
+});

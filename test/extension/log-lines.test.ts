@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { findStepLine } from '../../src/extension/log-lines';
+
+/** "Open the log at this step": the line found is where the log says that step. */
+const REAL = path.join(__dirname, '../fixtures/real');
+const lineOf = (file: string, line: number | undefined): string => {
+  assert.notEqual(line, undefined, `no line found in ${file}`);
+  return readFileSync(file, 'utf8').split('\n')[line!];
+};
+
+describe('log line of a step', () => {
+  let dir: string;
+  before(() => (dir = mkdtempSync(path.join(os.tmpdir(), 'gradlens-lines-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('finds the JSON line of a step', async () => {
+    const file = path.join(REAL, 'torch_lstm_sgd_clip1/grads.jsonl');
+    for (const step of [0, 3, 57]) assert.match(lineOf(file, await findStepLine(file, 'jsonl', step)), new RegExp(`^\\{"step": ${step}, `));
+  });
+
+  it('finds the console line of a step', async () => {
+    const file = path.join(REAL, 'torch_rnn_radius1.6_noclip/train.log');
+    assert.match(lineOf(file, await findStepLine(file, 'text', 1)), /^Step {3}1: loss=9\.8657, grad_norm=nan/);
+  });
+
+  it('finds the CSV row of a step by its step column', async () => {
+    const file = path.join(REAL, 'lightning_rnn_noclip/csv/version_0/metrics.csv');
+    const header = lineOf(file, 0).split(',');
+    const row = lineOf(file, await findStepLine(file, 'csv', 3)).split(',');
+    assert.equal(row[header.indexOf('step')], '3');
+  });
+
+  it('finds the log_history entry of a step in trainer_state.json', async () => {
+    const file = path.join(REAL, 'hf_gpt2_lr3e-4_clip1/trainer_state.json');
+    assert.match(lineOf(file, await findStepLine(file, 'hf-trainer-state', 10)), /^\s*"step": 10$/);
+  });
+
+  it('finds nothing for a step the log does not have, or a binary log', async () => {
+    assert.equal(await findStepLine(path.join(REAL, 'torch_lstm_sgd_clip1/grads.jsonl'), 'jsonl', 100_000), undefined);
+    const events = path.join(REAL, 'torch_lstm_sgd_clip1/tb', 'events.out.tfevents.1795340642.vm.442.1');
+    assert.equal(await findStepLine(events, 'tfevents', 3), undefined);
+  });
+
+  it('after a restart from a checkpoint, finds the line whose data is shown', async () => {
+    const file = path.join(dir, 'resumed.jsonl');
+    const steps = [0, 1, 2, 3, 4, 5, 3, 4, 5, 6];
+    writeFileSync(file, steps.map((step, i) => JSON.stringify({ step, loss: i, grad_norm: 1 })).join('\n') + '\n');
+    assert.equal(await findStepLine(file, 'jsonl', 4), 7);
+    assert.equal(await findStepLine(file, 'jsonl', 1), 1);
+  });
+
+  it('finds the line of one rank in a distributed console log', async () => {
+    const file = path.join(dir, 'torchrun.log');
+    writeFileSync(file, ['[default0]:step 1: loss=2.0 grad_norm=1.0', '[default1]:step 1: loss=2.1 grad_norm=1.1', '[default1]:step 2: loss=2.2 grad_norm=9.0', '[default0]:step 2: loss=1.9 grad_norm=0.9', ''].join('\n'));
+    assert.equal(await findStepLine(file, 'text', 2, 'rank 1'), 2);
+    assert.equal(await findStepLine(file, 'text', 2, 'rank 0'), 3);
+  });
+});
