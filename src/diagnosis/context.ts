@@ -1,5 +1,5 @@
 import { explodingIndexes, lossScalerSkips } from './episodes';
-import { finiteValues, mean, quantileSorted } from './stats';
+import { finiteValues, mean, quantile, quantileSorted } from './stats';
 import type { DiagnoseOptions, ThresholdAdvice } from './types';
 import { RunView } from './view';
 import { seriesWithRole } from '../logs/run';
@@ -21,32 +21,33 @@ const MIN_BASIS = 10;
 
 export function thresholdAdvice(view: RunView, exploding: Set<number>): ThresholdAdvice {
   const { steps, values } = view.norms;
-  const usable: number[] = [];
-  const healthy: number[] = [];
-  const beforeTrouble: number[] = [];
+  const usable = new Float64Array(values.length);
+  const healthy = new Float64Array(values.length);
+  const beforeTrouble = new Float64Array(values.length);
+  let u = 0;
+  let h = 0;
+  let b = 0;
   let troubled = false;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (exploding.has(steps[i]) || !Number.isFinite(v)) troubled = true;
+    const explodingStep = exploding.has(steps[i]);
+    if (explodingStep || !Number.isFinite(v)) troubled = true;
     if (!Number.isFinite(v) || v >= OVERFLOW_NORM) continue;
-    usable.push(v);
-    if (!exploding.has(steps[i])) healthy.push(v);
-    if (!troubled) beforeTrouble.push(v);
+    usable[u++] = v;
+    if (!explodingStep) healthy[h++] = v;
+    if (!troubled) beforeTrouble[b++] = v;
   }
-  usable.sort((a, b) => a - b);
+  const sorted = usable.subarray(0, u).sort();
   // The regime before the first explosion says best what ordinary steps look like; then the steps that did not
   // explode; with too few of either, the seeds' rule (p95 of all norms below 1e6) stands.
-  const basis = [beforeTrouble, healthy, usable].find((set) => set.length >= MIN_BASIS) ?? usable;
+  const basis = [beforeTrouble.subarray(0, b), healthy.subarray(0, h), sorted].find((set) => set.length >= MIN_BASIS) ?? sorted;
   return {
-    recommended: quantileSorted(
-      [...basis].sort((a, b) => a - b),
-      0.95,
-    ),
-    mean: mean(usable),
-    median: quantileSorted(usable, 0.5),
-    p95: quantileSorted(usable, 0.95),
-    p99: quantileSorted(usable, 0.99),
-    max: usable.length > 0 ? usable[usable.length - 1] : null,
+    recommended: quantile(basis, 0.95),
+    mean: mean(sorted),
+    median: quantileSorted(sorted, 0.5),
+    p95: quantileSorted(sorted, 0.95),
+    p99: quantileSorted(sorted, 0.99),
+    max: sorted.length > 0 ? sorted[sorted.length - 1] : null,
   };
 }
 

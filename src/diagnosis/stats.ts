@@ -15,17 +15,66 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number | n
   return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - lower);
 }
 
+/** A copy of the finite values, in their order. */
+function finiteCopy(values: ArrayLike<number>): Float64Array {
+  let count = 0;
+  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) count++;
+  const out = new Float64Array(count);
+  for (let i = 0, j = 0; i < values.length; i++) if (Number.isFinite(values[i])) out[j++] = values[i];
+  return out;
+}
+
+/**
+ * Rearranges a so that a[k] is its k-th smallest value, with nothing larger
+ * before it and nothing smaller after it (Hoare's selection, median of three):
+ * linear time, where a sort of a million-step run costs a hundred milliseconds.
+ */
+function select(a: Float64Array, k: number): void {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >>> 1;
+    const pivot = Math.max(Math.min(a[lo], a[mid]), Math.min(Math.max(a[lo], a[mid]), a[hi]));
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return;
+  }
+}
+
 export function quantile(values: ArrayLike<number>, q: number): number | null {
-  // A typed array sorts numerically, natively: much faster than Array#sort with a comparator on long runs.
-  return quantileSorted(Float64Array.from(finiteValues(values)).sort(), q);
+  const a = finiteCopy(values);
+  if (a.length === 0) return null;
+  const position = (a.length - 1) * q;
+  const lower = Math.floor(position);
+  select(a, lower);
+  if (position === lower) return a[lower];
+  let next = Infinity;
+  for (let i = lower + 1; i < a.length; i++) if (a[i] < next) next = a[i];
+  return a[lower] + (next - a[lower]) * (position - lower);
 }
 
 export function median(values: ArrayLike<number>): number | null {
   return quantile(values, 0.5);
 }
 
-export function mean(values: readonly number[]): number | null {
-  return values.length === 0 ? null : values.reduce((sum, v) => sum + v, 0) / values.length;
+export function mean(values: ArrayLike<number>): number | null {
+  if (values.length === 0) return null;
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i];
+  return sum / values.length;
 }
 
 /** Numbers for messages: 3 significant digits, exponent form when large or small. */

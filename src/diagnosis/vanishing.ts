@@ -60,16 +60,19 @@ export function vanishingFindings(context: Context): Finding[] {
   const deadNames = new Set(dead.map((d) => d.name));
   const tiny: { name: string; share: number }[] = [];
   const aligned = view.aligned();
-  const { steps, values } = view.norms;
+  const { values } = view.norms;
+  const exploding = new Uint8Array(values.length);
+  for (const i of context.exploding.indexes) exploding[i] = 1;
+  const shares = new Float64Array(values.length);
   view.parameters.forEach(({ name }, k) => {
     if (deadNames.has(name)) return;
-    const shares: number[] = [];
-    for (let i = 0; i < steps.length; i++) {
-      const norm = aligned[k][i];
-      if (!context.exploding.steps.has(steps[i]) && Number.isFinite(values[i]) && values[i] > 0 && Number.isFinite(norm)) shares.push(norm / values[i]);
+    const norms = aligned[k];
+    let count = 0;
+    for (let i = 0; i < values.length; i++) {
+      if (exploding[i] === 0 && values[i] > 0 && values[i] < Infinity && Number.isFinite(norms[i])) shares[count++] = norms[i] / values[i];
     }
-    if (shares.length < MIN_SHARE_STEPS) return;
-    const typical = median(shares.slice(Math.floor(shares.length / 2)));
+    if (count < MIN_SHARE_STEPS) return;
+    const typical = median(shares.subarray(Math.floor(count / 2), count));
     if (typical !== null && typical > 0 && typical < VANISHING_SHARE) tiny.push({ name, share: typical });
   });
   if (tiny.length > 0) {

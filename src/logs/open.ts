@@ -66,7 +66,8 @@ async function readHead(file: string): Promise<Uint8Array> {
   }
 }
 
-async function specForFile(file: string, id: string): Promise<RunSpec | undefined> {
+/** A file taken by name: one run whatever its name; undefined for binary content no reader knows. */
+export async function specForFile(file: string, id = path.basename(file)): Promise<RunSpec | undefined> {
   const format = detectFormat(file, await readHead(file));
   if (!format || format === 'mlflow') return undefined;
   return {
