@@ -1,0 +1,121 @@
+/**
+ * What the Runs and Findings views show, apart from VS Code so it can be
+ * tested: the groups and their order, a status's word, icon and colour, a
+ * run's description and tooltip, a finding's label. Every string here that
+ * comes from a log is shown as text by the views, never as markup.
+ */
+import { formatNumber } from '../../diagnosis/stats';
+import type { Finding, FindingKind, Severity } from '../../diagnosis/types';
+import type { RunStatus } from '../../protocol/dashboard';
+import { FORMAT_NAMES, stepRange } from '../../report/summary';
+import type { RunSummary } from '../../worker/logs-protocol';
+
+/** A codicon id and, where it has one, a theme colour id. */
+export interface Look {
+  icon: string;
+  color?: string;
+}
+
+export const STATUS_LOOKS: Record<RunStatus, Look & { word: string }> = {
+  healthy: { word: 'healthy', icon: 'pass', color: 'testing.iconPassed' },
+  warning: { word: 'warning', icon: 'warning', color: 'list.warningForeground' },
+  exploding: { word: 'exploding', icon: 'flame', color: 'list.errorForeground' },
+  nonfinite: { word: 'non-finite', icon: 'error', color: 'errorForeground' },
+  empty: { word: 'no steps yet', icon: 'circle-outline' },
+};
+
+export const SEVERITY_LOOKS: Record<Severity, Look> = {
+  error: { icon: 'error', color: 'list.errorForeground' },
+  warning: { icon: 'warning', color: 'list.warningForeground' },
+  info: { icon: 'info' },
+};
+
+const KIND_WORDS: Record<FindingKind, string> = {
+  nonfinite: 'non-finite values',
+  explosion: 'explosion',
+  spike: 'spike',
+  vanishing: 'vanishing',
+  clipping: 'clipping',
+  dominance: 'dominance',
+  divergence: 'divergence',
+};
+
+export interface RunGroup {
+  /** Unique across origins: a workspace folder named "Opened" is not the Opened group. */
+  id: string;
+  name: string;
+  runs: RunSummary[];
+}
+
+/** Experiments first (what the user just started), then the workspace's folders, then what was opened. */
+const ORIGIN_ORDER: Record<RunSummary['origin'], number> = { experiment: 0, workspace: 1, opened: 2 };
+const compareNames = new Intl.Collator('en', { numeric: true }).compare;
+
+export function groupRuns(runs: readonly RunSummary[]): RunGroup[] {
+  const groups = new Map<string, RunGroup & { origin: RunSummary['origin'] }>();
+  for (const run of runs) {
+    const id = `${run.origin}:${run.group}`;
+    let group = groups.get(id);
+    if (!group) {
+      group = { id, name: run.group, origin: run.origin, runs: [] };
+      groups.set(id, group);
+    }
+    group.runs.push(run);
+  }
+  return [...groups.values()]
+    .sort((a, b) => ORIGIN_ORDER[a.origin] - ORIGIN_ORDER[b.origin] || compareNames(a.name, b.name))
+    .map(({ id, name, runs: members }) => ({ id, name, runs: members.sort((a, b) => compareNames(a.label, b.label)) }));
+}
+
+const count = (n: number, word: string): string => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+
+/** `3 runs · 1 live` */
+export function groupDescription(group: RunGroup): string {
+  const live = group.runs.filter((run) => run.live).length;
+  return [count(group.runs.length, 'run'), ...(live > 0 ? [`${live} live`] : [])].join(' · ');
+}
+
+/** `exploding · 400 steps · ● live` */
+export function runDescription(run: RunSummary): string {
+  return [STATUS_LOOKS[run.status].word, ...(run.steps > 0 ? [count(run.steps, 'step')] : []), ...(run.live ? ['● live'] : [])].join(' · ');
+}
+
+/** Label and value of each tooltip line; values come from the log and are shown as text. */
+export function runTooltipRows(run: RunSummary): Array<[string, string]> {
+  const d = run.diagnosis;
+  const severities = (['error', 'warning', 'info'] as const)
+    .map((severity) => [severity, d.findings.filter((f) => f.severity === severity).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([severity, n]) => count(n, severity === 'info' ? 'note' : severity));
+  return [
+    ['Path', run.path],
+    ...(run.stream !== undefined ? [['Rank', run.stream] as [string, string]] : []),
+    ['Format', FORMAT_NAMES[run.format]],
+    ['Status', STATUS_LOOKS[run.status].word + (run.live ? ', growing' : '')],
+    ['Steps', d.firstStep === null ? '0' : `${count(run.steps, 'step')} (${d.firstStep}–${d.lastStep})`],
+    ['Max gradient norm', d.gradNorm.max === null ? '—' : `${formatNumber(d.gradNorm.max)} at step ${d.gradNorm.maxStep}`],
+    ['First non-finite', d.gradNorm.firstNonFiniteStep === null ? '—' : `step ${d.gradNorm.firstNonFiniteStep}`],
+    ['Recommended clip threshold', d.threshold.recommended === null ? '—' : formatNumber(d.threshold.recommended)],
+    ['Findings', severities.length > 0 ? severities.join(', ') : 'none'],
+    ...(run.warnings.length > 0 ? [['Read warnings', `${run.warnings.length}, first: ${run.warnings[0]}`] as [string, string]] : []),
+  ];
+}
+
+/** `explosion, steps 3–4` */
+export function findingLabel(finding: Finding): string {
+  return `${KIND_WORDS[finding.kind]}, ${stepRange(finding.step, finding.endStep)}`;
+}
+
+/** The parameters most involved: `lstm.weight_hh_l0, lstm.weight_ih_l0 +3` */
+export function findingDescription(finding: Finding): string {
+  const shown = finding.layers.slice(0, 2);
+  const more = finding.layers.length - shown.length;
+  return shown.join(', ') + (more > 0 ? ` +${more}` : '');
+}
+
+/** What the Findings view says instead of (or above) a list. */
+export function findingsMessage(run: RunSummary | undefined): string | undefined {
+  if (!run) return 'Select a run in Runs.';
+  if (run.diagnosis.findings.length === 0) return run.steps === 0 ? `${run.label} has no steps yet.` : `No findings for ${run.label}: its gradients look healthy.`;
+  return undefined;
+}

@@ -1,0 +1,96 @@
+/**
+ * The Runs view (`gradlens.runs`): groups (run folders, Experiments, Opened)
+ * and their runs, each with its status icon, step count and live marker.
+ * Run elements are the model's RunEntry objects, so a command invoked on an
+ * item (context menu, inline button) receives the RunEntry.
+ */
+import * as vscode from 'vscode';
+import type { RunEntry, RunsModel } from './model';
+import { groupDescription, groupRuns, runDescription, runTooltipRows, STATUS_LOOKS, type Look, type RunGroup } from './present';
+
+export type RunsNode = RunGroup | RunEntry;
+
+const isGroup = (node: RunsNode): node is RunGroup => 'runs' in node;
+
+export function themeIcon(look: Look): vscode.ThemeIcon {
+  return new vscode.ThemeIcon(look.icon, look.color ? new vscode.ThemeColor(look.color) : undefined);
+}
+
+/** A tooltip of label/value lines; values come from logs, so they are appended as text, never as Markdown. */
+export function textTooltip(rows: Array<[string, string]>): vscode.MarkdownString {
+  const tooltip = new vscode.MarkdownString(undefined, false);
+  tooltip.isTrusted = false;
+  tooltip.supportHtml = false;
+  rows.forEach(([label, value], index) => {
+    if (index > 0) tooltip.appendMarkdown('  \n');
+    tooltip.appendMarkdown(`**${label}:** `);
+    tooltip.appendText(value);
+  });
+  return tooltip;
+}
+
+export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<RunsNode | RunsNode[] | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  /** The groups as last listed: group elements keep their identity between refreshes of single runs. */
+  private groups = new Map<string, RunGroup>();
+  private readonly subscription: vscode.Disposable;
+
+  constructor(private readonly model: RunsModel) {
+    this.subscription = model.onDidChangeRuns((change) => {
+      if (change.structure) {
+        this.changed.fire(undefined);
+        return;
+      }
+      // A run's status and live marker also show in its group's description.
+      const runs = change.keys.flatMap((key) => model.get(key) ?? []);
+      const groups = new Set(runs.flatMap((run) => this.groupOf(run) ?? []));
+      if (runs.length > 0) this.changed.fire([...runs, ...groups]);
+    });
+  }
+
+  getChildren(node?: RunsNode): RunsNode[] {
+    if (node === undefined) {
+      this.groups = new Map(groupRuns(this.model.list()).map((group) => [group.id, group]));
+      return [...this.groups.values()];
+    }
+    return isGroup(node) ? node.runs : [];
+  }
+
+  getParent(node: RunsNode): RunsNode | undefined {
+    return isGroup(node) ? undefined : this.groupOf(node);
+  }
+
+  getTreeItem(node: RunsNode): vscode.TreeItem {
+    return isGroup(node) ? this.groupItem(node) : this.runItem(node);
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.changed.dispose();
+  }
+
+  private groupOf(run: RunEntry): RunGroup | undefined {
+    return [...this.groups.values()].find((group) => group.runs.includes(run));
+  }
+
+  private groupItem(group: RunGroup): vscode.TreeItem {
+    const item = new vscode.TreeItem(group.name, vscode.TreeItemCollapsibleState.Expanded);
+    item.id = `group:${group.id}`;
+    item.description = groupDescription(group);
+    item.iconPath = new vscode.ThemeIcon(group.id.startsWith('experiment:') ? 'beaker' : group.id.startsWith('opened:') ? 'folder-opened' : 'folder');
+    item.contextValue = 'gradlens.group';
+    return item;
+  }
+
+  private runItem(run: RunEntry): vscode.TreeItem {
+    const item = new vscode.TreeItem(run.label, vscode.TreeItemCollapsibleState.None);
+    item.id = `run:${run.key}`;
+    item.description = runDescription(run);
+    item.tooltip = textTooltip(runTooltipRows(run));
+    item.iconPath = themeIcon(STATUS_LOOKS[run.status]);
+    item.contextValue = run.live ? 'gradlens.run.live' : 'gradlens.run';
+    item.command = { command: 'gradlens.openDashboard', title: 'Open Dashboard', arguments: [{ key: run.key }] };
+    return item;
+  }
+}

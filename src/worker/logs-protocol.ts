@@ -1,0 +1,92 @@
+/**
+ * Messages between the extension host and the logs worker, declared once.
+ * The host says what to follow (the workspace's matched log files, paths a
+ * user opened) and with which settings; the worker reads, tails and
+ * diagnoses, and answers with a compact summary per run. A run's full data
+ * goes to the host only on request, already wire-encoded, so the host never
+ * decodes series. Both sides parse what they receive and drop the rest.
+ */
+import { ROLES } from '../logs/roles';
+import type { LogFormat } from '../logs/run';
+import { diagnosisSchema, runStatusSchema } from '../protocol/dashboard';
+import { array, boolean, finite, literal, message, number, object, optional, string, union, type Infer } from '../protocol/schema';
+
+export const logsSettingsSchema = object({
+  /** User tag rules, tried before the built-in table. */
+  tagRules: array(object({ pattern: string, role: literal(...ROLES) })),
+  warnThreshold: finite,
+  alertThreshold: finite,
+  /** How often followed files are checked for new data. */
+  pollIntervalMs: finite,
+});
+export type LogsSettings = Infer<typeof logsSettingsSchema>;
+
+/** A workspace folder and the files in it that the log globs matched. */
+export const matchedFolderSchema = object({
+  path: string,
+  /** The folder's name, which heads its groups when several folders are open. */
+  name: string,
+  /** Several workspace folders are open: prefix groups and titles with the folder's name. */
+  qualify: boolean,
+  files: array(string),
+});
+export type MatchedFolder = Infer<typeof matchedFolderSchema>;
+
+export const openOriginSchema = literal('opened', 'experiment');
+export type OpenOrigin = Infer<typeof openOriginSchema>;
+
+export const hostToLogsSchema = union({
+  /** Settings changed: re-read (tag rules) or re-diagnose (thresholds) what is followed. */
+  configure: message('configure', { settings: logsSettingsSchema }),
+  /** The workspace's matched files now: replaces the previous workspace set. Answered by `done` with the workspace's run keys. */
+  workspace: message('workspace', { requestId: finite, folders: array(matchedFolderSchema) }),
+  /** Follow a file or folder outside the globs. Answered by `done` with its run keys, or `failed`. */
+  open: message('open', { requestId: finite, path: string, origin: openOriginSchema }),
+  /** One run's data. Answered by `payload` (wire-encoded RunPayload) or `failed`. */
+  payload: message('payload', { requestId: finite, key: string }),
+});
+export type HostToLogs = Infer<typeof hostToLogsSchema>;
+
+export const logFormatSchema = literal('jsonl', 'csv', 'hf-trainer-state', 'tfevents', 'text', 'mlflow', 'wandb');
+// The schema lists LogFormat's members; this stops the build when the two drift apart.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const formatsInSync: Same<Infer<typeof logFormatSchema>, LogFormat> = true;
+void formatsInSync;
+
+/** What the sidebar shows of a run: everything but the series. */
+export const runSummarySchema = object({
+  /** runKey(run): the run's path, and its rank when a file holds several. */
+  key: string,
+  /** Short name under its group: the log file or run folder, plus the rank. */
+  label: string,
+  /** The name with its folder, for lists and the dashboard (the payload's label). */
+  title: string,
+  /** The run folder relative to its workspace folder, or "Opened" / "Experiments". */
+  group: string,
+  path: string,
+  stream: optional(string),
+  format: logFormatSchema,
+  status: runStatusSchema,
+  /** The run's files changed within the last seconds. */
+  live: boolean,
+  steps: number,
+  diagnosis: diagnosisSchema,
+  origin: literal('workspace', 'opened', 'experiment'),
+  /** Read warnings, as `file:line: message`. */
+  warnings: array(string),
+});
+export type RunSummary = Infer<typeof runSummarySchema>;
+
+export const logsToHostSchema = union({
+  /** Runs that appeared or changed (data, status, live, placement). */
+  runs: message('runs', { runs: array(runSummarySchema) }),
+  /** Runs that are gone (file deleted, no longer matched). */
+  removed: message('removed', { keys: array(string) }),
+  done: message('done', { requestId: finite, keys: array(string) }),
+  payload: message('payload', { requestId: finite, text: string }),
+  failed: message('failed', { requestId: finite, message: string }),
+  /** Something the host should write to its log: a file that cannot be read, an exception in the worker. */
+  log: message('log', { level: literal('info', 'warn', 'error'), message: string }),
+});
+export type LogsToHost = Infer<typeof logsToHostSchema>;
+

@@ -1,0 +1,340 @@
+/**
+ * The logs worker's work, apart from the thread it runs in: follow the runs
+ * the host asks for, read what their files gain at each poll, diagnose runs
+ * that changed, and tell the host about each run in a compact summary. The
+ * host gets a run's series only when it asks, already wire-encoded.
+ */
+import { promises as fs } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { diagnose } from '../diagnosis/diagnose';
+import type { Diagnosis } from '../diagnosis/types';
+import { discoverRuns, specForFile, type RunSpec } from '../logs/open';
+import type { Run } from '../logs/run';
+import { RunTail } from '../logs/tail';
+import { encodeWire } from '../protocol/wire';
+import { runKey, runStatus, toRunPayload } from '../report/payload';
+import { warningLines } from '../report/warnings';
+import { discoverMatched, openedPlacement, specId, workspacePlacement, type Placement } from './logs-discovery';
+import type { HostToLogs, LogsSettings, LogsToHost, MatchedFolder, OpenOrigin, RunSummary } from './logs-protocol';
+
+/** A run is live while one of its files changed this recently. */
+export const LIVE_MS = 10_000;
+/** Opened folders are searched again this often, for runs that started since. */
+export const REDISCOVER_MS = 5_000;
+/**
+ * A changed run is diagnosed again only after this many times its last
+ * diagnosis took, so one huge growing log leaves the worker time for the
+ * others and for the host's requests.
+ */
+const DIAGNOSIS_DUTY = 1;
+
+export const DEFAULT_LOGS_SETTINGS: LogsSettings = { tagRules: [], warnThreshold: 10, alertThreshold: 100, pollIntervalMs: 500 };
+
+interface Claim {
+  spec: RunSpec;
+  placement: Placement;
+}
+
+/** When two claims name the same run, it is listed where the first of these puts it. */
+const ORIGIN_RANK: Record<Placement['origin'], number> = { workspace: 0, experiment: 1, opened: 2 };
+
+const WORKSPACE = 'workspace';
+const openClaimant = (target: string): string => `open:${target}`;
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+/** A file holding several ranks gives one run per rank, named with it, as the readers name them. */
+const rankSuffix = (run: Run): string => (run.stream !== undefined ? ` [${run.stream}]` : '');
+
+/** One run source being tailed, with what the host was last told about it. */
+class Followed {
+  tail: RunTail;
+  /** Data arrived since the last diagnosis. */
+  dirty = true;
+  diagnoses = new Map<string, Diagnosis>();
+  diagnosedAt = -Infinity;
+  diagnosisMs = 0;
+  live = false;
+  /** The host's summaries are out of date (new diagnosis, live changed, moved to another group). */
+  stale = false;
+  /** Keys of the runs the host lists. */
+  shown = new Set<string>();
+  lastError?: string;
+
+  constructor(
+    public spec: RunSpec,
+    public placement: Placement,
+    settings: LogsSettings,
+  ) {
+    this.tail = new RunTail(spec, { tagRules: settings.tagRules });
+  }
+
+  retail(settings: LogsSettings): void {
+    this.tail = new RunTail(this.spec, { tagRules: settings.tagRules });
+    this.dirty = true;
+    this.diagnosedAt = -Infinity;
+  }
+}
+
+function samePlacement(a: Placement, b: Placement): boolean {
+  return a.origin === b.origin && a.group === b.group && a.name === b.name && a.title === b.title && a.showEmpty === b.showEmpty;
+}
+
+function sameFiles(a: RunSpec, b: RunSpec): boolean {
+  return a.files.length === b.files.length && a.files.every((file, i) => file.path === b.files[i].path);
+}
+
+export class LogsService {
+  private settings = DEFAULT_LOGS_SETTINGS;
+  /** Who wants which run source followed: the workspace, or one opened path each. */
+  private readonly claims = new Map<string, Map<string, Claim>>();
+  private readonly openedFolders = new Map<string, OpenOrigin>();
+  private readonly followed = new Map<string, Followed>();
+  /** Every piece of work runs after the previous one: the followed set never changes under a poll. */
+  private queue: Promise<void> = Promise.resolve();
+  private timer?: NodeJS.Timeout;
+  private searchedAt = Date.now();
+
+  constructor(private readonly send: (message: LogsToHost) => void) {
+    this.schedule();
+  }
+
+  handle(message: HostToLogs): void {
+    switch (message.type) {
+      case 'configure':
+        this.enqueue(() => this.configure(message.settings));
+        return;
+      case 'workspace':
+        this.answer(message.requestId, async () => ({ type: 'done', requestId: message.requestId, keys: await this.followWorkspace(message.folders) }));
+        return;
+      case 'open':
+        this.answer(message.requestId, async () => ({ type: 'done', requestId: message.requestId, keys: await this.open(message.path, message.origin) }));
+        return;
+      case 'payload':
+        this.answer(message.requestId, async () => ({ type: 'payload', requestId: message.requestId, text: this.payload(message.key) }));
+        return;
+    }
+  }
+
+  private enqueue(work: () => Promise<void>): Promise<void> {
+    this.queue = this.queue.then(work).catch((error: unknown) => {
+      this.send({ type: 'log', level: 'error', message: `logs worker: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` });
+    });
+    return this.queue;
+  }
+
+  private answer(requestId: number, work: () => Promise<LogsToHost>): void {
+    void this.enqueue(async () => {
+      try {
+        this.send(await work());
+      } catch (error) {
+        this.send({ type: 'failed', requestId, message: messageOf(error) });
+      }
+    });
+  }
+
+  /** The next poll, one interval from now; replaces a poll already scheduled, so a new interval applies at once. */
+  private schedule(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.enqueue(() => this.cycle()).then(() => this.schedule()), this.settings.pollIntervalMs);
+  }
+
+  private async cycle(): Promise<void> {
+    if (Date.now() - this.searchedAt >= REDISCOVER_MS) {
+      this.searchedAt = Date.now();
+      for (const [folder, origin] of this.openedFolders) this.claims.set(openClaimant(folder), await this.claimFolder(folder, origin));
+      await this.reconcile();
+    }
+    await this.refresh();
+  }
+
+  private async configure(settings: LogsSettings): Promise<void> {
+    const previous = this.settings;
+    this.settings = settings;
+    if (previous.pollIntervalMs !== settings.pollIntervalMs) this.schedule();
+    if (JSON.stringify(previous.tagRules) !== JSON.stringify(settings.tagRules)) {
+      for (const followed of this.followed.values()) followed.retail(settings);
+    } else if (previous.warnThreshold !== settings.warnThreshold || previous.alertThreshold !== settings.alertThreshold) {
+      for (const followed of this.followed.values()) {
+        followed.dirty = true;
+        followed.diagnosedAt = -Infinity;
+      }
+    }
+    await this.refresh();
+  }
+
+  private async followWorkspace(folders: MatchedFolder[]): Promise<string[]> {
+    const claims = new Map<string, Claim>();
+    for (const folder of folders) {
+      for (const spec of await discoverMatched(folder.path, folder.files)) claims.set(specId(spec), { spec, placement: workspacePlacement(spec, folder) });
+    }
+    this.claims.set(WORKSPACE, claims);
+    await this.reconcile();
+    await this.refresh(claims.keys());
+    return this.shownKeys(claims);
+  }
+
+  private async claimFolder(folder: string, origin: OpenOrigin): Promise<Map<string, Claim>> {
+    const specs = await discoverRuns(folder);
+    return new Map(specs.map((spec) => [specId(spec), { spec, placement: openedPlacement(spec, folder, origin, false) }]));
+  }
+
+  private async open(target: string, origin: OpenOrigin): Promise<string[]> {
+    const stat = await fs.stat(target);
+    let claims: Map<string, Claim>;
+    if (stat.isDirectory()) {
+      claims = await this.claimFolder(target, origin);
+      this.openedFolders.set(target, origin);
+    } else {
+      const spec = await specForFile(target);
+      if (!spec) throw new Error(`${target}: binary content in no format GradLens reads`);
+      claims = new Map([[specId(spec), { spec, placement: openedPlacement(spec, target, origin, true) }]]);
+    }
+    this.claims.set(openClaimant(target), claims);
+    await this.reconcile();
+    await this.refresh(claims.keys());
+    return this.shownKeys(claims);
+  }
+
+  private shownKeys(claims: Map<string, Claim>): string[] {
+    return [...claims.keys()].flatMap((id) => [...(this.followed.get(id)?.shown ?? [])]);
+  }
+
+  /** Follows what some claim wants, where the best-ranked claim puts it; forgets what nothing wants any more. */
+  private async reconcile(): Promise<void> {
+    const wanted = new Map<string, Claim>();
+    for (const claims of this.claims.values()) {
+      for (const [id, claim] of claims) {
+        const current = wanted.get(id);
+        if (!current) wanted.set(id, claim);
+        else {
+          const best = ORIGIN_RANK[claim.placement.origin] < ORIGIN_RANK[current.placement.origin] ? claim : current;
+          wanted.set(id, { spec: claim.spec, placement: { ...best.placement, showEmpty: claim.placement.showEmpty || current.placement.showEmpty } });
+        }
+      }
+    }
+    for (const [id, followed] of this.followed) if (!wanted.has(id)) this.unfollow(id, followed);
+    for (const [id, claim] of wanted) {
+      const followed = this.followed.get(id);
+      if (!followed) {
+        this.followed.set(id, new Followed(claim.spec, claim.placement, this.settings));
+        continue;
+      }
+      if (!samePlacement(followed.placement, claim.placement)) {
+        followed.placement = claim.placement;
+        followed.stale = true;
+      }
+      if (!sameFiles(followed.spec, claim.spec)) {
+        // Files joined or left the run (a new TensorBoard event file): the tail takes them in, or starts over.
+        followed.spec = claim.spec;
+        await followed.tail.rediscover();
+        followed.dirty = true;
+      }
+    }
+  }
+
+  private unfollow(id: string, followed: Followed): void {
+    this.followed.delete(id);
+    if (followed.shown.size > 0) this.send({ type: 'removed', keys: [...followed.shown] });
+  }
+
+  /** One poll of these followed runs (all by default): a request waits only for the runs it is about. */
+  private async refresh(ids: Iterable<string> = [...this.followed.keys()]): Promise<void> {
+    for (const id of [...ids]) {
+      const followed = this.followed.get(id);
+      if (followed) await this.poll(id, followed);
+    }
+  }
+
+  private async poll(id: string, followed: Followed): Promise<void> {
+    try {
+      const stats = await Promise.all(followed.spec.files.map((file) => fs.stat(file.path).catch(() => undefined)));
+      if (stats.every((stat) => stat === undefined)) {
+        this.forgetSource(id, followed);
+        return;
+      }
+      if (await followed.tail.poll()) followed.dirty = true;
+      const newest = Math.max(...stats.map((stat) => stat?.mtimeMs ?? 0));
+      const live = Date.now() - newest < LIVE_MS;
+      if (live !== followed.live) {
+        followed.live = live;
+        followed.stale = true;
+      }
+      const due = Date.now() - followed.diagnosedAt >= Math.max(this.settings.pollIntervalMs, DIAGNOSIS_DUTY * followed.diagnosisMs);
+      if (followed.dirty && due) this.diagnose(followed);
+      if (followed.stale) this.publish(followed);
+      followed.lastError = undefined;
+    } catch (error) {
+      // Reported once per distinct problem, not at every poll.
+      const problem = `could not read ${followed.spec.source.path}: ${messageOf(error)}`;
+      if (problem !== followed.lastError) this.send({ type: 'log', level: 'warn', message: problem });
+      followed.lastError = problem;
+    }
+  }
+
+  /** Every file of the run is gone: so is the run, whoever asked for it. */
+  private forgetSource(id: string, followed: Followed): void {
+    for (const claims of this.claims.values()) claims.delete(id);
+    this.unfollow(id, followed);
+  }
+
+  private diagnose(followed: Followed): void {
+    const started = performance.now();
+    const options = { warnThreshold: this.settings.warnThreshold, alertThreshold: this.settings.alertThreshold };
+    followed.diagnoses = new Map(followed.tail.runs().map((run) => [runKey(run), diagnose(run, options)]));
+    followed.diagnosisMs = performance.now() - started;
+    followed.diagnosedAt = Date.now();
+    followed.dirty = false;
+    followed.stale = true;
+  }
+
+  /** Tells the host what changed about a run source's runs: summaries of those it lists, and which went. */
+  private publish(followed: Followed): void {
+    const summaries: RunSummary[] = [];
+    const shown = new Set<string>();
+    for (const run of followed.tail.runs()) {
+      const key = runKey(run);
+      const diagnosis = followed.diagnoses.get(key);
+      if (!diagnosis || (diagnosis.steps === 0 && !followed.placement.showEmpty)) continue;
+      shown.add(key);
+      summaries.push(this.summary(run, diagnosis, followed));
+    }
+    const gone = [...followed.shown].filter((key) => !shown.has(key));
+    followed.shown = shown;
+    followed.stale = false;
+    if (gone.length > 0) this.send({ type: 'removed', keys: gone });
+    if (summaries.length > 0) this.send({ type: 'runs', runs: summaries });
+  }
+
+  private summary(run: Run, diagnosis: Diagnosis, followed: Followed): RunSummary {
+    const { placement } = followed;
+    return {
+      key: runKey(run),
+      label: placement.name + rankSuffix(run),
+      title: placement.title + rankSuffix(run),
+      group: placement.group,
+      path: run.path,
+      ...(run.stream !== undefined ? { stream: run.stream } : {}),
+      format: run.format,
+      status: runStatus(diagnosis),
+      live: followed.live,
+      steps: diagnosis.steps,
+      diagnosis,
+      origin: placement.origin,
+      warnings: warningLines(run),
+    };
+  }
+
+  private payload(key: string): string {
+    for (const followed of this.followed.values()) {
+      if (!followed.shown.has(key)) continue;
+      if (followed.dirty) {
+        this.diagnose(followed);
+        this.publish(followed);
+      }
+      const run = followed.tail.runs().find((r) => runKey(r) === key);
+      const diagnosis = followed.diagnoses.get(key);
+      if (!run || !diagnosis) break;
+      return encodeWire(toRunPayload({ ...run, id: followed.placement.title + rankSuffix(run) }, diagnosis, followed.live));
+    }
+    throw new Error(`no run ${key} is followed`);
+  }
+}

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { diagnose } from '../../src/diagnosis/diagnose';
+import { openRuns } from '../../src/logs/open';
+import { runKey, runStatus } from '../../src/report/payload';
+import { findingDescription, findingLabel, findingsMessage, groupDescription, groupRuns, runDescription, runTooltipRows } from '../../src/extension/runs/present';
+import type { RunSummary } from '../../src/worker/logs-protocol';
+
+const REAL = path.join(__dirname, '../fixtures/real');
+
+/** The summary the logs worker sends for a real fixture log. */
+async function summaryOf(file: string, overrides: Partial<RunSummary> = {}): Promise<RunSummary> {
+  const [run] = await openRuns(path.join(REAL, file));
+  const diagnosis = diagnose(run);
+  return {
+    key: runKey(run),
+    label: path.basename(file),
+    title: file,
+    group: path.dirname(file),
+    path: run.path,
+    format: run.format,
+    status: runStatus(diagnosis),
+    live: false,
+    steps: diagnosis.steps,
+    diagnosis,
+    origin: 'workspace',
+    warnings: [],
+    ...overrides,
+  };
+}
+
+describe('Runs and Findings views: what they show', () => {
+  let exploding: RunSummary;
+  let nonfinite: RunSummary;
+  let healthy: RunSummary;
+  before(async () => {
+    exploding = await summaryOf('torch_lstm_sgd_noclip/grads.jsonl');
+    nonfinite = await summaryOf('torch_rnn_radius1.6_noclip/grads.jsonl');
+    healthy = await summaryOf('torch_rnn_orthogonal_clip1/grads.jsonl');
+  });
+
+  it('groups experiments first, then workspace folders in natural order, then opened runs, each sorted by name', () => {
+    const run = (label: string, group: string, origin: RunSummary['origin']): RunSummary => ({ ...healthy, key: `${group}/${label}`, label, group, origin });
+    const groups = groupRuns([
+      run('b.jsonl', 'Opened', 'opened'),
+      run('grads.jsonl', 'runs/run10', 'workspace'),
+      run('tb', 'runs/run2', 'workspace'),
+      run('grads.jsonl', 'runs/run2', 'workspace'),
+      run('rnn-clipped.jsonl', 'Experiments', 'experiment'),
+      run('a.jsonl', 'Opened', 'workspace'),
+    ]);
+    assert.deepEqual(
+      groups.map((g) => [g.name, g.runs.map((r) => r.label)]),
+      [
+        ['Experiments', ['rnn-clipped.jsonl']],
+        ['Opened', ['a.jsonl']],
+        ['runs/run2', ['grads.jsonl', 'tb']],
+        ['runs/run10', ['grads.jsonl']],
+        ['Opened', ['b.jsonl']],
+      ],
+    );
+    assert.notEqual(groups[1].id, groups[4].id, 'a workspace folder named Opened is not the Opened group');
+    assert.equal(groupDescription({ ...groups[2], runs: [groups[2].runs[0], { ...groups[2].runs[1], live: true }] }), '2 runs · 1 live');
+  });
+
+  it('describes a run by its status, step count and live marker', () => {
+    assert.equal(runDescription(exploding), 'exploding · 400 steps');
+    assert.equal(runDescription({ ...nonfinite, live: true }), 'non-finite · 300 steps · ● live');
+    assert.equal(runDescription({ ...healthy, steps: 1 }), 'healthy · 1 step');
+    assert.equal(runDescription({ ...healthy, status: 'empty', steps: 0, live: true }), 'no steps yet · ● live');
+  });
+
+  it('puts the numbers a user checks first in the tooltip', () => {
+    const rows = new Map(runTooltipRows({ ...exploding, warnings: ['grads.jsonl:17: not a JSON object: "<b>x</b>"'] }));
+    assert.equal(rows.get('Path'), path.join(REAL, 'torch_lstm_sgd_noclip/grads.jsonl'));
+    assert.equal(rows.get('Format'), 'JSON lines');
+    assert.equal(rows.get('Steps'), '400 steps (0–399)');
+    assert.equal(rows.get('Max gradient norm'), '2.57e10 at step 4');
+    assert.equal(rows.get('First non-finite'), '—');
+    assert.equal(rows.get('Recommended clip threshold'), '3.38');
+    assert.equal(rows.get('Findings'), '3 errors, 1 note');
+    assert.equal(rows.get('Read warnings'), '1, first: grads.jsonl:17: not a JSON object: "<b>x</b>"', 'log text is kept as it is, to be shown as text');
+    assert.equal(new Map(runTooltipRows(nonfinite)).get('First non-finite'), 'step 1');
+    assert.equal(new Map(runTooltipRows(healthy)).has('Read warnings'), false);
+  });
+
+  it('labels a finding by kind and steps, describes it by its parameters', () => {
+    const [explosion] = exploding.diagnosis.findings;
+    assert.equal(findingLabel(explosion), 'explosion, steps 3–4');
+    assert.equal(findingDescription(explosion), 'lstm.weight_hh_l1, lstm.weight_ih_l1 +2');
+    const first = nonfinite.diagnosis.findings.find((f) => f.kind === 'nonfinite');
+    assert.ok(first);
+    assert.equal(findingLabel(first), 'non-finite values, steps 1–299');
+    assert.equal(findingDescription({ ...explosion, layers: ['head.weight'] }), 'head.weight');
+  });
+
+  it('tells what the Findings view is waiting for, or that a run has none', () => {
+    assert.equal(findingsMessage(undefined), 'Select a run in Runs.');
+    assert.equal(findingsMessage({ ...healthy, diagnosis: { ...healthy.diagnosis, findings: [] } }), 'No findings for grads.jsonl: its gradients look healthy.');
+    assert.equal(findingsMessage(exploding), undefined);
+  });
+});
