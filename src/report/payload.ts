@@ -21,6 +21,36 @@ export function runKey(run: Pick<Run, 'path' | 'stream'>): string {
   return run.stream === undefined ? run.path : `${run.path}#${run.stream}`;
 }
 
+/** Per-parameter series longer than this are thinned for the heat map; the total norm, loss and lr never are. */
+export const MAX_PARAMETER_POINTS = 16384;
+const PER_PARAMETER: ReadonlySet<string> = new Set(['paramGradNorm', 'weightNorm', 'updateRatio']);
+
+/**
+ * A long per-parameter series cut to `max` points: from each run of equal
+ * length, the point a person must not miss (a non-finite value first, else
+ * the largest). A million steps of twelve parameters would otherwise be
+ * hundreds of megabytes on their way to a heat map a few thousand pixels wide;
+ * the diagnosis has already seen every point.
+ */
+export function thinSeries(steps: Float64Array, values: Float64Array, max: number): { steps: Float64Array; values: Float64Array } {
+  if (steps.length <= max) return { steps, values };
+  const outSteps = new Float64Array(max);
+  const outValues = new Float64Array(max);
+  for (let k = 0; k < max; k++) {
+    const from = Math.floor((k * steps.length) / max);
+    const to = Math.floor(((k + 1) * steps.length) / max);
+    let pick = from;
+    for (let i = from + 1; i < to; i++) {
+      const v = values[i];
+      const best = values[pick];
+      if (Number.isFinite(best) ? !Number.isFinite(v) || v > best : Number.isNaN(best) ? false : Number.isNaN(v)) pick = i;
+    }
+    outSteps[k] = steps[pick];
+    outValues[k] = values[pick];
+  }
+  return { steps: outSteps, values: outValues };
+}
+
 export function toRunPayload(run: Run, diagnosis: Diagnosis, live = false): RunPayload {
   return {
     key: runKey(run),
@@ -30,7 +60,12 @@ export function toRunPayload(run: Run, diagnosis: Diagnosis, live = false): RunP
     format: run.format,
     status: runStatus(diagnosis),
     live,
-    series: run.series.map((s) => ({ tag: s.tag, ...(s.role ? { role: s.role } : {}), ...(s.param !== undefined ? { param: s.param } : {}), steps: s.steps, values: s.values })),
+    series: run.series.map((s) => ({
+      tag: s.tag,
+      ...(s.role ? { role: s.role } : {}),
+      ...(s.param !== undefined ? { param: s.param } : {}),
+      ...(s.role && PER_PARAMETER.has(s.role) ? thinSeries(s.steps, s.values, MAX_PARAMETER_POINTS) : { steps: s.steps, values: s.values }),
+    })),
     histograms: run.histograms.map((h) => ({ tag: h.tag, ...(h.param !== undefined ? { param: h.param } : {}), steps: h.steps, histograms: h.histograms })),
     diagnosis,
     warnings: warningLines(run),

@@ -5,7 +5,7 @@ import type { RunPayload } from '../../src/protocol/dashboard';
 import { runPayloadSchema } from '../../src/protocol/dashboard';
 import { decodeWire } from '../../src/protocol/wire';
 import { renderPage } from '../../src/report/page';
-import { toRunPayload } from '../../src/report/payload';
+import { thinSeries, toRunPayload } from '../../src/report/payload';
 import { markdownSummary, renderReport, seriesCsv } from '../../src/report/report';
 
 const XSS = '<img src=x onerror=alert(1)>';
@@ -64,5 +64,23 @@ describe('exported report', () => {
     assert.equal(message.type, 'show');
     assert.deepEqual(runPayloadSchema.parse(message.runs[0])?.label, XSS);
     assert.ok(!html.includes(XSS), 'the name only appears escaped');
+  });
+
+  it('thins a long per-parameter series for the heat map, keeping every spike and every NaN or infinity', () => {
+    const n = 100_000;
+    const steps = Float64Array.from({ length: n }, (_, i) => i);
+    const values = Float64Array.from({ length: n }, (_, i) => 1 + (i % 7) * 1e-3);
+    values[12_345] = 5e9;
+    values[77_777] = NaN;
+    values[77_778] = Infinity;
+    values[90_001] = Infinity;
+    const thin = thinSeries(steps, values, 1000);
+    assert.equal(thin.steps.length, 1000);
+    assert.ok(thin.steps.every((step, i) => i === 0 || step > thin.steps[i - 1]), 'steps stay in order');
+    const at = (step: number) => thin.values[Array.from(thin.steps).indexOf(step)];
+    assert.equal(at(12_345), 5e9);
+    assert.ok(Number.isNaN(at(77_777)), 'a NaN wins over an infinity in its bucket');
+    assert.equal(at(90_001), Infinity);
+    assert.equal(thinSeries(steps.subarray(0, 10), values.subarray(0, 10), 1000).values.length, 10, 'short series are kept whole');
   });
 });
