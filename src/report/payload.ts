@@ -51,7 +51,23 @@ export function thinSeries(steps: Float64Array, values: Float64Array, max: numbe
   return { steps: outSteps, values: outValues };
 }
 
+/** Two step arrays with the same steps. */
+function sameSteps(a: Float64Array, b: Float64Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export function toRunPayload(run: Run, diagnosis: Diagnosis, live = false): RunPayload {
+  // Series logged at the same steps (most of them) share one step array, which the wire sends once.
+  const stepAxes: Float64Array[] = [];
+  const shared = (steps: Float64Array): Float64Array => {
+    const known = stepAxes.find((axis) => sameSteps(axis, steps));
+    if (known) return known;
+    stepAxes.push(steps);
+    return steps;
+  };
   return {
     key: runKey(run),
     label: run.id,
@@ -64,7 +80,9 @@ export function toRunPayload(run: Run, diagnosis: Diagnosis, live = false): RunP
       tag: s.tag,
       ...(s.role ? { role: s.role } : {}),
       ...(s.param !== undefined ? { param: s.param } : {}),
-      ...(s.role && PER_PARAMETER.has(s.role) ? thinSeries(s.steps, s.values, MAX_PARAMETER_POINTS) : { steps: s.steps, values: s.values }),
+      ...(s.role && PER_PARAMETER.has(s.role) && s.steps.length > MAX_PARAMETER_POINTS
+        ? thinSeries(s.steps, s.values, MAX_PARAMETER_POINTS)
+        : { steps: shared(s.steps), values: s.values }),
     })),
     histograms: run.histograms.map((h) => ({ tag: h.tag, ...(h.param !== undefined ? { param: h.param } : {}), steps: h.steps, histograms: h.histograms })),
     diagnosis,

@@ -23,6 +23,17 @@ describe('wire format', () => {
     assert.deepEqual(decodeWire(encodeWire({ a: NaN, b: [Infinity, -Infinity, 1.5], c: null })), { a: NaN, b: [Infinity, -Infinity, 1.5], c: null });
   });
 
+  it('sends an array that occurs twice in a message once, and decodes both places', () => {
+    const steps = Float64Array.from([0, 1, 2]);
+    const text = encodeWire({ a: { steps, values: Float64Array.from([1, NaN, 3]) }, b: { steps, values: Float64Array.from([4, 5, Infinity]) } });
+    assert.equal(text.match(/\$f64"/g)?.length, 3, 'three distinct arrays sent');
+    const decoded = decodeWire(text) as { a: { steps: Float64Array }; b: { steps: Float64Array; values: Float64Array } };
+    assert.deepEqual(Array.from(decoded.b.steps), [0, 1, 2]);
+    assert.ok(sameBits(decoded.a.steps, decoded.b.steps));
+    assert.deepEqual(Array.from(decoded.b.values), [4, 5, Infinity]);
+    assert.deepEqual(decodeWire('{"x":{"$f64ref":7}}'), { x: null }, 'a reference to nothing is null');
+  });
+
   it('returns undefined for text that is not JSON, and null for a damaged array', () => {
     assert.equal(decodeWire('{"type":'), undefined);
     assert.deepEqual(decodeWire('{"v":{"$f64":"AAAA"}}'), { v: null }); // 3 bytes: not whole doubles

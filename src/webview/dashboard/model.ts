@@ -1,0 +1,140 @@
+/**
+ * What the dashboard draws, derived once per run payload: the series by role,
+ * the total norm (from the parameters when the log has none), clipped steps
+ * as ranges, the clip threshold the log recorded.
+ */
+import type { RunPayload, SeriesPayload } from '../../protocol/dashboard';
+import type { Role } from '../../logs/roles';
+
+export interface StepValues {
+  steps: Float64Array;
+  values: Float64Array;
+}
+
+export interface RunModel {
+  run: RunPayload;
+  /** The run's name, long enough to tell it from the other runs shown. */
+  label: string;
+  /** The total gradient norm before clipping, logged or computed from the parameters. */
+  totalNorm: StepValues | undefined;
+  loss: SeriesPayload | undefined;
+  evalLoss: SeriesPayload | undefined;
+  lr: SeriesPayload | undefined;
+  /** Steps where clipping acted, as [from, to] pairs. */
+  clippedRanges: Float64Array;
+  /** The max_norm the log recorded (its last finite value). */
+  clipThreshold: number | undefined;
+  /** Per-parameter norms, in the diagnosis's order (worst first), then any others. */
+  parameters: Array<{ name: string; series: SeriesPayload }>;
+}
+
+/**
+ * Names that tell the runs apart: a run's label, or, when two runs share it
+ * (every run folder has its grads.jsonl), as many trailing parts of its path
+ * as it takes, and its stream.
+ */
+export function distinctLabels(runs: RunPayload[]): string[] {
+  const parts = runs.map((r) => r.path.split(/[\\/]/).filter((p) => p !== ''));
+  const label = (i: number, depth: number): string => {
+    const r = runs[i];
+    const base = depth === 0 ? r.label : parts[i].slice(-depth).join('/');
+    return r.stream === undefined || depth === 0 ? base : `${base} (${r.stream})`;
+  };
+  const maxDepth = Math.max(0, ...parts.map((p) => p.length));
+  return runs.map((_, i) => {
+    for (let depth = 0; depth <= maxDepth; depth++) {
+      const mine = label(i, depth);
+      if (runs.every((_, j) => j === i || label(j, depth) !== mine)) return mine;
+    }
+    return label(i, maxDepth);
+  });
+}
+
+function withRole(run: RunPayload, role: Role): SeriesPayload | undefined {
+  return run.series.find((s) => s.role === role && s.steps.length > 0);
+}
+
+export function modelOf(run: RunPayload, label = run.label): RunModel {
+  const perParameter = run.series.filter((s) => s.role === 'paramGradNorm' && s.param !== undefined);
+  const rank = new Map(run.diagnosis.parameters.map((p, i) => [p.name, i]));
+  const parameters = perParameter
+    .map((series) => ({ name: series.param ?? series.tag, series }))
+    .sort((a, b) => (rank.get(a.name) ?? Infinity) - (rank.get(b.name) ?? Infinity));
+  const logged = withRole(run, 'gradNorm');
+  const clipped = withRole(run, 'clipped');
+  const maxNorm = withRole(run, 'maxNorm');
+  return {
+    run,
+    label,
+    totalNorm: logged ?? (perParameter.length > 0 ? normOfParameters(perParameter) : undefined),
+    loss: withRole(run, 'loss'),
+    evalLoss: withRole(run, 'evalLoss'),
+    lr: withRole(run, 'lr'),
+    clippedRanges: clipped ? rangesWhere(clipped) : new Float64Array(0),
+    clipThreshold: maxNorm ? lastFinite(maxNorm.values) : undefined,
+    parameters,
+  };
+}
+
+/** √(Σ norm²) per step over the parameters logged at that step. */
+function normOfParameters(series: SeriesPayload[]): StepValues {
+  const first = series[0].steps;
+  if (series.every((s) => sameSteps(s.steps, first))) {
+    const values = new Float64Array(first.length);
+    for (const s of series) for (let i = 0; i < first.length; i++) values[i] += s.values[i] * s.values[i];
+    for (let i = 0; i < values.length; i++) values[i] = Math.sqrt(values[i]);
+    return { steps: first, values };
+  }
+  const squares = new Map<number, number>();
+  for (const s of series) {
+    for (let i = 0; i < s.steps.length; i++) {
+      const v = s.values[i];
+      squares.set(s.steps[i], (squares.get(s.steps[i]) ?? 0) + v * v);
+    }
+  }
+  const steps = Float64Array.from(squares.keys()).sort();
+  const values = new Float64Array(steps.length);
+  for (let i = 0; i < steps.length; i++) values[i] = Math.sqrt(squares.get(steps[i]) ?? NaN);
+  return { steps, values };
+}
+
+function sameSteps(a: Float64Array, b: Float64Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The steps where a flag series is on, as merged [from, to] pairs; each step
+ * covers half the gap to its neighbours, so sparse logging still shades.
+ */
+function rangesWhere(flag: StepValues): Float64Array {
+  const { steps, values } = flag;
+  const out: number[] = [];
+  for (let i = 0; i < steps.length; i++) {
+    if (!(values[i] > 0)) continue;
+    const from = steps[i] - (i > 0 ? (steps[i] - steps[i - 1]) / 2 : 0.5);
+    const to = steps[i] + (i + 1 < steps.length ? (steps[i + 1] - steps[i]) / 2 : 0.5);
+    if (out.length > 0 && from <= out[out.length - 1]) out[out.length - 1] = to;
+    else out.push(from, to);
+  }
+  return Float64Array.from(out);
+}
+
+function lastFinite(values: Float64Array): number | undefined {
+  for (let i = values.length - 1; i >= 0; i--) if (Number.isFinite(values[i])) return values[i];
+  return undefined;
+}
+
+/** The first and last step of the run's data. */
+export function stepSpan(model: RunModel): [number, number] | undefined {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const s of model.run.series) {
+    if (s.steps.length === 0) continue;
+    lo = Math.min(lo, s.steps[0]);
+    hi = Math.max(hi, s.steps[s.steps.length - 1]);
+  }
+  return hi >= lo ? [lo, hi] : undefined;
+}
