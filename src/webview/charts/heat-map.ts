@@ -20,7 +20,7 @@ import { forEachChunk } from './summary';
 import { formatNumber, formatStep, makeScale } from './scale';
 import { createSurface, observeSize, type Surface } from './surface';
 import { colorRamp, onThemeChange, readTheme, toRgba, type ColorName } from './theme';
-import { attachGestures, lowerBound, type AxisMember, type PlotBox, type StepAxis, type XRange } from './x-axis';
+import { attachGestures, lowerBound, stepExtent, type AxisMember, type PlotBox, type StepAxis, type XRange } from './x-axis';
 
 export interface HeatRow {
   /** Drawn with fillText and shown in the readout as text. */
@@ -154,14 +154,7 @@ export class HeatMap implements AxisMember {
   }
 
   dataExtent(): XRange | undefined {
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const r of this.rows) {
-      if (r.steps.length === 0) continue;
-      lo = Math.min(lo, r.steps[0]);
-      hi = Math.max(hi, r.steps[r.steps.length - 1]);
-    }
-    return hi >= lo ? [lo, hi] : undefined;
+    return stepExtent(this.rows);
   }
 
   dispose(): void {

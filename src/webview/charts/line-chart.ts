@@ -23,7 +23,7 @@ import { forEachChunk } from './summary';
 import { formatNumber, formatStep, makeScale, niceExtent, type Scale, type ScaleKind } from './scale';
 import { createSurface, observeSize, type Surface } from './surface';
 import { onThemeChange, readTheme, withAlpha, type ChartTheme, type ColorName } from './theme';
-import { attachGestures, lowerBound, nearestIndex, type AxisMember, type PlotBox, type StepAxis, type XRange } from './x-axis';
+import { attachGestures, lowerBound, nearestIndex, stepExtent, type AxisMember, type PlotBox, type StepAxis, type XRange } from './x-axis';
 
 export interface LineSeries {
   /** Shown in the hover readout (as text). */
@@ -249,14 +249,7 @@ export class LineChart implements AxisMember {
   }
 
   dataExtent(): XRange | undefined {
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const s of this.content.series) {
-      if (s.steps.length === 0) continue;
-      lo = Math.min(lo, s.steps[0]);
-      hi = Math.max(hi, s.steps[s.steps.length - 1]);
-    }
-    return hi >= lo ? [lo, hi] : undefined;
+    return stepExtent(this.content.series);
   }
 
   dispose(): void {

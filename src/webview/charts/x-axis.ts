@@ -16,6 +16,18 @@ import { requestDraw, type Drawable } from './frame';
 
 export type XRange = readonly [number, number];
 
+/** The first and last step over several step arrays (each ascending); undefined when all are empty. */
+export function stepExtent(all: Iterable<{ readonly steps: Float64Array }>): XRange | undefined {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const { steps } of all) {
+    if (steps.length === 0) continue;
+    lo = Math.min(lo, steps[0]);
+    hi = Math.max(hi, steps[steps.length - 1]);
+  }
+  return hi >= lo ? [lo, hi] : undefined;
+}
+
 export interface AxisMember extends Drawable {
   /** The steps this member has data for. */
   dataExtent(): XRange | undefined;

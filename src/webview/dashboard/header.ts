@@ -3,21 +3,12 @@
  * numbers that answer "did the gradients blow up?", and the actions. With
  * several runs, a table compares them.
  */
-import type { RunPayload, RunStatus } from '../../protocol/dashboard';
+import type { RunStatus } from '../../protocol/dashboard';
+import { FORMAT_NAMES } from '../../report/summary';
 import { formatNumber, formatPercent, formatStep } from '../charts/scale';
 import { SERIES_COLORS } from '../charts/theme';
 import { el } from './dom';
 import { stepSpan, type RunModel } from './model';
-
-const FORMAT_NAMES: Record<RunPayload['format'], string> = {
-  jsonl: 'JSON lines',
-  csv: 'CSV',
-  'hf-trainer-state': 'Hugging Face trainer_state.json',
-  tfevents: 'TensorBoard events',
-  text: 'text log',
-  mlflow: 'MLflow',
-  wandb: 'W&B',
-};
 
 const STATUS_NAMES: Record<RunStatus, string> = {
   healthy: 'healthy',

@@ -5,6 +5,7 @@
  */
 import type { RunPayload, SeriesPayload } from '../../protocol/dashboard';
 import type { Role } from '../../logs/roles';
+import { stepExtent, type XRange } from '../charts/x-axis';
 
 export interface StepValues {
   steps: Float64Array;
@@ -128,13 +129,6 @@ function lastFinite(values: Float64Array): number | undefined {
 }
 
 /** The first and last step of the run's data. */
-export function stepSpan(model: RunModel): [number, number] | undefined {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const s of model.run.series) {
-    if (s.steps.length === 0) continue;
-    lo = Math.min(lo, s.steps[0]);
-    hi = Math.max(hi, s.steps[s.steps.length - 1]);
-  }
-  return hi >= lo ? [lo, hi] : undefined;
+export function stepSpan(model: RunModel): XRange | undefined {
+  return stepExtent(model.run.series);
 }
