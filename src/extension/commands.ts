@@ -1,9 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { formatNumber } from '../diagnosis/stats';
-import { runPayloadSchema, type RunPayload } from '../protocol/dashboard';
-import { decodeWire } from '../protocol/wire';
-import { markdownSummary, readReportAssets, renderReport, seriesCsv } from '../report/report';
 import { reportBase, runsArgument } from './command-args';
 import type { CommandId } from './command-ids';
 import type { DashboardPanel } from './dashboard-panel';
@@ -128,20 +125,14 @@ export function commandTable(s: CommandServices): Record<CommandId, (...args: un
     if (!target) return;
     const base = reportBase(target.path);
     const written = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'GradLens: exporting the report' }, async () => {
-      const runs: RunPayload[] = [];
-      for (const key of runKeys) {
-        const run = runPayloadSchema.parse(decodeWire(await model.payload(key)));
-        if (run) runs.push(run);
-        else log.warn(`export: run ${key} did not decode; left out of the report`);
-      }
-      const assets = await readReportAssets(s.context.extensionUri.fsPath);
-      const files: Array<[vscode.Uri, string]> = [
-        [target, renderReport(runs, assets)],
-        [target.with({ path: `${base}.csv` }), seriesCsv(runs)],
-        [target.with({ path: `${base}.md` }), markdownSummary(runs)],
+      // Built in the logs worker, which holds the runs: the host thread only writes the bytes.
+      const report = await model.report(runKeys, s.context.extensionUri.fsPath);
+      const files: Array<[vscode.Uri, Uint8Array]> = [
+        [target, report.html],
+        [target.with({ path: `${base}.csv` }), report.csv],
+        [target.with({ path: `${base}.md` }), report.markdown],
       ];
-      const encoder = new TextEncoder();
-      await Promise.all(files.map(([uri, text]) => vscode.workspace.fs.writeFile(uri, encoder.encode(text))));
+      await Promise.all(files.map(([uri, bytes]) => vscode.workspace.fs.writeFile(uri, bytes)));
       return files.map(([uri]) => uri);
     });
     log.info(`report written: ${written.map((u) => u.fsPath).join(', ')}`);

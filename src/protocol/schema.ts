@@ -19,6 +19,7 @@ export const number: Schema<number> = schema((v) => (typeof v === 'number' ? v :
 export const finite: Schema<number> = schema((v) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined));
 export const boolean: Schema<boolean> = schema((v) => (typeof v === 'boolean' ? v : undefined));
 export const float64Array: Schema<Float64Array> = schema((v) => (v instanceof Float64Array ? v : undefined));
+export const uint8Array: Schema<Uint8Array> = schema((v) => (v instanceof Uint8Array ? v : undefined));
 
 export function literal<const L extends string | number | boolean>(...values: L[]): Schema<L> {
   return schema((v) => (values.includes(v as L) ? (v as L) : undefined));

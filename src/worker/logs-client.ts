@@ -71,6 +71,14 @@ export class LogsWorkerClient {
     return this.request((requestId) => ({ type: 'payload', requestId, key }), (reply) => (reply.type === 'payload' ? reply.text : undefined));
   }
 
+  /** Export Report's three files, as UTF-8 bytes. */
+  report(keys: string[], assetsRoot: string): Promise<{ html: Uint8Array; csv: Uint8Array; markdown: Uint8Array }> {
+    return this.request(
+      (requestId) => ({ type: 'report', requestId, keys, assetsRoot }),
+      (reply) => (reply.type === 'report' ? { html: reply.html, csv: reply.csv, markdown: reply.markdown } : undefined),
+    );
+  }
+
   async dispose(): Promise<void> {
     this.close('the logs worker was closed');
     await this.worker.terminate();

@@ -10,7 +10,9 @@ import { LogsService } from './logs-service';
 const port = parentPort;
 if (!port) throw new Error('the GradLens logs worker must run in a worker thread');
 
-const send = (message: LogsToHost): void => port.postMessage(message);
+// A report's bytes move to the host without a copy.
+const send = (message: LogsToHost): void =>
+  port.postMessage(message, message.type === 'report' ? [message.html, message.csv, message.markdown].map((bytes) => bytes.buffer as ArrayBuffer) : []);
 const service = new LogsService(send);
 
 port.on('message', (raw: unknown) => {

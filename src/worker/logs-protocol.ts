@@ -9,7 +9,7 @@
 import { ROLES } from '../logs/roles';
 import type { LogFormat } from '../logs/run';
 import { diagnosisSchema, runStatusSchema } from '../protocol/dashboard';
-import { array, boolean, finite, literal, message, number, object, optional, string, union, type Infer } from '../protocol/schema';
+import { array, boolean, finite, literal, message, number, object, optional, string, uint8Array, union, type Infer } from '../protocol/schema';
 
 export const logsSettingsSchema = object({
   /** User tag rules, tried before the built-in table. */
@@ -44,6 +44,8 @@ export const hostToLogsSchema = union({
   open: message('open', { requestId: finite, path: string, origin: openOriginSchema }),
   /** One run's data. Answered by `payload` (wire-encoded RunPayload) or `failed`. */
   payload: message('payload', { requestId: finite, key: string }),
+  /** Export Report: the report of these runs, built here so the host thread only writes bytes. `assetsRoot` holds dist/webview.js and media/. */
+  report: message('report', { requestId: finite, keys: array(string), assetsRoot: string }),
 });
 export type HostToLogs = Infer<typeof hostToLogsSchema>;
 
@@ -84,6 +86,8 @@ export const logsToHostSchema = union({
   removed: message('removed', { keys: array(string) }),
   done: message('done', { requestId: finite, keys: array(string) }),
   payload: message('payload', { requestId: finite, text: string }),
+  /** UTF-8 bytes of the report's three files, their buffers transferred rather than copied. */
+  report: message('report', { requestId: finite, html: uint8Array, csv: uint8Array, markdown: uint8Array }),
   failed: message('failed', { requestId: finite, message: string }),
   /** Something the host should write to its log: a file that cannot be read, an exception in the worker. */
   log: message('log', { level: literal('info', 'warn', 'error'), message: string }),

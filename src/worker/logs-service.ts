@@ -12,7 +12,9 @@ import { discoverRuns, specForFile, type RunSpec } from '../logs/open';
 import type { Run } from '../logs/run';
 import { RunTail } from '../logs/tail';
 import { encodeWire } from '../protocol/wire';
+import type { RunPayload } from '../protocol/dashboard';
 import { runKey, runStatus, toRunPayload } from '../report/payload';
+import { markdownSummary, readReportAssets, renderReport, seriesCsv } from '../report/report';
 import { warningLines } from '../report/warnings';
 import { discoverMatched, openedPlacement, specId, workspacePlacement, type Placement } from './logs-discovery';
 import type { HostToLogs, LogsSettings, LogsToHost, MatchedFolder, OpenOrigin, RunSummary } from './logs-protocol';
@@ -109,7 +111,15 @@ export class LogsService {
         this.answer(message.requestId, async () => ({ type: 'done', requestId: message.requestId, keys: await this.open(message.path, message.origin) }));
         return;
       case 'payload':
-        this.answer(message.requestId, async () => ({ type: 'payload', requestId: message.requestId, text: this.payload(message.key) }));
+        this.answer(message.requestId, async () => ({ type: 'payload', requestId: message.requestId, text: encodeWire(this.payload(message.key)) }));
+        return;
+      case 'report':
+        this.answer(message.requestId, async () => {
+          const runs = message.keys.map((key) => this.payload(key));
+          const assets = await readReportAssets(message.assetsRoot);
+          const utf8 = new TextEncoder();
+          return { type: 'report', requestId: message.requestId, html: utf8.encode(renderReport(runs, assets)), csv: utf8.encode(seriesCsv(runs)), markdown: utf8.encode(markdownSummary(runs)) };
+        });
         return;
     }
   }
@@ -323,7 +333,7 @@ export class LogsService {
     };
   }
 
-  private payload(key: string): string {
+  private payload(key: string): RunPayload {
     for (const followed of this.followed.values()) {
       if (!followed.shown.has(key)) continue;
       if (followed.dirty) {
@@ -333,7 +343,7 @@ export class LogsService {
       const run = followed.tail.runs().find((r) => runKey(r) === key);
       const diagnosis = followed.diagnoses.get(key);
       if (!run || !diagnosis) break;
-      return encodeWire(toRunPayload({ ...run, id: followed.placement.title + rankSuffix(run) }, diagnosis, followed.live));
+      return toRunPayload({ ...run, id: followed.placement.title + rankSuffix(run) }, diagnosis, followed.live);
     }
     throw new Error(`no run ${key} is followed`);
   }

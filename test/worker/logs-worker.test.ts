@@ -138,6 +138,24 @@ describe('logs worker', function () {
     await assert.rejects(client.payload(`${file}#nope`), /no run .* is followed/);
   });
 
+  it('builds Export Report’s HTML, CSV and Markdown for followed runs, so the host only writes bytes', async () => {
+    // The package layout the report reads its assets from: dist/webview.js and media/.
+    const root = tempDir('assets');
+    buildSync({ entryPoints: [path.join(__dirname, '../../src/webview/main.ts')], outfile: path.join(root, 'dist', 'webview.js'), bundle: true, platform: 'browser', format: 'iife', logLevel: 'error' });
+    cpSync(path.join(__dirname, '../../media'), path.join(root, 'media'), { recursive: true });
+    const file = path.join(tempDir('report'), 'grads.jsonl');
+    cpSync(path.join(REAL, 'torch_lstm_sgd_noclip/grads.jsonl'), file);
+    const [key] = await client.open(file, 'opened');
+    const report = await client.report([key], root);
+    const utf8 = new TextDecoder();
+    const html = utf8.decode(report.html);
+    const embedded = decodeWire(/<script type="application\/json" id="gradlens-data">(.*?)<\/script>/s.exec(html)![1].replace(/\\u003c/g, '<')) as { runs: unknown[] };
+    assert.equal(runPayloadSchema.parse(embedded.runs[0])?.status, 'exploding');
+    assert.equal(utf8.decode(report.csv).trim().split('\n').length, 1 + 400, 'a header and a row per step');
+    assert.match(utf8.decode(report.markdown), /\*\*Error: explosion, steps 3–4\.\*\*/);
+    await assert.rejects(client.report([`${file}#nope`], root), /no run .* is followed/);
+  });
+
   it('follows a growing log: new steps within a poll, live while it grows, a bad line as a warning', async () => {
     client.configure({ ...DEFAULT_LOGS_SETTINGS, pollIntervalMs: 100 });
     const file = path.join(tempDir('live'), 'train.jsonl');

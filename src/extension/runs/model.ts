@@ -127,6 +127,11 @@ export class RunsModel implements vscode.Disposable {
     return this.worker.payload(key);
   }
 
+  /** Export Report's HTML, CSV and Markdown for these runs, built in the logs worker. */
+  report(keys: string[], assetsRoot: string): Promise<{ html: Uint8Array; csv: Uint8Array; markdown: Uint8Array }> {
+    return this.worker.report(keys, assetsRoot);
+  }
+
   dispose(): void {
     this.disposed = true;
     clearTimeout(this.rescanTimer);
