@@ -50,7 +50,7 @@ export class RunsModel implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [];
   private watchers: vscode.Disposable[] = [];
   private config: GradLensConfig;
-  private worker: LogsWorkerClient;
+  private client: LogsWorkerClient | undefined;
   private selectedKey: string | undefined;
   private rescanTimer: NodeJS.Timeout | undefined;
   private scanning = false;
@@ -75,8 +75,10 @@ export class RunsModel implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
   ) {
     this.config = readConfig(log);
-    this.worker = this.startWorker();
-    this.watch();
+    // The worker thread and the watchers start after activation returns: activating stays cheap.
+    setTimeout(() => {
+      if (!this.disposed) this.watch();
+    }, 0);
     this.subscriptions.push(
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (affectsGradLens(event)) this.reconfigure();
@@ -136,7 +138,13 @@ export class RunsModel implements vscode.Disposable {
     this.disposed = true;
     clearTimeout(this.rescanTimer);
     for (const disposable of [...this.watchers, ...this.subscriptions, this.changeEmitter, this.updateEmitter, this.runsEmitter, this.selectEmitter]) disposable.dispose();
-    void this.worker.dispose();
+    void this.client?.dispose();
+  }
+
+  /** The logs worker, started on first use. */
+  private get worker(): LogsWorkerClient {
+    this.client ??= this.startWorker();
+    return this.client;
   }
 
   private startWorker(): LogsWorkerClient {
@@ -160,7 +168,7 @@ export class RunsModel implements vscode.Disposable {
     }
     this.restarts++;
     this.log.warn(`restarting the logs worker (${this.restarts} of ${MAX_RESTARTS})`);
-    this.worker = this.startWorker();
+    this.client = this.startWorker();
     this.requestScan(0);
     for (const [path, origin] of this.opened) this.worker.open(path, origin).catch((error: Error) => this.log.warn(`could not follow ${path} again: ${error.message}`));
   }
