@@ -11,7 +11,7 @@
  */
 import { requestDraw } from './frame';
 import { formatNumber, logScale, niceExtent } from './scale';
-import { createSurface, observeSize, type Surface } from './surface';
+import { createChartShell, observeSize, type Surface } from './surface';
 import { onThemeChange, readTheme, withAlpha, type ColorName } from './theme';
 import type { PlotBox } from './x-axis';
 
@@ -47,16 +47,8 @@ export class DistributionChart {
     parent: HTMLElement,
     private readonly options: DistributionOptions,
   ) {
-    this.element = document.createElement('div');
-    this.element.className = `chart distribution ${options.className ?? ''}`.trim();
-    this.element.setAttribute('role', 'img');
+    ({ element: this.element, base: this.surface, readout: this.readout } = createChartShell(parent, `chart distribution ${options.className ?? ''}`));
     this.element.setAttribute('aria-label', options.name);
-    parent.append(this.element);
-    this.surface = createSurface(this.element, 'chart-canvas');
-    this.readout = document.createElement('div');
-    this.readout.className = 'chart-readout';
-    this.readout.hidden = true;
-    this.element.append(this.readout);
     this.stops = [observeSize(this.element, () => requestDraw(this)), onThemeChange(() => requestDraw(this))];
     this.element.addEventListener('pointermove', (e) => this.hover(e.clientX - this.element.getBoundingClientRect().left));
     this.element.addEventListener('pointerleave', () => (this.readout.hidden = true));

@@ -18,7 +18,7 @@
 import { requestDraw } from './frame';
 import { forEachChunk } from './summary';
 import { formatNumber, formatStep, makeScale } from './scale';
-import { createSurface, observeSize, type Surface } from './surface';
+import { createInteractiveChartShell, observeSize, type Surface } from './surface';
 import { colorRamp, onThemeChange, readTheme, toRgba, type ColorName } from './theme';
 import { attachGestures, lowerBound, stepExtent, type AxisMember, type PlotBox, type StepAxis, type XRange } from './x-axis';
 
@@ -93,18 +93,8 @@ export class HeatMap implements AxisMember {
     parent: HTMLElement,
     private readonly options: HeatMapOptions,
   ) {
-    this.element = document.createElement('div');
-    this.element.className = `chart heat-map ${options.className ?? ''}`.trim();
-    this.element.tabIndex = 0;
-    this.element.setAttribute('role', 'img');
+    ({ element: this.element, base: this.base, overlay: this.overlay, readout: this.readout } = createInteractiveChartShell(parent, `chart heat-map ${options.className ?? ''}`));
     this.element.setAttribute('aria-label', `${options.name}. Drag to zoom, shift-drag to pan, 0 resets.`);
-    parent.append(this.element);
-    this.base = createSurface(this.element, 'chart-canvas');
-    this.overlay = createSurface(this.element, 'chart-overlay');
-    this.readout = document.createElement('div');
-    this.readout.className = 'chart-readout';
-    this.readout.hidden = true;
-    this.element.append(this.readout);
     this.stops.push(options.axis.join(this), observeSize(this.element, () => requestDraw(this)), onThemeChange(() => requestDraw(this)));
     attachGestures({
       element: this.element,

@@ -21,7 +21,7 @@
 import { requestDraw } from './frame';
 import { forEachChunk } from './summary';
 import { formatNumber, formatStep, makeScale, niceExtent, type Scale, type ScaleKind } from './scale';
-import { createSurface, observeSize, type Surface } from './surface';
+import { createInteractiveChartShell, observeSize, type Surface } from './surface';
 import { onThemeChange, readTheme, withAlpha, type ChartTheme, type ColorName } from './theme';
 import { attachGestures, lowerBound, nearestIndex, stepExtent, type AxisMember, type PlotBox, type StepAxis, type XRange } from './x-axis';
 
@@ -200,17 +200,7 @@ export class LineChart implements AxisMember {
     private readonly options: LineChartOptions,
   ) {
     this.yKind = options.y;
-    this.element = document.createElement('div');
-    this.element.className = `chart ${options.className ?? ''}`.trim();
-    this.element.tabIndex = 0;
-    this.element.setAttribute('role', 'img');
-    parent.append(this.element);
-    this.base = createSurface(this.element, 'chart-canvas');
-    this.overlay = createSurface(this.element, 'chart-overlay');
-    this.readout = document.createElement('div');
-    this.readout.className = 'chart-readout';
-    this.readout.hidden = true;
-    this.element.append(this.readout);
+    ({ element: this.element, base: this.base, overlay: this.overlay, readout: this.readout } = createInteractiveChartShell(parent, `chart ${options.className ?? ''}`));
     this.updateLabel();
     this.stops.push(options.axis.join(this), observeSize(this.element, () => requestDraw(this)), onThemeChange(() => requestDraw(this)));
     attachGestures({

@@ -72,3 +72,39 @@ export function observeSize(element: HTMLElement, callback: () => void): () => v
   observer.observe(element);
   return () => observer.disconnect();
 }
+
+/** A chart's box: its container, a base canvas and a hover readout. */
+export interface ChartShell {
+  readonly element: HTMLElement;
+  readonly base: Surface;
+  readonly readout: HTMLElement;
+}
+
+/** An interactive chart's box: focusable, with a second canvas for the cursor and the selection. */
+export interface InteractiveChartShell extends ChartShell {
+  readonly overlay: Surface;
+}
+
+function shell(parent: HTMLElement, className: string, interactive: boolean): ChartShell & { overlay?: Surface } {
+  const element = document.createElement('div');
+  element.className = className.trim();
+  if (interactive) element.tabIndex = 0;
+  element.setAttribute('role', 'img');
+  parent.append(element);
+  const base = createSurface(element, 'chart-canvas');
+  const overlay = interactive ? createSurface(element, 'chart-overlay') : undefined;
+  const readout = document.createElement('div');
+  readout.className = 'chart-readout';
+  readout.hidden = true;
+  element.append(readout);
+  return { element, base, readout, overlay };
+}
+
+export function createChartShell(parent: HTMLElement, className: string): ChartShell {
+  return shell(parent, className, false);
+}
+
+export function createInteractiveChartShell(parent: HTMLElement, className: string): InteractiveChartShell {
+  const { element, base, readout, overlay } = shell(parent, className, true);
+  return { element, base, readout, overlay: overlay! };
+}
