@@ -20,7 +20,7 @@ import { forEachChunk } from './summary';
 import { formatNumber, formatStep, makeScale } from './scale';
 import { createInteractiveChartShell, observeSize, type Surface } from './surface';
 import { colorRamp, onThemeChange, readTheme, toRgba, type ColorName } from './theme';
-import { attachGestures, lowerBound, stepExtent, type AxisMember, type PlotBox, type StepAxis, type XRange } from './x-axis';
+import { attachGestures, lowerBound, stepAtX, stepExtent, type AxisMember, type PlotBox, type StepAxis, type XRange } from './x-axis';
 
 export interface HeatRow {
   /** Drawn with fillText and shown in the readout as text. */
@@ -103,9 +103,7 @@ export class HeatMap implements AxisMember {
       showSelection: () => undefined,
       hover: (position) => {
         this.hovered = position;
-        const v = this.view;
-        if (!position || !v || position.x < v.box.left || position.x > v.box.right) options.axis.setCursor(null);
-        else options.axis.setCursor(v.visible[0] + ((position.x - v.box.left) / (v.box.right - v.box.left)) * (v.visible[1] - v.visible[0]));
+        options.axis.setCursor(stepAtX(this.view, position?.x));
         this.drawCursor();
       },
       click: (position) => {

@@ -23,7 +23,7 @@ import { forEachChunk } from './summary';
 import { formatNumber, formatStep, makeScale, niceExtent, type Scale, type ScaleKind } from './scale';
 import { createInteractiveChartShell, observeSize, type Surface } from './surface';
 import { onThemeChange, readTheme, withAlpha, type ChartTheme, type ColorName } from './theme';
-import { attachGestures, lowerBound, nearestIndex, stepExtent, type AxisMember, type PlotBox, type StepAxis, type XRange } from './x-axis';
+import { attachGestures, lowerBound, nearestIndex, stepAtX, stepExtent, type AxisMember, type PlotBox, type StepAxis, type XRange } from './x-axis';
 
 export interface LineSeries {
   /** Shown in the hover readout (as text). */
@@ -213,9 +213,7 @@ export class LineChart implements AxisMember {
       },
       hover: (position) => {
         this.hovered = position;
-        const v = this.view;
-        if (!position || !v || position.x < v.box.left || position.x > v.box.right) options.axis.setCursor(null);
-        else options.axis.setCursor(v.visible[0] + ((position.x - v.box.left) / (v.box.right - v.box.left)) * (v.visible[1] - v.visible[0]));
+        options.axis.setCursor(stepAtX(this.view, position?.x));
         this.drawCursor();
       },
     });

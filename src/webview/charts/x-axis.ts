@@ -28,6 +28,12 @@ export function stepExtent(all: Iterable<{ readonly steps: Float64Array }>): XRa
   return hi >= lo ? [lo, hi] : undefined;
 }
 
+/** The step under a pointer at x in a drawn plot, or null outside the plot (or before the first draw). */
+export function stepAtX(view: { box: PlotBox; visible: XRange } | undefined, x: number | undefined): number | null {
+  if (x === undefined || !view || x < view.box.left || x > view.box.right) return null;
+  return view.visible[0] + ((x - view.box.left) / (view.box.right - view.box.left)) * (view.visible[1] - view.visible[0]);
+}
+
 export interface AxisMember extends Drawable {
   /** The steps this member has data for. */
   dataExtent(): XRange | undefined;
