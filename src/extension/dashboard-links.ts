@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { findStepLine, LINE_FORMATS } from './log-lines';
+import { findStepLine, LINE_FORMATS } from '../logs/step-lines';
 import type { RunEntry } from './runs/model';
 import { hasTrainingStep, hintLocation, isHintId } from './training-script';
 

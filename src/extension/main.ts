@@ -3,6 +3,7 @@ import { commandTable } from './commands';
 import { DashboardLinks } from './dashboard-links';
 import { DASHBOARD_VIEW_TYPE, DashboardPanel } from './dashboard-panel';
 import { Experiments, experimentsFolder } from './experiments';
+import { startLanguageClient } from './language-client';
 import { PLAYGROUND_VIEW_TYPE, PlaygroundPanel } from './playground-panel';
 import { RunsModel } from './runs/model';
 import { registerRunViews } from './runs/views';
@@ -28,6 +29,7 @@ export function activate(context: vscode.ExtensionContext): void {
       deserializeWebviewPanel: async (panel) => PlaygroundPanel.revive(panel, context, log),
     }),
   );
+  context.subscriptions.push(startLanguageClient(context, log));
   // Last, so whatever logs while being disposed still has its channel.
   context.subscriptions.push(log);
   log.info(`GradLens activated in ${(performance.now() - started).toFixed(1)} ms`);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findStepLine } from '../../src/extension/log-lines';
+import { findStepLine } from '../../src/logs/step-lines';
 
 /** "Open the log at this step": the line found is where the log says that step. */
 const REAL = path.join(__dirname, '../fixtures/real');

@@ -1,0 +1,3 @@
+export { PythonAnalyzer } from './analyzer';
+export { applyEdits } from './text';
+export type { AnalyzeOptions, Position, PythonFinding, PythonFix, Range, RuleCode, Severity, TextEdit } from './types';
