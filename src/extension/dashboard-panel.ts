@@ -2,9 +2,9 @@ import * as nodePath from 'node:path';
 import * as vscode from 'vscode';
 import { dashboardStateSchema, dashboardToHostSchema, type DashboardToHost, type Focus } from '../protocol/dashboard';
 import { decodeWire, encodeWire } from '../protocol/wire';
-import { createNonce, renderPage } from '../report/page';
 import type { DashboardLinks } from './dashboard-links';
 import type { RunEntry, RunsModel } from './runs/model';
+import { loadWebviewPage, webviewPanelOptions } from './webview-panel';
 
 export const DASHBOARD_VIEW_TYPE = 'gradlens.dashboard';
 /** At most one update per run in this time: a growing log still shows within a second. */
@@ -75,7 +75,7 @@ export class DashboardPanel implements vscode.Disposable {
       if (this.ready) void this.sendShow();
       return;
     }
-    this.attach(vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, this.title(), vscode.ViewColumn.Active, this.webviewOptions()));
+    this.attach(vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, this.title(), vscode.ViewColumn.Active, webviewPanelOptions(this.extensionUri)));
   }
 
   /** The serializer's way back: the panel VS Code kept, and the state the page saved. */
@@ -107,18 +107,10 @@ export class DashboardPanel implements vscode.Disposable {
     if (this.panel) this.panel.title = this.title();
   }
 
-  /** Scripts on; files from the extension's bundles and media only; nothing kept while hidden. */
-  private webviewOptions(): vscode.WebviewOptions {
-    const root = (folder: string) => vscode.Uri.joinPath(this.extensionUri, folder);
-    return { enableScripts: true, localResourceRoots: [root('dist'), root('media')] };
-  }
-
   private attach(panel: vscode.WebviewPanel): void {
     this.panel = panel;
     this.ready = false;
-    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'gradlens.svg');
-    panel.webview.options = this.webviewOptions();
-    panel.webview.html = this.html(panel.webview);
+    loadWebviewPage(panel, this.extensionUri, 'dashboard', 'GradLens Dashboard');
     this.panelDisposables.push(
       panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
       // A hidden webview is torn down (no retainContextWhenHidden): it says `ready` again when shown.
@@ -137,18 +129,6 @@ export class DashboardPanel implements vscode.Disposable {
     for (const t of this.throttles.values()) clearTimeout(t.timer);
     this.throttles.clear();
     for (const d of this.panelDisposables.splice(0)) d.dispose();
-  }
-
-  private html(webview: vscode.Webview): string {
-    const asset = (...path: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, ...path)).toString();
-    return renderPage({
-      title: 'GradLens Dashboard',
-      nonce: createNonce(),
-      cspSource: webview.cspSource,
-      script: { src: asset('dist', 'webview.js') },
-      styles: [{ href: asset('media', 'dashboard.css') }],
-      page: 'dashboard',
-    });
   }
 
   private title(): string {

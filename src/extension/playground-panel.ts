@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
 import { playgroundToHostSchema, type HostToPlayground, type PlaygroundParams } from '../protocol/playground';
 import { decodeWire, encodeWire } from '../protocol/wire';
-import { createNonce, renderPage } from '../report/page';
 import { PlaygroundWorker, SupersededError } from '../worker/client';
+import { loadWebviewPage, webviewPanelOptions } from './webview-panel';
 
 export const PLAYGROUND_VIEW_TYPE = 'gradlens.playground';
 const TITLE = 'GradLens Playground';
@@ -25,7 +25,7 @@ export class PlaygroundPanel {
       PlaygroundPanel.current.panel.reveal();
       return;
     }
-    const panel = vscode.window.createWebviewPanel(PLAYGROUND_VIEW_TYPE, TITLE, vscode.ViewColumn.Active, webviewOptions(context.extensionUri));
+    const panel = vscode.window.createWebviewPanel(PLAYGROUND_VIEW_TYPE, TITLE, vscode.ViewColumn.Active, webviewPanelOptions(context.extensionUri));
     PlaygroundPanel.current = new PlaygroundPanel(panel, context.extensionUri, log);
   }
 
@@ -44,9 +44,7 @@ export class PlaygroundPanel {
     private readonly log: vscode.LogOutputChannel,
   ) {
     this.worker = new PlaygroundWorker(vscode.Uri.joinPath(extensionUri, 'dist', 'worker.js').fsPath);
-    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'gradlens.svg');
-    panel.webview.options = webviewOptions(extensionUri);
-    panel.webview.html = html(panel.webview, extensionUri);
+    loadWebviewPage(panel, extensionUri, 'playground', TITLE);
     this.disposables.push(
       panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
       panel.onDidDispose(() => this.dispose()),
@@ -86,22 +84,4 @@ export class PlaygroundPanel {
     this.worker.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
-}
-
-/** Scripts on; files from the extension's bundles and media only; nothing kept while hidden. */
-function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
-  return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')] };
-}
-
-/** The page, with a fresh nonce each time it is rendered. */
-function html(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-  const asset = (...path: string[]): string => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...path)).toString();
-  return renderPage({
-    title: TITLE,
-    nonce: createNonce(),
-    cspSource: webview.cspSource,
-    script: { src: asset('dist', 'webview.js') },
-    styles: [{ href: asset('media', 'playground.css') }],
-    page: 'playground',
-  });
 }
