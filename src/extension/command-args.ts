@@ -28,3 +28,9 @@ export function runsArgument(arg: unknown): RunsArgument | undefined {
 export function reportBase(htmlPath: string): string {
   return htmlPath.replace(/\.html?$/i, '');
 }
+
+/** Run Experiment's argument `{ preset: name }` (from a keybinding, or a test): the preset's name, else undefined and the person picks. */
+export function presetArgument(arg: unknown): string | undefined {
+  const preset = typeof arg === 'object' && arg !== null ? (arg as { preset?: unknown }).preset : undefined;
+  return typeof preset === 'string' ? preset : undefined;
+}

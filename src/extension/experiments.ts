@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { InitName } from '../engine/init';
-import { PRESETS, type Preset } from '../engine/presets';
+import { findPreset, PRESETS, type Preset } from '../engine/presets';
 import type { StepRecord } from '../engine/record';
 import { clipLabel, describe as describeRun, summarize } from '../engine/summary';
 import { validateConfig, type ClipSpec, type ModelKind, type TrainConfig } from '../engine/trainer';
@@ -51,8 +51,15 @@ export class Experiments implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
   ) {}
 
-  async run(): Promise<void> {
+  /** Trains the named preset, or the one the person picks; settles when the experiment ends. */
+  async run(presetName?: string): Promise<void> {
     if (this.alreadyRunning()) return;
+    if (presetName !== undefined) {
+      const named = findPreset(presetName);
+      if (named) await this.runPreset(named);
+      else void vscode.window.showErrorMessage(`GradLens has no experiment named "${presetName}"; the presets are ${PRESETS.map((p) => p.name).join(', ')}.`);
+      return;
+    }
     const custom = { label: 'Custom…', detail: 'Choose the model, initialisation, spectral radius, clipping and number of steps', preset: undefined };
     const picked = await vscode.window.showQuickPick([...PRESETS.map((p) => ({ label: p.name, detail: p.description, preset: p })), custom], {
       title: 'GradLens: Run Experiment',

@@ -191,7 +191,11 @@ export class RunsModel implements vscode.Disposable {
       for (const glob of this.config.logGlobs) {
         // Changes to a file's content are the worker's to see when it polls; only the list of files matters here.
         const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, glob), false, true, false);
-        this.watchers.push(watcher, watcher.onDidCreate(() => this.requestScan(RESCAN_DELAY_MS)), watcher.onDidDelete(() => this.requestScan(RESCAN_DELAY_MS)));
+        const changed = (what: string) => (uri: vscode.Uri) => {
+          this.log.trace(`${what} ${uri.fsPath}: listing the logs again`);
+          this.requestScan(RESCAN_DELAY_MS);
+        };
+        this.watchers.push(watcher, watcher.onDidCreate(changed('created')), watcher.onDidDelete(changed('deleted')));
       }
     }
   }
@@ -211,7 +215,9 @@ export class RunsModel implements vscode.Disposable {
     try {
       const folders = (vscode.workspace.workspaceFolders ?? []).filter((folder) => folder.uri.scheme === 'file');
       const matched = await Promise.all(folders.map((folder) => this.matchedFiles(folder, folders.length > 1)));
+      this.log.trace(`listing: ${matched.reduce((n, folder) => n + folder.files.length, 0)} files match gradlens.logGlobs`);
       await this.worker.followWorkspace(matched);
+      this.log.trace('listing: done');
     } catch (error) {
       this.log.warn(`could not list the workspace's training logs: ${(error as Error).message}`);
     } finally {

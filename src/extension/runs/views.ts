@@ -3,11 +3,26 @@
  * Runs selects it in the model, and Findings follows the selection.
  */
 import * as vscode from 'vscode';
+import type { RunsViewRow } from '../api';
 import { FindingsTreeProvider } from './findings-tree';
 import type { RunsModel } from './model';
 import { RunsTreeProvider, type RunsNode } from './runs-tree';
 
-export function registerRunViews(model: RunsModel): vscode.Disposable {
+/** The rows a Runs tree draws, groups expanded, as labels, descriptions and icon ids. */
+function rowsOf(tree: RunsTreeProvider): RunsViewRow[] {
+  const text = (value: string | vscode.TreeItemLabel | boolean | undefined): string =>
+    typeof value === 'string' ? value : typeof value === 'object' ? value.label : '';
+  const row = (node: RunsNode, group: string | undefined): RunsViewRow => {
+    const item = tree.getTreeItem(node);
+    return { group, label: text(item.label), description: text(item.description), icon: item.iconPath instanceof vscode.ThemeIcon ? item.iconPath.id : '' };
+  };
+  return tree.getChildren().flatMap((group) => {
+    const head = row(group, undefined);
+    return [head, ...tree.getChildren(group).map((run) => row(run, head.label))];
+  });
+}
+
+export function registerRunViews(model: RunsModel): vscode.Disposable & { rows(): RunsViewRow[] } {
   const runs = new RunsTreeProvider(model);
   const findings = new FindingsTreeProvider(model);
   // Several runs can be selected for Compare Runs; the last one chosen is the model's selection.
@@ -18,7 +33,7 @@ export function registerRunViews(model: RunsModel): vscode.Disposable {
     findingsView.description = model.selected?.label;
   };
   describeSelection();
-  return vscode.Disposable.from(
+  const disposable = vscode.Disposable.from(
     runs,
     findings,
     runsView,
@@ -29,4 +44,5 @@ export function registerRunViews(model: RunsModel): vscode.Disposable {
     }),
     findings.onDidChangeTreeData(describeSelection),
   );
+  return { dispose: () => disposable.dispose(), rows: () => rowsOf(runs) };
 }

@@ -1,0 +1,51 @@
+// What both end-to-end runners need: the suite bundled for the extension host,
+// and a fresh workspace of real training logs and a training script (the
+// tests append to a log and edit the script, so each run gets its own copy).
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const SUITE_DIR = path.join(ROOT, 'out', 'e2e');
+
+const SUITE_FILES = ['index', 'activation', 'runs-view', 'dashboard', 'live', 'experiment', 'language-server', 'restricted'];
+
+/** Bundles test/e2e/suite/*.ts into out/e2e/ (vscode and mocha stay external: the host and node_modules provide them). */
+export async function buildSuite() {
+  await build({
+    entryPoints: SUITE_FILES.map((name) => path.join(ROOT, 'test/e2e/suite', name === 'index' ? 'index.ts' : `${name}.e2e.ts`)),
+    outdir: SUITE_DIR,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode', 'mocha'],
+    sourcemap: 'inline',
+    logLevel: 'warning',
+  });
+  return path.join(SUITE_DIR, 'index.js');
+}
+
+/** Where each fixture goes in the workspace: one run per format the issue names, and a script without clipping. */
+const FIXTURES = [
+  ['test/fixtures/real/torch_lstm_sgd_noclip/grads.jsonl', 'pytorch-lstm/grads.jsonl'],
+  ['test/fixtures/real/lightning_rnn_noclip/csv/version_0/metrics.csv', 'lightning/version_0/metrics.csv'],
+  ['test/fixtures/real/hf_gpt2_lr3e-4_clip1/trainer_state.json', 'hf-gpt2/trainer_state.json'],
+  ['test/fixtures/real/torch_rnn_orthogonal_clip1/tb', 'tensorboard-rnn/tb'],
+  ['test/python-rules/corpus/plain_loop.py', 'train/plain_loop.py'],
+];
+
+/** A new workspace folder under the system's temp dir; returns its path. */
+export function prepareWorkspace() {
+  const workspace = mkdtempSync(path.join(tmpdir(), 'gradlens-e2e-ws-'));
+  for (const [from, to] of FIXTURES) {
+    mkdirSync(path.dirname(path.join(workspace, to)), { recursive: true });
+    cpSync(path.join(ROOT, from), path.join(workspace, to), { recursive: true });
+  }
+  // The same script with Windows line ends and tab indents: one undo must restore it byte for byte.
+  const script = readFileSync(path.join(ROOT, 'test/python-rules/corpus/plain_loop.py'), 'utf8');
+  writeFileSync(path.join(workspace, 'train/crlf_tabs_loop.py'), script.replace(/^( {4})+/gm, (spaces) => '\t'.repeat(spaces.length / 4)).replace(/\n/g, '\r\n'));
+  return workspace;
+}

@@ -1,0 +1,32 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { canInspect, gradlens, inspect, runAt, waitFor, workspacePath } from './helpers';
+
+const isDashboardTab = (tab: vscode.Tab) => tab.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith('gradlens.dashboard');
+
+describe('dashboard', () => {
+  it('opens on the exploding run with its timeline, problematic parameters and findings drawn', async function () {
+    const api = await gradlens();
+    const log = workspacePath('pytorch-lstm', 'grads.jsonl');
+    const run = await waitFor('the exploding run to be read', () => runAt(api, log));
+    await vscode.commands.executeCommand('gradlens.openDashboard', { key: run.key });
+    await waitFor('the dashboard tab', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find(isDashboardTab));
+    if (!canInspect()) this.skip();
+
+    const page = await waitFor('the dashboard to draw the run', async () => {
+      const result = await inspect({
+        frame: 'dashboard',
+        text: { title: '.header h1', parameters: 'table.parameters tbody tr', findings: '.finding-message' },
+        ink: { timeline: '.chart-norm .chart-canvas', heatMap: '.chart-heat .chart-canvas' },
+      });
+      return result.found && result.ink.timeline > 5000 && result.text.parameters.length > 0 && result.text.findings.length > 0 ? result : undefined;
+    });
+    assert.match(page.text.title.join(' '), /grads\.jsonl/);
+    assert.ok(page.ink.heatMap > 5000, `heat map drawn (${page.ink.heatMap} pixels)`);
+    const explosion = run.diagnosis.findings.find((f) => f.kind === 'explosion');
+    assert.ok(explosion, 'the diagnosis has an explosion');
+    assert.ok(page.text.findings.some((text) => text === explosion.message), `the explosion's finding is listed: ${page.text.findings.join(' | ')}`);
+    assert.equal(page.text.parameters.length, run.diagnosis.parameters.length, 'one table row per problematic parameter');
+    await inspect({ frame: 'dashboard', screenshot: 'vscode-dashboard.png' });
+  });
+});

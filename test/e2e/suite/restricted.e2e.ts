@@ -1,0 +1,53 @@
+/**
+ * Restricted mode (an untrusted workspace): GradLens still reads and shows
+ * logs, and nothing it offers runs a program from the workspace.
+ */
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { canInspect, codeOf, gradlens, inspect, runAt, waitFor, workspacePath } from './helpers';
+
+describe('restricted mode', () => {
+  it('is what this workspace is in', () => {
+    assert.equal(vscode.workspace.isTrusted, false);
+  });
+
+  it('lists the workspace runs and inspects a log into the dashboard', async function () {
+    const api = await gradlens();
+    const log = workspacePath('pytorch-lstm', 'grads.jsonl');
+    const run = await waitFor('the exploding run', () => runAt(api, log), 30_000);
+    assert.equal(run.status, 'exploding');
+    await vscode.commands.executeCommand('gradlens.inspectLogFile', vscode.Uri.file(log));
+    await waitFor('the dashboard tab', () =>
+      vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((tab) => tab.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith('gradlens.dashboard')),
+    );
+    if (!canInspect()) this.skip();
+    await waitFor('the dashboard to draw', async () => {
+      const page = await inspect({ frame: 'dashboard', ink: { timeline: '.chart-norm .chart-canvas' } });
+      return page.found && page.ink.timeline > 5000 ? true : undefined;
+    });
+  });
+
+  it('still puts the diagnostics in the log and the training script', async () => {
+    await gradlens();
+    const log = vscode.Uri.file(workspacePath('pytorch-lstm', 'grads.jsonl'));
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(log));
+    await waitFor('the log diagnostics', () => (vscode.languages.getDiagnostics(log).some((d) => codeOf(d) === 'explosion') ? true : undefined), 30_000);
+    const script = vscode.Uri.file(workspacePath('train', 'plain_loop.py'));
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(script));
+    await waitFor('GL001', () => (vscode.languages.getDiagnostics(script).some((d) => codeOf(d) === 'GL001') ? true : undefined), 30_000);
+  });
+
+  it('offers only text edits, and starts no terminal, task or debug session', async () => {
+    await gradlens();
+    const script = vscode.Uri.file(workspacePath('train', 'plain_loop.py'));
+    const document = await vscode.workspace.openTextDocument(script);
+    const whole = new vscode.Range(0, 0, document.lineCount, 0);
+    const actions = (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', script, whole)) ?? [];
+    assert.ok(actions.length > 0, 'the quick fixes are offered');
+    const running = actions.filter((action) => action.command !== undefined || action.edit === undefined);
+    assert.deepEqual(running.map((a) => a.title), [], 'every code action is an edit, none runs a command');
+    assert.equal(vscode.window.terminals.length, 0);
+    assert.equal(vscode.tasks.taskExecutions.length, 0);
+    assert.equal(vscode.debug.activeDebugSession, undefined);
+  });
+});
