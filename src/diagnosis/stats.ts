@@ -77,13 +77,18 @@ export function mean(values: ArrayLike<number>): number | null {
   return sum / values.length;
 }
 
-/** Numbers for messages: 3 significant digits, exponent form when large or small. */
+/** Numbers for people (messages, hovers, reports, chart axes): 3 significant digits, thousands whole, exponent form from 1e5 and below 1e-3 (`1.5e-4`); NaN and infinities by name. */
 export function formatNumber(value: number | null): string {
   if (value === null) return 'n/a';
   if (Number.isNaN(value)) return 'NaN';
   if (!Number.isFinite(value)) return value > 0 ? 'Inf' : '-Inf';
   const magnitude = Math.abs(value);
-  if (magnitude !== 0 && (magnitude >= 1e5 || magnitude < 1e-3)) return value.toExponential(2).replace('e+', 'e');
+  if (magnitude !== 0 && (magnitude >= 1e5 || magnitude < 1e-3)) {
+    const [mantissa, exponent] = value.toExponential(2).split('e');
+    return `${Number(mantissa)}e${Number(exponent)}`;
+  }
+  // Thousands keep their integer digits: three significant digits would write 1953 as 1950.
+  if (magnitude >= 1000) return String(Math.round(value));
   return String(Number(value.toPrecision(3)));
 }
 

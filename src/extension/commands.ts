@@ -1,11 +1,12 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { formatNumber } from '../diagnosis/stats';
-import { reportBase, runsArgument } from './command-args';
+import { presetArgument, reportBase, runsArgument } from './command-args';
 import type { CommandId } from './command-ids';
 import type { DashboardPanel } from './dashboard-panel';
 import type { Experiments } from './experiments';
-import { LOGGER_MODULE, planLoggerInsertion } from './insert-logger';
+import { insertLogger } from './insert-logger';
+import type { GradLensLanguageServer } from './language-client';
 import { PlaygroundPanel } from './playground-panel';
 import type { RunEntry, RunsModel } from './runs/model';
 import { runDescription } from './runs/present';
@@ -15,6 +16,7 @@ export interface CommandServices {
   model: RunsModel;
   dashboard: DashboardPanel;
   experiments: Experiments;
+  languageServer: GradLensLanguageServer;
   log: vscode.LogOutputChannel;
 }
 
@@ -142,29 +144,6 @@ export function commandTable(s: CommandServices): Record<CommandId, (...args: un
     else if (choice === 'Reveal') await vscode.commands.executeCommand('revealFileInOS', target);
   };
 
-  const insertLogger = async (): Promise<void> => {
-    const editor = vscode.window.activeTextEditor;
-    if (!editor || editor.document.languageId !== 'python') {
-      void vscode.window.showInformationMessage('GradLens: open the Python training script to add the gradient logger to.');
-      return;
-    }
-    const document = editor.document;
-    const plan = planLoggerInsertion(document.getText(), { cursorLine: editor.selection.active.line });
-    const copied = await copyLogger(s.context.extensionUri, document.uri);
-    if (plan.insertions.length > 0) {
-      // One WorkspaceEdit: a single undo takes the whole insertion back.
-      const edit = new vscode.WorkspaceEdit();
-      for (const i of plan.insertions) edit.insert(document.uri, new vscode.Position(i.line, i.character), i.text);
-      if (!(await vscode.workspace.applyEdit(edit))) {
-        void vscode.window.showErrorMessage('GradLens: the editor refused the edit (is the file read-only?).');
-        return;
-      }
-    }
-    log.info(`insert logger into ${document.uri.fsPath}: ${plan.message}`);
-    const message = `GradLens: ${plan.message}${copied}`;
-    void (plan.placement === 'cursor' ? vscode.window.showWarningMessage(message) : vscode.window.showInformationMessage(message));
-  };
-
   return {
     'gradlens.openDashboard': async (arg, selected) => {
       const chosen = await runKeysFrom(clickedOrSelected(arg, selected), model.selected ? [model.selected.key] : [], model, 'GradLens: Open Dashboard');
@@ -188,7 +167,7 @@ export function commandTable(s: CommandServices): Record<CommandId, (...args: un
         (await vscode.window.showOpenDialog({ title: 'GradLens: Open Run Folder', openLabel: 'Open Runs', canSelectFiles: false, canSelectFolders: true, canSelectMany: false }))?.[0];
       if (target) await inspect(target);
     },
-    'gradlens.runExperiment': () => s.experiments.run(),
+    'gradlens.runExperiment': (arg) => s.experiments.run(presetArgument(arg)),
     'gradlens.stopExperiment': () => s.experiments.stop(),
     'gradlens.compareRuns': async (arg, selected) => {
       const runs = await listedRuns(model);
@@ -231,19 +210,6 @@ export function commandTable(s: CommandServices): Record<CommandId, (...args: un
     },
     'gradlens.exportReport': exportReport,
     'gradlens.openPlayground': () => PlaygroundPanel.show(s.context, log),
-    'gradlens.insertLogger': insertLogger,
+    'gradlens.insertLogger': () => insertLogger(s.languageServer, s.context.extensionUri, log),
   };
-}
-
-/** Copies the logger next to the script unless one is there; says what happened, for the message. */
-async function copyLogger(extensionUri: vscode.Uri, script: vscode.Uri): Promise<string> {
-  if (script.scheme !== 'file') return ` Save the script, then copy ${LOGGER_MODULE}.py next to it.`;
-  const target = vscode.Uri.joinPath(script.with({ path: path.posix.dirname(script.path) }), `${LOGGER_MODULE}.py`);
-  try {
-    await vscode.workspace.fs.stat(target);
-    return '';
-  } catch {
-    await vscode.workspace.fs.copy(vscode.Uri.joinPath(extensionUri, 'media', `${LOGGER_MODULE}.py`), target, { overwrite: false });
-    return ` Copied ${LOGGER_MODULE}.py next to the script.`;
-  }
 }

@@ -1,15 +1,15 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { findStepLine, LINE_FORMATS } from '../logs/step-lines';
+import { hintIdSchema } from '../protocol/dashboard';
+import { hintLocationRequest, trainingScriptsRequest } from '../protocol/language-server';
+import { applyTextDocumentEdit, type GradLensLanguageServer } from './language-client';
 import type { RunEntry } from './runs/model';
-import { hasTrainingStep, hintLocation, isHintId } from './training-script';
 
 /** Not training scripts: environments, caches, installed packages. */
 const SCRIPT_EXCLUDE = '**/{node_modules,.git,.venv,venv,env,.tox,__pycache__,site-packages,dist-packages}/**';
 const MAX_SCRIPTS = 2000;
-const MAX_SCRIPT_BYTES = 2 * 1024 * 1024;
-/** Files read at once while looking for training scripts. */
-const READ_BATCH = 32;
+const INSERT_LOGGER = 'Insert Gradient Logger';
 
 /** Path segments shared from the root: scripts next to (or above) the log come first. */
 function closeness(script: string, log: string): number {
@@ -21,35 +21,55 @@ function closeness(script: string, log: string): number {
 }
 
 /**
- * Where the dashboard's links go: a hint opens the training script at the
- * line its fix belongs to, a step opens the log at the line that wrote it.
+ * Where the dashboard's links go: a hint opens the training script where its
+ * change goes and offers the language server's quick fix for it there; a
+ * step opens the log at the line that wrote it.
  */
 export class DashboardLinks {
   /** The script chosen for a run, so the next hint of that run does not ask again. */
   private readonly scriptOfRun = new Map<string, vscode.Uri>();
 
-  constructor(private readonly log: vscode.LogOutputChannel) {}
+  constructor(
+    private readonly server: GradLensLanguageServer,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
 
   async openHint(run: RunEntry | undefined, hintId: string, step: number): Promise<void> {
-    if (!isHintId(hintId)) {
+    const hint = hintIdSchema.parse(hintId);
+    if (!hint) {
       this.log.trace(`dashboard: unknown hint id ${JSON.stringify(hintId)} dropped`);
       return;
     }
     const hints = run?.diagnosis.findings.flatMap((f) => f.hints.map((h) => ({ ...h, step: f.step }))) ?? [];
-    const text = (hints.find((h) => h.id === hintId && h.step === step) ?? hints.find((h) => h.id === hintId))?.text ?? hintId;
-    const script = await this.trainingScript(run);
-    if (!script) {
-      void vscode.window.showInformationMessage(`${text} (GradLens found no training script in this workspace: no Python file calls backward() and then an optimizer's step().)`);
-      return;
+    const text = (hints.find((h) => h.id === hint && h.step === step) ?? hints.find((h) => h.id === hint))?.text ?? hint;
+    try {
+      const script = await this.trainingScript(run);
+      if (!script) {
+        void vscode.window.showInformationMessage(`${text} (GradLens found no training script in this workspace: no Python file calls backward() and then an optimizer's step().)`);
+        return;
+      }
+      const document = await vscode.workspace.openTextDocument(script);
+      const location = await this.server.request(hintLocationRequest, { uri: document.uri.toString(), version: document.version, hint });
+      if (location.type === 'nothing') {
+        await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.Beside, preview: true });
+        void vscode.window.showInformationMessage(`${text} (${location.reason})`);
+        return;
+      }
+      const { start, end } = location.range;
+      const selection = new vscode.Range(start.line, start.character, end.line, end.character);
+      await vscode.window.showTextDocument(document, { selection, viewColumn: vscode.ViewColumn.Beside, preview: true });
+      const where = location.exact ? '' : ` (${path.basename(script.fsPath)} has no ${location.what.replace(/^the /, '')}: opened at the training step.)`;
+      const fix = location.fix;
+      const actions = fix ? [fix.title] : hint === 'log-gradients' ? [INSERT_LOGGER] : [];
+      const choice = await vscode.window.showInformationMessage(`${text}${where}`, ...actions);
+      if (choice === INSERT_LOGGER) await vscode.commands.executeCommand('gradlens.insertLogger');
+      else if (fix && choice === fix.title && !(await applyTextDocumentEdit(fix.edit))) {
+        void vscode.window.showWarningMessage('GradLens: the script changed since the fix was computed; use the quick fix (the light bulb) on the line instead.');
+      }
+    } catch (error) {
+      this.log.error(`hint ${hint}: ${(error as Error).message}`);
+      void vscode.window.showErrorMessage(`${text} (GradLens could not open the training script: see the GradLens output.)`);
     }
-    const document = await vscode.workspace.openTextDocument(script);
-    const location = hintLocation(document.getText(), hintId);
-    const selection = location ? new vscode.Range(location.line, location.startColumn, location.line, location.endColumn) : undefined;
-    await vscode.window.showTextDocument(document, { selection, viewColumn: vscode.ViewColumn.Beside, preview: true });
-    const where = location && !location.exact ? ` (${path.basename(script.fsPath)} has no ${location.what.replace(/^the /, '')}: opened at the training step.)` : '';
-    const actions = hintId === 'log-gradients' ? ['Insert Gradient Logger'] : [];
-    const choice = await vscode.window.showInformationMessage(`${text}${where}`, ...actions);
-    if (choice) await vscode.commands.executeCommand('gradlens.insertLogger');
   }
 
   /** The script the run came from: the only training script, or the one the person picks (nearest the log first). */
@@ -57,12 +77,9 @@ export class DashboardLinks {
     const remembered = run && this.scriptOfRun.get(run.key);
     if (remembered) return remembered;
     const candidates = await vscode.workspace.findFiles('**/*.py', SCRIPT_EXCLUDE, MAX_SCRIPTS);
-    const scripts: vscode.Uri[] = [];
-    for (let i = 0; i < candidates.length; i += READ_BATCH) {
-      const batch = candidates.slice(i, i + READ_BATCH);
-      const found = await Promise.all(batch.map((uri) => this.isTrainingScript(uri)));
-      scripts.push(...batch.filter((_, k) => found[k]));
-    }
+    const byUri = new Map(candidates.map((uri) => [uri.toString(), uri]));
+    const { uris } = await this.server.request(trainingScriptsRequest, { uris: [...byUri.keys()] });
+    const scripts = uris.map((uri) => byUri.get(uri)).filter((uri): uri is vscode.Uri => uri !== undefined);
     if (run) scripts.sort((a, b) => closeness(b.fsPath, run.path) - closeness(a.fsPath, run.path));
     let chosen: vscode.Uri | undefined = scripts[0];
     if (scripts.length > 1) {
@@ -74,17 +91,6 @@ export class DashboardLinks {
     }
     if (run && chosen) this.scriptOfRun.set(run.key, chosen);
     return chosen;
-  }
-
-  private async isTrainingScript(uri: vscode.Uri): Promise<boolean> {
-    try {
-      const stat = await vscode.workspace.fs.stat(uri);
-      if (stat.size > MAX_SCRIPT_BYTES) return false;
-      return hasTrainingStep(new TextDecoder().decode(await vscode.workspace.fs.readFile(uri)));
-    } catch (error) {
-      this.log.trace(`hint: ${uri.fsPath} not read: ${(error as Error).message}`);
-      return false;
-    }
   }
 
   /** Opens the run's log, at the line of `step` for a text format; a binary log or a run folder is revealed instead. */

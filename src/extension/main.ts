@@ -1,9 +1,10 @@
 import * as vscode from 'vscode';
+import type { GradLensApi } from './api';
 import { commandTable } from './commands';
 import { DashboardLinks } from './dashboard-links';
 import { DASHBOARD_VIEW_TYPE, DashboardPanel } from './dashboard-panel';
 import { Experiments, experimentsFolder } from './experiments';
-import { startLanguageClient } from './language-client';
+import { GradLensLanguageServer } from './language-client';
 import { PLAYGROUND_VIEW_TYPE, PlaygroundPanel } from './playground-panel';
 import { RunsModel } from './runs/model';
 import { registerRunViews } from './runs/views';
@@ -12,15 +13,17 @@ import { registerRunViews } from './runs/views';
  * Wires GradLens into VS Code. Activation only creates objects and
  * registrations: logs are found and read by the logs worker, off this thread.
  */
-export function activate(context: vscode.ExtensionContext): void {
+export function activate(context: vscode.ExtensionContext): GradLensApi {
   const started = performance.now();
   const log = vscode.window.createOutputChannel('GradLens', { log: true });
   const dist = (file: string) => vscode.Uri.joinPath(context.extensionUri, 'dist', file).fsPath;
   const model = new RunsModel(dist('logs-worker.js'), log);
-  const dashboard = new DashboardPanel(context.extensionUri, experimentsFolder(context.globalStorageUri).fsPath, model, new DashboardLinks(log), log);
+  const languageServer = new GradLensLanguageServer(context, log);
+  const dashboard = new DashboardPanel(context.extensionUri, experimentsFolder(context.globalStorageUri).fsPath, model, new DashboardLinks(languageServer, log), log);
   const experiments = new Experiments(dist('worker.js'), context.globalStorageUri, model, dashboard, log);
-  context.subscriptions.push(model, dashboard, experiments, registerRunViews(model));
-  for (const [id, handler] of Object.entries(commandTable({ context, model, dashboard, experiments, log }))) {
+  const views = registerRunViews(model);
+  context.subscriptions.push(model, dashboard, experiments, views);
+  for (const [id, handler] of Object.entries(commandTable({ context, model, dashboard, experiments, languageServer, log }))) {
     context.subscriptions.push(vscode.commands.registerCommand(id, handler));
   }
   context.subscriptions.push(
@@ -29,10 +32,12 @@ export function activate(context: vscode.ExtensionContext): void {
       deserializeWebviewPanel: async (panel) => PlaygroundPanel.revive(panel, context, log),
     }),
   );
-  context.subscriptions.push(startLanguageClient(context, log));
+  context.subscriptions.push(languageServer);
   // Last, so whatever logs while being disposed still has its channel.
   context.subscriptions.push(log);
-  log.info(`GradLens activated in ${(performance.now() - started).toFixed(1)} ms`);
+  const activationMs = performance.now() - started;
+  log.info(`GradLens activated in ${activationMs.toFixed(1)} ms`);
+  return { activationMs, runsView: () => views.rows(), runs: () => model.list() };
 }
 
 export function deactivate(): void {}

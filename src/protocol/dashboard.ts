@@ -10,6 +10,11 @@ import { array, boolean, finite, float64Array, literal, message, nullable, numbe
 
 const nullableNumber = nullable(number);
 
+export const hintIdSchema = literal(
+  'add-norm-clipping', 'prefer-norm-clipping', 'raise-clip-threshold', 'lower-clip-threshold', 'orthogonal-init', 'spectral-norm', 'truncated-bptt',
+  'lower-lr', 'lr-warmup', 'gated-cells', 'residual-connections', 'unscale-before-clipping', 'loss-scaler', 'check-data', 'log-gradients',
+);
+
 export const findingSchema = object({
   kind: literal('nonfinite', 'explosion', 'spike', 'vanishing', 'clipping', 'dominance', 'divergence'),
   severity: literal('info', 'warning', 'error'),
@@ -18,15 +23,7 @@ export const findingSchema = object({
   layers: array(string),
   message: string,
   evidence: record(nullable(union2(number, string))),
-  hints: array(
-    object({
-      id: literal(
-        'add-norm-clipping', 'prefer-norm-clipping', 'raise-clip-threshold', 'lower-clip-threshold', 'orthogonal-init', 'spectral-norm', 'truncated-bptt',
-        'lower-lr', 'lr-warmup', 'gated-cells', 'residual-connections', 'unscale-before-clipping', 'loss-scaler', 'check-data', 'log-gradients',
-      ),
-      text: string,
-    }),
-  ),
+  hints: array(object({ id: hintIdSchema, text: string })),
 });
 
 function union2<A, B>(a: Schema<A>, b: Schema<B>): Schema<A | B> {

@@ -1,6 +1,8 @@
 import * as path from 'path';
 import { Language, Parser, type Tree } from 'web-tree-sitter';
-import { loggerInsertion } from './logger-insertion';
+import type { HintId } from '../diagnosis/types';
+import { hintLocation, type HintLocation } from './hint-locations';
+import { planLoggerInsertion, type LoggerPlan, type LoggerTarget } from './logger-insertion';
 import { buildModel } from './model';
 import { clippingFindings } from './rules/clipping';
 import type { RuleContext } from './rules/context';
@@ -29,12 +31,13 @@ export class PythonAnalyzer {
 
   /** Findings sorted by position; never throws — a file the parser or a rule cannot handle yields what could be found, or nothing. */
   analyze(text: string, options: AnalyzeOptions = {}): PythonFinding[] {
-    const tree = this.parseOrNull(text);
+    const tree = this.parseOrNull(text, options.isCancelled);
     if (!tree) return [];
     try {
       const context = this.context(tree, text, options);
       const findings: PythonFinding[] = [];
       for (const rule of RULES) {
+        if (options.isCancelled?.()) return [];
         try {
           findings.push(...rule(context));
         } catch {
@@ -51,15 +54,25 @@ export class PythonAnalyzer {
 
   /** "Log gradient norms with GradLens": edits inserting the Python logger into the training loop at `line` (0-based), or [] when there is no loop there or the logger is already used. Never throws. */
   loggerInsertion(text: string, line: number): TextEdit[] {
-    const tree = this.parseOrNull(text);
-    if (!tree) return [];
-    try {
-      return loggerInsertion(this.context(tree, text, {}), line);
-    } catch {
-      return [];
-    } finally {
-      tree.delete();
-    }
+    const plan = this.loggerPlan(text, { line, orFirstLoop: false });
+    return plan.type === 'insertion' ? plan.edits : [];
+  }
+
+  /** The logger insertion for `target`, with what it does or why there is nothing to insert. Never throws. */
+  loggerPlan(text: string, target: LoggerTarget): LoggerPlan {
+    const unreadable: LoggerPlan = { type: 'nothing', reason: 'GradLens could not read this file as Python.' };
+    return this.withContext(text, {}, unreadable, (context) => planLoggerInsertion(context, target));
+  }
+
+  /** Where a dashboard hint's change goes in the script, with the quick fix of the rule that carries it out. Never throws. */
+  hintLocation(text: string, hint: HintId, options: AnalyzeOptions = {}): HintLocation | undefined {
+    const findings = this.analyze(text, options);
+    return this.withContext(text, options, undefined, (context) => hintLocation(context, hint, findings));
+  }
+
+  /** Whether the text holds a training step (backward() then an optimizer's step()): what makes a Python file a training script. */
+  hasTrainingStep(text: string): boolean {
+    return this.withContext(text, {}, false, (context) => context.model.trainingSteps.length > 0);
   }
 
   /** Whether the text parses without ERROR or MISSING nodes; how tests (and callers) check that a fix left valid Python. */
@@ -73,15 +86,33 @@ export class PythonAnalyzer {
     }
   }
 
-  private parseOrNull(text: string): Tree | null {
+  /** `read` over the text's syntax; `fallback` when it cannot be parsed or read. */
+  private withContext<T>(text: string, options: AnalyzeOptions, fallback: T, read: (context: RuleContext) => T): T {
+    const tree = this.parseOrNull(text);
+    if (!tree) return fallback;
     try {
-      return this.parser.parse(text);
+      return read(this.context(tree, text, options));
     } catch {
+      return fallback;
+    } finally {
+      tree.delete();
+    }
+  }
+
+  /** The tree, or null when the text cannot be parsed or `isCancelled` said stop while parsing. */
+  private parseOrNull(text: string, isCancelled?: () => boolean): Tree | null {
+    try {
+      const tree = this.parser.parse(text, null, isCancelled ? { progressCallback: isCancelled } : undefined);
+      // A parse stopped half-way resumes on the next call unless reset: the next text is another one.
+      if (!tree) this.parser.reset();
+      return tree;
+    } catch {
+      this.parser.reset();
       return null;
     }
   }
 
   private context(tree: Tree, text: string, options: AnalyzeOptions): RuleContext {
-    return { model: buildModel(tree.rootNode), source: new SourceText(text), threshold: formatThreshold(options.maxNorm) };
+    return { model: buildModel(tree.rootNode, text), source: new SourceText(text), threshold: formatThreshold(options.maxNorm) };
   }
 }

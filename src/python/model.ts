@@ -1,5 +1,5 @@
 import type { Node } from 'web-tree-sitter';
-import { calleeName, children, contains, enclosingFunction, enclosingStatement, positionalArguments, receiver, keywordArgument } from './syntax';
+import { calleeName, children, contains, enclosingStatement, hasSyntaxProblems, positionalArguments, receiver, keywordArgument } from './syntax';
 
 /** What the rules need to know about a training script, read once from its syntax tree. */
 
@@ -8,26 +8,30 @@ export type BackwardForm = 'tensor' | 'amp' | 'accelerate' | 'fabric';
 /** Id of the innermost enclosing function (0 at module level): calls only relate within one function. */
 export type ScopeId = number;
 
-export interface BackwardCall {
+/** A node's offsets, read once: each read of a node's end crosses into wasm, and rules compare extents many times. */
+export interface Extent { start: number; end: number }
+
+/** A training call located once: its extent, the statement holding it and its function. */
+interface LocatedCall extends Extent {
   call: Node;
   statement: Node;
   scope: ScopeId;
+}
+
+export interface BackwardCall extends LocatedCall {
   form: BackwardForm;
   /** `accelerator` / `fabric` / `scaler`: the object the framework-specific forms go through. */
   via: string | null;
 }
 
-export interface StepCall {
-  call: Node;
-  statement: Node;
-  scope: ScopeId;
+export interface StepCall extends LocatedCall {
   /** Expression naming the optimizer (`optimizer`, `self.opt`). */
   optimizer: string;
   /** The GradScaler in `scaler.step(optimizer)`, else null. */
   scaler: string | null;
 }
 
-export interface ClipCall { call: Node; statement: Node; scope: ScopeId; kind: 'norm' | 'value' }
+export interface ClipCall extends LocatedCall { kind: 'norm' | 'value' }
 
 export interface OptimizerConstruction {
   call: Node;
@@ -36,9 +40,16 @@ export interface OptimizerConstruction {
 }
 
 /** A backward pass and the optimizer step it feeds: where clipping belongs. */
-export interface TrainingStep { backward: BackwardCall; step: StepCall; block: Node }
+export interface TrainingStep { backward: BackwardCall; step: StepCall; block: Node; blockExtent: Extent }
 
-export interface AssignmentSite { node: Node; start: number; end: number; names: string[]; value: Node | null }
+export interface AssignmentSite extends Extent {
+  node: Node;
+  /** The names bound (`a = …`, `a, b = …`). */
+  names: string[];
+  /** The target's text when it is a name or an attribute (`self.opt = …`), else null. */
+  target: string | null;
+  readonly value: Node | null;
+}
 
 export interface TrainingModel {
   root: Node;
@@ -61,14 +72,17 @@ export interface TrainingModel {
   trainingSteps: TrainingStep[];
 }
 
-const OPTIMIZER_CLASSES = new Set(['SGD', 'Adam', 'AdamW', 'Adamax', 'NAdam', 'RAdam', 'RMSprop', 'Adagrad', 'Adadelta', 'ASGD', 'Rprop', 'LBFGS', 'SparseAdam', 'Adafactor', 'AdamW8bit', 'Adam8bit', 'Lion']);
+export const OPTIMIZER_CLASSES = new Set(['SGD', 'Adam', 'AdamW', 'Adamax', 'NAdam', 'RAdam', 'RMSprop', 'Adagrad', 'Adadelta', 'ASGD', 'Rprop', 'LBFGS', 'SparseAdam', 'Adafactor', 'AdamW8bit', 'Adam8bit', 'Lion']);
 const RECURRENT_LAYERS = new Set(['RNN', 'LSTM', 'GRU', 'RNNCell', 'LSTMCell', 'GRUCell']);
 const CLIP_NORM_FUNCTIONS = new Set(['clip_grad_norm_', 'clip_grad_norm', 'clip_gradients']);
 const TRAINING_CALLS = new Set(['backward', 'step', 'clip_grad_value_', 'unscale_', ...CLIP_NORM_FUNCTIONS]);
 
-export function buildModel(root: Node): TrainingModel {
+/** `text` is what `root` was parsed from: in a tree without syntax errors, most callee names and assignment targets are read from it rather than from the tree. */
+export function buildModel(root: Node, text: string): TrainingModel {
+  // Error recovery can skip characters (`nn.utils(.clip_grad_value_(…)`): then the text no longer says what the tree holds.
+  const readable = hasSyntaxProblems(root) ? null : text;
   // One walk over the tree for every kind of node the model reads: each walk crosses into wasm per node.
-  const nodes = root.descendantsOfType(['call', 'assignment', 'import_statement', 'import_from_statement', 'for_statement', 'while_statement']).filter((node): node is Node => node !== null);
+  const nodes = root.descendantsOfType(['call', 'assignment', 'import_statement', 'import_from_statement', 'for_statement', 'while_statement', 'function_definition']).filter((node): node is Node => node !== null);
   // A node's type is read across wasm: read it once per node.
   const byType = new Map<string, Node[]>();
   for (const node of nodes) {
@@ -77,16 +91,31 @@ export function buildModel(root: Node): TrainingModel {
   }
   const ofType = (...types: string[]) => types.flatMap((type) => byType.get(type) ?? []).sort((a, b) => a.startIndex - b.startIndex);
   const calls = ofType('call');
+  // Every call's name, read once: by the assignments below (what built `optimizer`?) and by the rules (callsByName).
+  const callNames = new Map<number, string>();
+  const callsByName = new Map<string, Node[]>();
+  for (let index = 0; index < calls.length; index++) {
+    const call = calls[index];
+    // A call starting where the next one starts holds it in its callee (`scale(loss).backward()`): only the tree knows that callee's name.
+    const holdsNextInCallee = calls[index + 1]?.startIndex === call.startIndex;
+    const name = (holdsNextInCallee || readable === null ? null : dottedCalleeName(readable, call.startIndex)) ?? calleeName(call);
+    callNames.set(call.id, name);
+    const named = callsByName.get(name);
+    if (named) named.push(call); else callsByName.set(name, [call]);
+  }
   const imports = readImports(ofType('import_statement', 'import_from_statement'));
-  const assignmentNodes = ofType('assignment');
-  const assignments = readAssignments(assignmentNodes);
+  const assignmentSites = ofType('assignment').map((node) => assignmentSite(node, readable));
+  const assignments = readAssignments(assignmentSites);
   const loops = ofType('for_statement', 'while_statement');
-  const namesBuiltBy = (classNames: Set<string>): Set<string> =>
-    new Set([...assignments].filter(([, value]) => value.type === 'call' && classNames.has(calleeName(value))).map(([name]) => name));
-  const scalers = namesBuiltBy(new Set(['GradScaler']));
-  const accelerators = namesBuiltBy(new Set(['Accelerator']));
-  const fabrics = namesBuiltBy(new Set(['Fabric']));
-  const optimizers = readOptimizers(assignments);
+  const scopeOf = scopeFinder(ofType('function_definition'));
+  /** Name → the name of the call it was first assigned (`optimizer` → `AdamW`). */
+  const constructedBy = new Map<string, string>();
+  for (const [name, value] of assignments) if (value.type === 'call') constructedBy.set(name, callNames.get(value.id) ?? calleeName(value));
+  const namesBuiltBy = (className: string): Set<string> => new Set([...constructedBy].filter(([, built]) => built === className).map(([name]) => name));
+  const scalers = namesBuiltBy('GradScaler');
+  const accelerators = namesBuiltBy('Accelerator');
+  const fabrics = namesBuiltBy('Fabric');
+  const optimizers = readOptimizers(assignments, constructedBy);
 
   const backwards: BackwardCall[] = [];
   const steps: StepCall[] = [];
@@ -94,11 +123,8 @@ export function buildModel(root: Node): TrainingModel {
   const unscales: Node[] = [];
   const recurrentLayers: Node[] = [];
   const orthogonalInits: Node[] = [];
-  const callsByName = new Map<string, Node[]>();
   for (const call of calls) {
-    const name = calleeName(call);
-    const named = callsByName.get(name);
-    if (named) named.push(call); else callsByName.set(name, [call]);
+    const name = callNames.get(call.id) ?? '';
     if (RECURRENT_LAYERS.has(name)) recurrentLayers.push(call);
     if (name === 'orthogonal_' || name === 'orthogonal') orthogonalInits.push(call);
     if (!TRAINING_CALLS.has(name)) continue;
@@ -106,7 +132,9 @@ export function buildModel(root: Node): TrainingModel {
     const statement = enclosingStatement(call);
     const target = receiver(call);
     if (!statement) continue;
-    const located = { call, statement, scope: enclosingFunction(call)?.id ?? 0 };
+    const start = call.startIndex;
+    const end = call.endIndex;
+    const located = { call, start, end, statement, scope: scopeOf(start, end) };
     if (name === 'backward' && target) {
       backwards.push({ ...classifyBackward(call, target, { accelerators, fabrics }), ...located });
     } else if (name === 'step' && target) {
@@ -120,10 +148,36 @@ export function buildModel(root: Node): TrainingModel {
       unscales.push(call);
     }
   }
-  return { root, callsByName, imports, backwards, steps, clips, unscales, optimizers, recurrentLayers, assignmentSites: assignmentNodes.map(assignmentSite), loops, orthogonalInits, trainingSteps: pairSteps(backwards, steps) };
+  return { root, callsByName, imports, backwards, steps, clips, unscales, optimizers, recurrentLayers, assignmentSites, loops, orthogonalInits, trainingSteps: pairSteps(backwards, steps) };
 }
 
-function classifyBackward(call: Node, target: Node, frameworks: { accelerators: Set<string>; fabrics: Set<string> }): Omit<BackwardCall, 'call' | 'statement' | 'scope'> {
+/** `a`, `a.b.c`: a callee that is a dotted name, up to the argument list's `(`. Its last name is the callee's name. */
+const DOTTED_CALLEE = /(?:[\p{ID_Start}_][\p{ID_Continue}]*\s*\.\s*)*([\p{ID_Start}_][\p{ID_Continue}]*)\s*\(/uy;
+
+/**
+ * The name a call at `start` calls, read from the text when its callee is a dotted name (nearly every call); null otherwise
+ * (`x[0](y)`, a comment or line continuation inside the callee), where calleeName reads the tree. Reading the callee from
+ * the tree costs several wasm calls per call, the largest share of building the model.
+ */
+function dottedCalleeName(text: string, start: number): string | null {
+  DOTTED_CALLEE.lastIndex = start;
+  return DOTTED_CALLEE.exec(text)?.[1] ?? null;
+}
+
+/** The scope of an extent: the id of the innermost function definition holding it (what enclosingFunction finds by walking parents, which costs a wasm call per level), 0 at module level. */
+function scopeFinder(functions: Node[]): (start: number, end: number) => ScopeId {
+  const extents = functions.map((node) => ({ id: node.id, start: node.startIndex, end: node.endIndex }));
+  return (start, end) => {
+    // Sorted by start, so the last one holding the extent is the innermost.
+    for (let index = extents.length - 1; index >= 0; index--) {
+      const candidate = extents[index];
+      if (candidate.start <= start && end <= candidate.end) return candidate.id;
+    }
+    return 0;
+  };
+}
+
+function classifyBackward(call: Node, target: Node, frameworks: { accelerators: Set<string>; fabrics: Set<string> }): Omit<BackwardCall, keyof LocatedCall> {
   const hasLossArgument = positionalArguments(call).length > 0;
   if (target.type === 'call' && calleeName(target) === 'scale') {
     return { form: 'amp', via: receiver(target)?.text ?? null };
@@ -134,7 +188,7 @@ function classifyBackward(call: Node, target: Node, frameworks: { accelerators: 
   return { form: 'tensor', via: null };
 }
 
-function classifyStep(call: Node, target: Node, known: { scalers: Set<string>; optimizers: Map<string, OptimizerConstruction> }): Omit<StepCall, 'call' | 'statement' | 'scope'> | null {
+function classifyStep(call: Node, target: Node, known: { scalers: Set<string>; optimizers: Map<string, OptimizerConstruction> }): Omit<StepCall, keyof LocatedCall> | null {
   const [firstArgument] = positionalArguments(call);
   if (firstArgument && (known.scalers.has(target.text) || /scaler$/i.test(target.text))) {
     return { optimizer: firstArgument.text, scaler: target.text };
@@ -151,10 +205,10 @@ function pairSteps(backwards: BackwardCall[], steps: StepCall[]): TrainingStep[]
   for (const step of steps) {
     for (let index = backwards.length - 1; index >= 0; index--) {
       const backward = backwards[index];
-      if (backward.call.endIndex > step.call.startIndex || backward.scope !== step.scope) continue;
+      if (backward.end > step.start || backward.scope !== step.scope) continue;
       const block = innermostBlockHolding(backward.statement, step.call);
       if (!block) continue;
-      pairs.push({ backward, step, block });
+      pairs.push({ backward, step, block, blockExtent: { start: block.startIndex, end: block.endIndex } });
       break;
     }
   }
@@ -167,13 +221,34 @@ function innermostBlockHolding(start: Node, target: Node): Node | null {
   return current;
 }
 
-function assignmentSite(node: Node): AssignmentSite {
+/** `name =` / `a.b =` at the start of an assignment: its target read from the text (group 1), so the tree is asked only for other targets. */
+const NAMED_TARGET = /([\p{ID_Start}_][\p{ID_Continue}]*(?:\s*\.\s*[\p{ID_Start}_][\p{ID_Continue}]*)*)\s*=(?!=)/uy;
+
+/** `text`: the source, or null when the tree has syntax errors and only the tree can be trusted. */
+function assignmentSite(node: Node, text: string | null): AssignmentSite {
+  const start = node.startIndex;
+  NAMED_TARGET.lastIndex = start;
+  const named = text === null ? undefined : NAMED_TARGET.exec(text)?.[1];
+  const { names, target } = named === undefined ? targetFromTree(node) : { names: named.includes('.') ? [] : [named], target: named };
+  let value: Node | null | undefined;
+  return {
+    node, start, end: node.endIndex, names, target,
+    // Most assignments' values are never looked at (a repeated `loss = …`): the tree is asked on first use.
+    get value() {
+      if (value === undefined) value = node.childForFieldName('right');
+      return value;
+    },
+  };
+}
+
+function targetFromTree(node: Node): Pick<AssignmentSite, 'names' | 'target'> {
   const left = node.childForFieldName('left');
+  const leftType = left?.type;
   const names = !left ? []
-    : left.type === 'identifier' ? [left.text]
-      : left.type === 'pattern_list' || left.type === 'tuple_pattern' ? children(left).filter((target) => target.type === 'identifier').map((target) => target.text)
+    : leftType === 'identifier' ? [left.text]
+      : leftType === 'pattern_list' || leftType === 'tuple_pattern' ? children(left).filter((target) => target.type === 'identifier').map((target) => target.text)
         : [];
-  return { node, start: node.startIndex, end: node.endIndex, names, value: node.childForFieldName('right') };
+  return { names, target: leftType === 'identifier' ? names[0] : leftType === 'attribute' && left ? left.text : null };
 }
 
 function readImports(statements: Node[]): Map<string, string> {
@@ -192,22 +267,22 @@ function readImports(statements: Node[]): Map<string, string> {
 }
 
 /** `name = value` for every simple assignment, first one wins (a later `model, optimizer = accelerator.prepare(...)` keeps the construction). */
-function readAssignments(assignmentNodes: Node[]): Map<string, Node> {
+function readAssignments(sites: AssignmentSite[]): Map<string, Node> {
   const assignments = new Map<string, Node>();
-  for (const assignment of assignmentNodes) {
-    const left = assignment.childForFieldName('left');
-    const right = assignment.childForFieldName('right');
-    if (!left || !right || (left.type !== 'identifier' && left.type !== 'attribute')) continue;
-    if (!assignments.has(left.text)) assignments.set(left.text, right);
+  for (const site of sites) {
+    // Only the first assignment of a name needs its value read from the tree.
+    if (site.target === null || assignments.has(site.target)) continue;
+    const value = site.value;
+    if (value) assignments.set(site.target, value);
   }
   return assignments;
 }
 
-function readOptimizers(assignments: Map<string, Node>): Map<string, OptimizerConstruction> {
+function readOptimizers(assignments: Map<string, Node>, constructedBy: Map<string, string>): Map<string, OptimizerConstruction> {
   const optimizers = new Map<string, OptimizerConstruction>();
-  for (const [name, value] of assignments) {
-    if (value.type !== 'call') continue;
-    const className = calleeName(value);
+  for (const [name, className] of constructedBy) {
+    const value = assignments.get(name);
+    if (!value) continue;
     if (OPTIMIZER_CLASSES.has(className)) {
       const parameters = positionalArguments(value)[0] ?? keywordArgument(value, 'params')?.childForFieldName('value') ?? null;
       optimizers.set(name, { call: value, parameters: parameters ? reusableParameters(parameters, assignments) : null });

@@ -47,12 +47,18 @@ export function hasKeywordSplat(call: Node): boolean {
 
 /** The statement that contains `node` and sits directly in a block (or the module): the unit fixes insert before or move. */
 export function enclosingStatement(node: Node): Node | null {
-  let current: Node | null = node;
-  while (current?.parent) {
-    if (current.parent.type === 'block' || current.parent.type === 'module') return current;
-    current = current.parent;
+  // Each `parent` walks down from the root inside wasm: read it once per level.
+  let current = node;
+  for (let parent = current.parent; parent; current = parent, parent = current.parent) {
+    const type = parent.type;
+    if (type === 'block' || type === 'module') return current;
   }
   return null;
+}
+
+/** Whether extent `inner` lies inside extent `outer`, with offsets read once (see Extent in model.ts). */
+export function within(outer: { start: number; end: number }, inner: { start: number; end: number }): boolean {
+  return inner.start >= outer.start && inner.end <= outer.end;
 }
 
 /** Whether `inner` lies inside `outer` (or is it). */

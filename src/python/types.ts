@@ -11,4 +11,6 @@ export interface PythonFinding { code: RuleCode; severity: Severity; message: st
 export interface AnalyzeOptions {
   /** clip threshold to insert: GradLens's recommendation from the workspace's logs, else 1.0 */
   maxNorm?: number;
+  /** Asked while parsing and between rules: true abandons the analysis (the result is then []). */
+  isCancelled?: () => boolean;
 }

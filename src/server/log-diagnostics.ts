@@ -5,8 +5,9 @@
  * editor's copy of the text. No vscode import.
  */
 import { diagnose } from '../diagnosis/diagnose';
-import { DEFAULT_DIAGNOSE_OPTIONS, type Diagnosis, type FindingKind, type Severity } from '../diagnosis/types';
-import { indexOfStep, RunView, valueAt } from '../diagnosis/view';
+import { formatNumber } from '../diagnosis/stats';
+import { DEFAULT_DIAGNOSE_OPTIONS, type Diagnosis, type Finding, type FindingKind, type Severity } from '../diagnosis/types';
+import { indexOfStep, RunView } from '../diagnosis/view';
 import { readRunSpec, specForFile } from '../logs/open';
 import type { LogFormat, Run } from '../logs/run';
 import { findStepLines, LINE_FORMATS, stepAtLine } from '../logs/step-lines';
@@ -24,16 +25,51 @@ export interface LogFinding {
   stream?: string;
 }
 
-export interface DiagnosedRun {
-  run: Run;
-  diagnosis: Diagnosis;
+/**
+ * What a hover needs of one run, kept while the log is open: the total
+ * norms, each parameter's norm at those steps and the findings. The rest of
+ * the run (loss, learning rate, events, the parameters' own step arrays) and
+ * of its diagnosis is let go once the findings are placed.
+ */
+export interface HoverRun {
+  /** The run inside the file (a rank) when the file holds several. */
+  stream?: string;
+  norms: RunView['norms'];
+  normSource: RunView['normSource'];
+  clip?: number;
+  recommended: number | null;
+  parameters: HoverParameter[];
+  findings: Finding[];
+}
+
+/** A parameter's norm at each step of the run's total norms. */
+interface HoverParameter {
+  name: string;
+  /** NaN where the parameter was not logged (RunView.aligned) or was logged as NaN. */
+  values: Float64Array;
+  /** Indexes where a NaN was logged, which tell it from a step the parameter missed. */
+  loggedNaN: Set<number>;
 }
 
 export interface LogAnalysis {
   file: string;
   format: LogFormat;
-  runs: DiagnosedRun[];
+  runs: HoverRun[];
   findings: LogFinding[];
+}
+
+function hoverRun(run: Run, diagnosis: Diagnosis): HoverRun {
+  const view = new RunView(run);
+  const aligned = view.aligned();
+  const parameters = view.parameters.map(({ name, series }, index) => {
+    const loggedNaN = new Set<number>();
+    for (let at = 0; at < series.values.length; at++) {
+      const step = Number.isNaN(series.values[at]) ? indexOfStep(view.norms.steps, series.steps[at]) : -1;
+      if (step >= 0) loggedNaN.add(step);
+    }
+    return { name, values: aligned[index], loggedNaN };
+  });
+  return { stream: run.stream, norms: view.norms, normSource: view.normSource, clip: view.clipThreshold(), recommended: diagnosis.threshold.recommended, parameters, findings: diagnosis.findings };
 }
 
 /**
@@ -47,13 +83,17 @@ export async function analyzeLogFile(file: string, isCancelled: () => boolean = 
   if (!spec || !LINE_FORMATS.has(spec.source.format) || isCancelled()) return undefined;
   const format = spec.source.format;
   // A CSV or text file without gradient norms is not a training log: no CodeLens on every spreadsheet.
-  const runs = (await readRunSpec(spec)).map((run) => ({ run, diagnosis: diagnose(run) })).filter(({ diagnosis }) => diagnosis.gradNormSource !== 'none');
+  // Each run is cut down to what hovers need as soon as it is diagnosed, before the file is read again to place the findings.
+  const runs = (await readRunSpec(spec)).map((run) => {
+    const diagnosis = diagnose(run);
+    return diagnosis.gradNormSource === 'none' ? undefined : hoverRun(run, diagnosis);
+  }).filter((run): run is HoverRun => run !== undefined);
   if (runs.length === 0) return undefined;
   const findings: LogFinding[] = [];
-  for (const { run, diagnosis } of runs) {
+  for (const run of runs) {
     if (isCancelled()) return undefined;
-    const lines = await findStepLines(file, format, new Set(diagnosis.findings.map((f) => f.step)), run.stream);
-    for (const finding of diagnosis.findings) {
+    const lines = await findStepLines(file, format, new Set(run.findings.map((f) => f.step)), run.stream);
+    for (const finding of run.findings) {
       const at = lines.get(finding.step);
       findings.push({
         line: at?.line ?? 0,
@@ -72,29 +112,21 @@ export async function analyzeLogFile(file: string, isCancelled: () => boolean = 
 /** How many parameters a hover lists. */
 const TOP_PARAMETERS = 5;
 
-function formatNumber(value: number): string {
-  if (!Number.isFinite(value)) return String(value);
-  return Math.abs(value) >= 1e4 || (value !== 0 && Math.abs(value) < 1e-3) ? value.toExponential(2) : String(Number(value.toPrecision(3)));
-}
-
 /** Markdown for one run at one step: its norm against the threshold, and the parameters carrying it. */
-function describeStep({ run, diagnosis }: DiagnosedRun, step: number): string | undefined {
-  const view = new RunView(run);
-  const index = indexOfStep(view.norms.steps, step);
+function describeStep(run: HoverRun, step: number): string | undefined {
+  const index = indexOfStep(run.norms.steps, step);
   if (index < 0) return undefined;
-  const norm = view.norms.values[index];
-  const clip = view.clipThreshold();
-  const recommended = diagnosis.threshold.recommended;
+  const norm = run.norms.values[index];
   const title = run.stream === undefined ? `**GradLens · step ${step}**` : `**GradLens · ${run.stream} · step ${step}**`;
   const against: string[] = [];
-  if (clip !== undefined) against.push(`clip threshold ${formatNumber(clip)}`);
-  if (recommended !== null) against.push(`recommended threshold ${formatNumber(recommended)}`);
+  if (run.clip !== undefined) against.push(`clip threshold ${formatNumber(run.clip)}`);
+  if (run.recommended !== null) against.push(`recommended threshold ${formatNumber(run.recommended)}`);
   against.push(`alert threshold ${DEFAULT_DIAGNOSE_OPTIONS.alertThreshold}`);
-  const lines = [title, '', `Gradient norm **${formatNumber(norm)}** (${view.normSource === 'logged' ? 'logged' : 'from the parameters'}) · ${against.join(' · ')}`];
+  const lines = [title, '', `Gradient norm **${formatNumber(norm)}** (${run.normSource === 'logged' ? 'logged' : 'from the parameters'}) · ${against.join(' · ')}`];
 
-  const atStep = view.parameters
-    .map(({ name, series }) => ({ name, value: valueAt(series, step) }))
-    .filter((p): p is { name: string; value: number } => p.value !== undefined);
+  const atStep = run.parameters
+    .filter(({ values, loggedNaN }) => !Number.isNaN(values[index]) || loggedNaN.has(index))
+    .map(({ name, values }) => ({ name, value: values[index] }));
   const squaredTotal = atStep.reduce((sum, p) => sum + (Number.isFinite(p.value) ? p.value * p.value : 0), 0);
   // Non-finite parameters first: they are where a NaN starts.
   const ranked = atStep.sort((a, b) => (Number.isFinite(a.value) ? a.value : Infinity) - (Number.isFinite(b.value) ? b.value : Infinity)).reverse();
@@ -105,7 +137,7 @@ function describeStep({ run, diagnosis }: DiagnosedRun, step: number): string | 
       lines.push(`| \`${name}\` | ${formatNumber(value)} | ${share} |`);
     }
   }
-  const here = diagnosis.findings.filter((f) => f.step === step);
+  const here = run.findings.filter((f) => f.step === step);
   for (const finding of here) lines.push('', `*${finding.kind}* — ${finding.message}`);
   return lines.join('\n');
 }
@@ -113,9 +145,9 @@ function describeStep({ run, diagnosis }: DiagnosedRun, step: number): string | 
 /** Hover text for a 0-based line of an analysed log, or undefined when no step is written there. */
 export async function hoverAtLine(analysis: LogAnalysis, line: number): Promise<string | undefined> {
   const parts: string[] = [];
-  for (const diagnosed of analysis.runs) {
-    const step = await stepAtLine(analysis.file, analysis.format, line, diagnosed.run.stream);
-    const text = step === undefined ? undefined : describeStep(diagnosed, step);
+  for (const run of analysis.runs) {
+    const step = await stepAtLine(analysis.file, analysis.format, line, run.stream);
+    const text = step === undefined ? undefined : describeStep(run, step);
     if (text) parts.push(text);
   }
   return parts.length > 0 ? parts.join('\n\n---\n\n') : undefined;

@@ -1,8 +1,8 @@
 /**
  * Python documents: analysed from the editor's text (debounced while
- * typing), findings pushed as diagnostics, and their fixes offered as quick
- * fixes — versioned edits, so a fix computed for an older text is never
- * applied to a newer one.
+ * typing) in the analysis worker, findings pushed as diagnostics, and their
+ * fixes offered as quick fixes — versioned edits, so a fix computed for an
+ * older text is never applied to a newer one.
  */
 import * as path from 'node:path';
 import {
@@ -14,8 +14,9 @@ import {
   type Range,
 } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import type { PythonAnalyzer, PythonFinding, Severity } from '../python';
+import type { PythonFinding, Severity } from '../python';
 import type { ClipThresholds } from './clip-threshold';
+import type { PythonAnalysis } from './python-analysis';
 import { filePath } from './uri';
 
 export const LOGGER_ACTION_TITLE = 'Log gradient norms with GradLens';
@@ -75,7 +76,8 @@ interface Analysed {
 }
 
 export interface PythonFilesOptions {
-  analyzer: Promise<PythonAnalyzer | undefined>;
+  /** The parser and rules, off the server's thread. */
+  analysis: PythonAnalysis;
   thresholds: ClipThresholds;
   /** Where the logs that recommend a threshold are; the script's own folder when undefined. */
   logFolder?: string;
@@ -86,8 +88,6 @@ export class PythonFiles {
   private readonly analysed = new Map<string, Analysed>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly seen = new Set<string>();
-  /** The analyzer once loaded, for the code actions, which answer synchronously. */
-  private loaded?: PythonAnalyzer;
 
   constructor(
     private readonly options: PythonFilesOptions,
@@ -114,10 +114,12 @@ export class PythonFiles {
     this.timers.delete(uri);
     this.seen.delete(uri);
     this.analysed.delete(uri);
+    this.options.analysis.abandon(uri);
   }
 
   dispose(): void {
     for (const uri of [...this.timers.keys()]) this.remove(uri);
+    void this.options.analysis.dispose();
   }
 
   /**
@@ -125,10 +127,11 @@ export class PythonFiles {
    * GradLens" on a training loop there — only while the findings were
    * computed for the document's current version.
    */
-  codeActions(uri: string, range: Range, token: CancellationToken): CodeAction[] {
+  async codeActions(uri: string, range: Range, token: CancellationToken): Promise<CodeAction[]> {
     const document = this.current(uri);
     const analysed = this.analysed.get(uri);
     if (!document || !analysed || analysed.version !== document.version || token.isCancellationRequested) return [];
+    const { version } = document;
     const actions: CodeAction[] = [];
     for (const finding of analysed.findings) {
       if (!overlaps(finding.range, range)) continue;
@@ -142,12 +145,14 @@ export class PythonFiles {
         });
       }
     }
-    const logger = this.loaded?.loggerInsertion(document.getText(), range.start.line) ?? [];
-    if (logger.length > 0 && !token.isCancellationRequested) {
+    const logger = (await this.options.analysis.loggerInsertion(uri, document.getText(), range.start.line, token)) ?? [];
+    // The text may have changed while the worker read it: edits for an older version are offered for none.
+    if (token.isCancellationRequested || this.current(uri)?.version !== version) return [];
+    if (logger.length > 0) {
       actions.push({
         title: LOGGER_ACTION_TITLE,
         kind: CodeActionKind.Refactor,
-        edit: { documentChanges: [{ textDocument: { uri, version: document.version }, edits: logger }] },
+        edit: { documentChanges: [{ textDocument: { uri, version }, edits: logger }] },
       });
     }
     return actions;
@@ -166,13 +171,13 @@ export class PythonFiles {
   }
 
   private async analyse(uri: string, version: number): Promise<void> {
-    const analyzer = await this.options.analyzer;
-    this.loaded = analyzer;
     const maxNorm = await this.threshold(filePath(uri));
     // The text may have moved on while the logs were read: analyse only the version asked for, and let the newer one come.
     const document = this.current(uri);
-    if (!analyzer || !document || document.version !== version) return;
-    const findings = analyzer.analyze(document.getText(), { maxNorm });
+    if (!document || document.version !== version) return;
+    // Undefined when a newer version superseded this one in the worker's queue.
+    const findings = await this.options.analysis.analyze(uri, document.getText(), maxNorm);
+    if (!findings || this.current(uri)?.version !== version) return;
     this.analysed.set(uri, { version, findings });
     this.options.publish(uri, version, findings.map(toDiagnostic));
   }

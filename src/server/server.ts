@@ -4,20 +4,27 @@
  * CodeLenses. The analyses themselves (src/python, log-diagnostics.ts)
  * know nothing of the protocol.
  */
+import { readFile, stat } from 'node:fs/promises';
+import * as path from 'node:path';
 import {
   CodeActionKind,
+  ErrorCodes,
+  ResponseError,
   TextDocuments,
   TextDocumentSyncKind,
+  type CancellationToken,
   type CodeLens,
   type Connection,
   type Hover,
   type InitializeResult,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { hintLocationRequest, loggerInsertionRequest, trainingScriptsRequest, type HintLocationResult, type LanguageServerRequest, type LoggerInsertionResult } from '../protocol/language-server';
 import { PythonAnalyzer } from '../python';
 import { ClipThresholds } from './clip-threshold';
 import { hoverAtLine } from './log-diagnostics';
 import { LogFiles } from './log-files';
+import { PythonWorker } from './python-analysis';
 import { PythonFiles } from './python-files';
 import { filePath } from './uri';
 
@@ -44,23 +51,55 @@ function logFolderOption(options: unknown): string | undefined {
   return typeof folder === 'string' && folder !== '' ? folder : undefined;
 }
 
+/** Longest a request waits for the document version it names to arrive. */
+const DOCUMENT_WAIT_MS = 5000;
+/** Larger Python files are not training scripts a person edits. */
+const MAX_SCRIPT_BYTES = 2 * 1024 * 1024;
+
+/** A GradLens request: its parameters parsed on receipt (a mismatch is an InvalidParams error); its result has the declared type. */
+function handle<P, R>(connection: Connection, request: LanguageServerRequest<P, R>, answer: (params: P, token: CancellationToken) => Promise<R>): void {
+  connection.onRequest(request.method, async (raw: unknown, token: CancellationToken) => {
+    const params = request.params.parse(raw);
+    if (params === undefined) throw new ResponseError(ErrorCodes.InvalidParams, `${request.method}: parameters do not match`);
+    return answer(params, token);
+  });
+}
+
+/** A file's text when it may be a training script: small enough, and calling backward at all (most Python files never do). */
+async function readScript(uri: string): Promise<string | undefined> {
+  const file = filePath(uri);
+  if (!file) return undefined;
+  try {
+    if ((await stat(file)).size > MAX_SCRIPT_BYTES) return undefined;
+    const text = await readFile(file, 'utf8');
+    return text.includes('backward') ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function startServer(connection: Connection, options: ServerOptions): void {
   const documents = new TextDocuments(TextDocument);
   const report = (message: string) => connection.console.warn(message);
   const logs = new LogFiles((uri, diagnostics) => void connection.sendDiagnostics({ uri, diagnostics }), report);
+  const thresholds = new ClipThresholds();
   let python: PythonFiles | undefined;
+  let analyzer: Promise<PythonAnalyzer | undefined> = Promise.resolve(undefined);
+  let logFolder: string | undefined;
 
   connection.onInitialize(({ initializationOptions }): InitializeResult => {
     // The grammar loads while the client finishes starting; the first Python analysis waits for it.
-    const analyzer = PythonAnalyzer.load(options.wasmDir).catch((error: Error) => {
+    analyzer = PythonAnalyzer.load(options.wasmDir).catch((error: Error) => {
       report(`GradLens could not load the Python grammar from ${options.wasmDir}: ${error.message}`);
       return undefined;
     });
+    logFolder = logFolderOption(initializationOptions);
     python = new PythonFiles(
       {
-        analyzer,
-        thresholds: new ClipThresholds(),
-        logFolder: logFolderOption(initializationOptions),
+        // Diagnostics and code actions parse in a worker thread (dist/python-worker.js, beside the wasm files): a 50,000-line script takes seconds.
+        analysis: new PythonWorker(path.join(options.wasmDir, 'python-worker.js'), options.wasmDir, report),
+        thresholds,
+        logFolder,
         publish: (uri, version, diagnostics) => void connection.sendDiagnostics({ uri, version, diagnostics }),
       },
       (uri) => documents.get(uri),
@@ -120,6 +159,66 @@ export function startServer(connection: Connection, options: ServerOptions): voi
         },
       },
     ];
+  });
+
+  /** The document at `version` once the client has sent it (a request can overtake its didOpen or didChange); undefined when it has moved on or does not come. */
+  const documentAt = (uri: string, version: number, token: CancellationToken): Promise<TextDocument | undefined> => {
+    const atVersion = (document: TextDocument) => (document.version === version ? document : undefined);
+    const now = documents.get(uri);
+    if (now && now.version >= version) return Promise.resolve(atVersion(now));
+    return new Promise((resolve) => {
+      const finish = (document: TextDocument | undefined) => {
+        clearTimeout(timer);
+        for (const subscription of subscriptions) subscription.dispose();
+        resolve(document);
+      };
+      const arrived = ({ document }: { document: TextDocument }) => {
+        if (document.uri === uri && document.version >= version) finish(atVersion(document));
+      };
+      const subscriptions = [documents.onDidOpen(arrived), documents.onDidChangeContent(arrived), token.onCancellationRequested(() => finish(undefined))];
+      const timer = setTimeout(() => finish(undefined), DOCUMENT_WAIT_MS);
+    });
+  };
+
+  /** A script's text at the version asked for, with the parser, or why there is none. */
+  const scriptAt = async (uri: string, version: number, token: CancellationToken): Promise<{ text: string; analyzer: PythonAnalyzer } | { type: 'nothing'; reason: string }> => {
+    const document = await documentAt(uri, version, token);
+    if (!document) return { type: 'nothing', reason: 'The script changed while GradLens was reading it: try again.' };
+    // Read now: the document object follows later edits.
+    const text = document.getText();
+    const loaded = await analyzer;
+    return loaded ? { text, analyzer: loaded } : { type: 'nothing', reason: 'GradLens could not load its Python parser (see the GradLens output).' };
+  };
+
+  handle(connection, loggerInsertionRequest, async ({ uri, version, line }, token): Promise<LoggerInsertionResult> => {
+    const script = await scriptAt(uri, version, token);
+    if ('type' in script) return script;
+    const plan = script.analyzer.loggerPlan(script.text, { line, orFirstLoop: true });
+    if (plan.type === 'nothing') return plan;
+    return { type: 'insertion', edit: { textDocument: { uri, version }, edits: plan.edits }, message: plan.message };
+  });
+
+  handle(connection, hintLocationRequest, async ({ uri, version, hint }, token): Promise<HintLocationResult> => {
+    const script = await scriptAt(uri, version, token);
+    if ('type' in script) return script;
+    const file = filePath(uri);
+    // The threshold GL001's fix inserts, as in the script's diagnostics (read once per folder, so already known for an open script).
+    const maxNorm = file ? await thresholds.for(logFolder ?? path.dirname(file)) : undefined;
+    const location = script.analyzer.hintLocation(script.text, hint, { maxNorm });
+    if (!location) return { type: 'nothing', reason: "This script has no training step (backward() followed by an optimizer's step())." };
+    const { range, what, exact, fix } = location;
+    return { type: 'location', range, what, exact, ...(fix ? { fix: { title: fix.title, edit: { textDocument: { uri, version }, edits: fix.edits } } } : {}) };
+  });
+
+  handle(connection, trainingScriptsRequest, async ({ uris }, token) => {
+    const loaded = await analyzer;
+    const scripts: string[] = [];
+    for (const uri of uris) {
+      if (!loaded || token.isCancellationRequested) break;
+      const text = documents.get(uri)?.getText() ?? (await readScript(uri));
+      if (text !== undefined && loaded.hasTrainingStep(text)) scripts.push(uri);
+    }
+    return { uris: scripts };
   });
 
   connection.onShutdown(() => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { quantile, quantileSorted } from '../../src/diagnosis/stats';
+import { formatNumber, quantile, quantileSorted } from '../../src/diagnosis/stats';
 
 describe('quantile', () => {
   const agrees = (xs: number[], q: number): void => {
@@ -19,5 +19,12 @@ describe('quantile', () => {
 
   it('is null when no value is finite', () => {
     assert.equal(quantile([NaN, Infinity], 0.5), null);
+  });
+});
+
+describe('formatNumber (messages, hovers, reports and chart axes alike)', () => {
+  it('writes three significant digits, thousands whole, and exponents without padding', () => {
+    const written = [0, 1, 0.5, 12.345, 999.6, 1953, 99999.4, 123456, -0.0001234, 0.00015, 2e-7, NaN, Infinity, -Infinity, null].map(formatNumber);
+    assert.deepEqual(written, ['0', '1', '0.5', '12.3', '1000', '1953', '99999', '1.23e5', '-1.23e-4', '1.5e-4', '2e-7', 'NaN', 'Inf', '-Inf', 'n/a']);
   });
 });

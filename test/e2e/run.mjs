@@ -38,6 +38,8 @@ for (const suite of suites) {
     '--workspace', workspace,
     '--artifacts', artifacts,
     '--timeout', '600',
+    // The web workbench saves edits after a delay by default; the tests compare the editor with the file on disk.
+    '--setting', 'files.autoSave="off"',
     ...(args.vsix ? ['--install-extension', path.resolve(args.vsix)] : []),
     ...(suite === 'restricted' ? ['--untrusted'] : []),
   ];

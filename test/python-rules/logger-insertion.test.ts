@@ -43,8 +43,8 @@ describe('"Log gradient norms with GradLens" (loggerInsertion)', () => {
   it('logs the loss passed to torch.autograd.backward, and no loss when it is a computed expression', () => {
     const script = (backward: string) => `import torch\nnet = torch.nn.Linear(2, 1)\nopt = torch.optim.SGD(net.parameters(), lr=0.1)\nfor x in data:\n    loss = net(x).sum()\n    ${backward}\n    torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)\n    opt.step()\n`;
     const logged = (backward: string) => applyEdits(script(backward), analyzer.loggerInsertion(script(backward), 3));
-    assert.match(logged('torch.autograd.backward(loss)'), /\n {4}gradlens\.log\(gradlens_step, loss\)\n {4}gradlens_step \+= 1\n {4}torch\.nn\.utils\.clip_grad_norm_/);
-    assert.match(logged('(loss * 2).backward()'), /\n {4}gradlens\.log\(gradlens_step\)\n/);
+    assert.match(logged('torch.autograd.backward(loss)'), /\n {4}grad_logger\.log\(grad_logger_step, loss\)\n {4}grad_logger_step \+= 1\n {4}torch\.nn\.utils\.clip_grad_norm_/);
+    assert.match(logged('(loss * 2).backward()'), /\n {4}grad_logger\.log\(grad_logger_step\)\n/);
     assert.match(logged('loss.backward()'), /^import torch\nfrom gradlens_logger import GradLensLogger\n/);
   });
 

@@ -1,42 +1,24 @@
 /**
  * A real LSP client for the server tests: the server is bundled from
- * src/server/main.ts as the extension ships it (with the two wasm files
- * beside it), started with `--stdio`, and spoken to over its pipes.
+ * src/server/main.ts as the extension ships it (with its Python worker and
+ * the two wasm files beside it), started with `--stdio`, and spoken to over its pipes.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import type { Diagnostic, PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const WASM_FILES = ['node_modules/web-tree-sitter/tree-sitter.wasm', 'node_modules/tree-sitter-python/tree-sitter-python.wasm'];
 
-/**
- * The options dist/server.js must be built with. esbuild resolves
- * web-tree-sitter's ESM entry (an `import` statement picks the `import`
- * condition), which reads `import.meta.url`; a CommonJS bundle has none, so
- * it is defined as the bundle's own file URL.
- */
-export const SERVER_BUILD_OPTIONS = {
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  define: { 'import.meta.url': 'import_meta_url' },
-  banner: { js: 'const import_meta_url = require("url").pathToFileURL(__filename).href;' },
-} as const;
-
-/** Bundles the server into a fresh temp folder; returns the folder and the script. */
+/** Builds the server and its Python worker with the build script, exactly as they ship (the wasm files beside them), into a fresh temp folder. */
 export async function bundleServer(): Promise<{ dir: string; script: string }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'gradlens-server-'));
-  const script = path.join(dir, 'server.js');
-  await build({ entryPoints: [path.join(ROOT, 'src/server/main.ts')], outfile: script, ...SERVER_BUILD_OPTIONS, logLevel: 'error' });
-  for (const file of WASM_FILES) copyFileSync(path.join(ROOT, file), path.join(dir, path.basename(file)));
-  return { dir, script };
+  const built = spawnSync(process.execPath, ['scripts/build.mjs', '--only', 'server,python-worker', '--outdir', dir], { cwd: ROOT, encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`building the server failed: ${built.stderr}`);
+  return { dir, script: path.join(dir, 'server.js') };
 }
 
 export function fileUri(file: string): string {

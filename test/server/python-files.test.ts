@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import type { CodeAction, Diagnostic, TextDocumentEdit } from 'vscode-languageserver-protocol';
+import type { CodeAction, Diagnostic, Hover, MarkupContent, TextDocumentEdit, TextEdit } from 'vscode-languageserver-protocol';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { bundleServer, fileUri, removeBundle, ServerSession } from './harness';
 
@@ -38,6 +38,26 @@ function applyAction(action: CodeAction, uri: string, version: number, text: str
   const change = changes[0] as TextDocumentEdit;
   assert.deepEqual(change.textDocument, { uri, version });
   return TextDocument.applyEdits(TextDocument.create(uri, 'python', version, text), change.edits);
+}
+
+/** The edits that take `fixed` back to `original`, as an editor's undo of `edits` does: each inserted text replaced by the text it replaced. */
+function inverseEdits(original: string, fixed: string, edits: TextEdit[]): TextEdit[] {
+  const before = TextDocument.create('file:///before.py', 'python', 1, original);
+  const after = TextDocument.create('file:///after.py', 'python', 2, fixed);
+  // In document order; edits at the same place keep their order, as they were applied.
+  const ordered = edits.map((edit) => ({ start: before.offsetAt(edit.range.start), end: before.offsetAt(edit.range.end), newText: edit.newText })).sort((a, b) => a.start - b.start);
+  let shift = 0;
+  return ordered.map(({ start, end, newText }) => {
+    const at = start + shift;
+    shift += newText.length - (end - start);
+    return { range: { start: after.positionAt(at), end: after.positionAt(at + newText.length) }, newText: original.slice(start, end) };
+  });
+}
+
+/** The plain loop repeated to 50,000 lines and more. */
+function hugeScript(): string {
+  const loop = readFileSync(path.join(CORPUS, 'plain_loop.py'), 'utf8');
+  return Array.from({ length: Math.ceil(50000 / loop.split('\n').length) }, () => loop).join('\n');
 }
 
 describe('language server: Python training code, through the protocol', function () {
@@ -147,8 +167,7 @@ describe('language server: Python training code, through the protocol', function
   it('survives binary content, half-typed code and a 50,000-line script', async () => {
     const binary = String.fromCharCode(...Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256));
     const halfTyped = 'import torch\nfor x in loader:\n    loss = model(x\n    loss.backward(\n    optimizer.step()\n    scaler.scale(\n';
-    const loop = readFileSync(path.join(CORPUS, 'plain_loop.py'), 'utf8');
-    const huge = Array.from({ length: Math.ceil(50000 / loop.split('\n').length) }, () => loop).join('\n');
+    const huge = hugeScript();
     assert.ok(huge.split('\n').length >= 50000);
     for (const [name, text] of [['binary.py', binary], ['half.py', halfTyped], ['huge.py', huge]] as const) {
       const uri = fileUri(path.join(scratch, name));
@@ -156,6 +175,60 @@ describe('language server: Python training code, through the protocol', function
       assert.ok(diagnostics.every((d) => d.source === 'GradLens'));
     }
     assert.ok(server.alive);
+  });
+
+  it('answers a hover on a log while a 50,000-line script is analysed', async () => {
+    const logUri = fileUri(LSTM_LOG);
+    await server.open(logUri, 'jsonl', '');
+    const folder = path.join(scratch, 'responsive');
+    mkdirSync(folder);
+    const uri = fileUri(path.join(folder, 'huge.py'));
+    const answered: string[] = [];
+    const diagnosed = server.nextDiagnostics(uri, 60000).then(() => answered.push('script diagnostics'));
+    await server.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version: 1, text: hugeScript() } });
+    // Parsing 50,000 lines takes seconds: by now the analysis is under way.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const hover: Hover | null = await server.connection.sendRequest('textDocument/hover', { textDocument: { uri: logUri }, position: { line: 3, character: 0 } });
+    answered.push('hover');
+    assert.match((hover?.contents as MarkupContent | undefined)?.value ?? '', /step 3/);
+    await diagnosed;
+    assert.deepEqual(answered, ['hover', 'script diagnostics']);
+  });
+
+  it('offers nothing for a version the document left while the worker was computing the logger insertion', async () => {
+    const folder = path.join(scratch, 'stale-action');
+    mkdirSync(folder);
+    const uri = fileUri(path.join(folder, 'huge.py'));
+    const huge = hugeScript();
+    await server.open(uri, 'python', huge);
+    // Line 23 in the editor is the first copy's epoch loop.
+    const atLoop = { textDocument: { uri }, range: { start: { line: 22, character: 4 }, end: { line: 22, character: 4 } }, context: { diagnostics: [] } };
+    const offered: CodeAction[] = await server.connection.sendRequest('textDocument/codeAction', atLoop);
+    assert.ok(offered.some((action) => action.title === 'Log gradient norms with GradLens'));
+    // The worker parses 50,000 lines for the request; the edit arrives meanwhile.
+    const pending: Promise<CodeAction[]> = server.connection.sendRequest('textDocument/codeAction', atLoop);
+    await server.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [{ text: `# edited\n${huge}` }] });
+    assert.deepEqual(await pending, []);
+    // Closing abandons the analysis of version 2, which the next tests need not wait for.
+    await server.connection.sendNotification('textDocument/didClose', { textDocument: { uri } });
+  });
+
+  it('applies a quick fix as one versioned edit whose inverse (one undo) restores a CRLF, tab-indented script byte for byte', async () => {
+    const file = place('rnn_lm.py', 'undo');
+    const original = readFileSync(file, 'utf8').replace(/\r?\n/g, '\r\n').replace(/^(?: {4})+/gm, (indent) => '\t'.repeat(indent.length / 4));
+    writeFileSync(file, original);
+    const uri = fileUri(file);
+    const diagnostics = await server.open(uri, 'python', original);
+    const fixes = (await Promise.all(diagnostics.map((diagnostic) => codeActions(server, uri, diagnostic)))).flat();
+    // GL001, GL004 and GL005: an insertion before a statement, a function after the imports with a call in __init__, a line in the loop.
+    assert.deepEqual(fixes.map((action) => action.diagnostics?.[0].code).sort(), ['GL001', 'GL004', 'GL005']);
+    for (const action of fixes) {
+      const fixed = applyAction(action, uri, 1, original);
+      assert.notEqual(fixed, original);
+      assert.doesNotMatch(fixed, /[^\r]\n|^ /m, `${action.title}: CRLF and tabs kept`);
+      const edits = (action.edit!.documentChanges![0] as TextDocumentEdit).edits;
+      assert.equal(TextDocument.applyEdits(TextDocument.create(uri, 'python', 2, fixed), inverseEdits(original, fixed, edits)), original, `${action.title}: undone byte for byte`);
+    }
   });
 
   it('shuts down and exits cleanly', async () => {

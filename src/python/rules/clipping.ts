@@ -1,6 +1,6 @@
 import type { Node } from 'web-tree-sitter';
-import type { ClipCall, TrainingStep } from '../model';
-import { contains } from '../syntax';
+import type { ClipCall, Extent, TrainingStep } from '../model';
+import { contains, within } from '../syntax';
 import type { PythonFinding, TextEdit } from '../types';
 import { hasRecurrentLayers, importTorchIfMissing, moduleFor, parametersFor, torchUtilsPrefix, type RuleContext } from './context';
 
@@ -25,31 +25,36 @@ export function clippingFindings(context: RuleContext): PythonFinding[] {
 }
 
 function clipsBetween(context: RuleContext, { backward, step }: TrainingStep): ClipCall[] {
-  return context.model.clips.filter((clip) => clip.call.startIndex > backward.call.endIndex && clip.call.endIndex < step.call.startIndex);
+  return context.model.clips.filter((clip) => clip.start > backward.end && clip.end < step.start);
 }
 
 /** Clips in the step's loop body that run before its backward (and after any earlier step) or after its step (and before any later backward). */
-function misplacedClips(context: RuleContext, { backward, step, block }: TrainingStep): ClipCall[] {
-  const anyCallBetween = (calls: { call: Node }[], from: number, to: number) => calls.some(({ call }) => call.startIndex > from && call.endIndex < to);
+function misplacedClips(context: RuleContext, { backward, step, blockExtent }: TrainingStep): ClipCall[] {
+  const anyCallBetween = (calls: Extent[], from: number, to: number) => calls.some((call) => call.start > from && call.end < to);
   return context.model.clips.filter((clip) => {
-    if (clip.scope !== step.scope || !contains(block, clip.call)) return false;
-    const beforeBackward = clip.call.endIndex < backward.call.startIndex && !anyCallBetween(context.model.steps, clip.call.endIndex, backward.call.startIndex);
-    const afterStep = clip.call.startIndex > step.call.endIndex && !anyCallBetween(context.model.backwards, step.call.endIndex, clip.call.startIndex);
+    if (clip.scope !== step.scope || !within(blockExtent, clip)) return false;
+    const beforeBackward = clip.end < backward.start && !anyCallBetween(context.model.steps, clip.end, backward.start);
+    const afterStep = clip.start > step.end && !anyCallBetween(context.model.backwards, step.end, clip.start);
     return beforeBackward || afterStep;
   });
+}
+
+/** Whether the step's gradients are already unscaled (`scaler.unscale_(…)` between backward and step). */
+function unscaledBetween(context: RuleContext, { backward, step }: TrainingStep): boolean {
+  return context.model.unscales.some((call) => call.startIndex > backward.end && call.endIndex < step.start);
 }
 
 function missingClipFinding(context: RuleContext, trainingStep: TrainingStep): PythonFinding {
   const { backward, step } = trainingStep;
   const recurrent = hasRecurrentLayers(context);
-  const backwardLine = context.source.positionAt(backward.call.startIndex).line + 1;
+  const backwardLine = context.source.positionAt(backward.start).line + 1;
   const edits = clipInsertion(context, trainingStep, clipLines(context, trainingStep));
   return {
     code: 'GL001',
     severity: recurrent ? 'warning' : 'information',
     message: `Training step without gradient clipping: \`${step.call.text}\` applies the gradient of \`${backward.call.text}\` (line ${backwardLine}) unbounded, so one exploding batch can wreck the weights.`
       + (recurrent ? ' This model has recurrent layers, where exploding gradients are common.' : ''),
-    range: context.source.range(step.call.startIndex, step.call.endIndex),
+    range: context.source.range(step.start, step.end),
     fixes: edits ? [{ title: `Clip gradients before the step (max_norm=${context.threshold})`, isPreferred: true, edits }] : [],
   };
 }
@@ -60,7 +65,7 @@ function clipLines(context: RuleContext, trainingStep: TrainingStep): string[] {
   const parameters = parametersFor(context, step.optimizer);
   const lines: string[] = [];
   const scaler = step.scaler ?? (backward.form === 'amp' ? backward.via : null);
-  const alreadyUnscaled = context.model.unscales.some((call) => call.startIndex > backward.call.endIndex && call.endIndex < step.call.startIndex);
+  const alreadyUnscaled = unscaledBetween(context, trainingStep);
   if (scaler && !alreadyUnscaled) lines.push(`${scaler}.unscale_(${step.optimizer})`);
   const module = moduleFor(context, step.optimizer);
   if (backward.form === 'accelerate' && backward.via) {
@@ -85,7 +90,7 @@ function clipInsertion(context: RuleContext, { step }: TrainingStep, lines: stri
 
 function misplacedClipFinding(context: RuleContext, trainingStep: TrainingStep, clip: ClipCall): PythonFinding {
   const { backward, step } = trainingStep;
-  const afterStep = clip.call.startIndex > step.call.endIndex;
+  const afterStep = clip.start > step.end;
   const where = afterStep
     ? `after \`${step.call.text}\`: the update has already used the unclipped gradient`
     : `before \`${backward.call.text}\`: backward writes the gradient after it was clipped, so the step uses it unclipped`;
@@ -94,7 +99,7 @@ function misplacedClipFinding(context: RuleContext, trainingStep: TrainingStep, 
     code: 'GL002',
     severity: 'error',
     message: `Gradient clipping in the wrong place, ${where}. Clip between backward and the optimizer step.`,
-    range: context.source.range(clip.call.startIndex, clip.call.endIndex),
+    range: context.source.range(clip.start, clip.end),
     fixes: edits ? [{ title: 'Move the clipping between backward and the optimizer step', isPreferred: true, edits }] : [],
   };
 }
@@ -119,7 +124,7 @@ function moveClip(context: RuleContext, trainingStep: TrainingStep, clip: ClipCa
     movedLines.push(text.startsWith(originalIndent) ? text.slice(originalIndent.length) : text.trimStart());
   }
   const needsUnscale = step.scaler !== null && !movedLines.some((text) => text.includes('.unscale_('))
-    && !context.model.unscales.some((call) => call.startIndex > backward.call.endIndex && call.endIndex < step.call.startIndex);
+    && !unscaledBetween(context, trainingStep);
   if (needsUnscale) movedLines.unshift(`${step.scaler}.unscale_(${step.optimizer})`);
   const cut: TextEdit = { range: source.range(source.lineStart(firstLine), source.nextLineStart(lastLine)), newText: '' };
   const paste = source.insertLinesBefore(stepLine, source.indentation(stepLine), movedLines);

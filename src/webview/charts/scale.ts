@@ -123,23 +123,8 @@ export function niceExtent(min: number, max: number, kind: ScaleKind): [number, 
   return [min - pad, max + pad];
 }
 
-const EXPONENT_FROM = 1e5;
-
-/** Three significant digits, exponent notation for very large or small numbers; NaN and infinities by name. */
-export function formatNumber(value: number): string {
-  if (Number.isNaN(value)) return 'NaN';
-  if (value === Infinity) return 'Inf';
-  if (value === -Infinity) return '-Inf';
-  if (value === 0) return '0';
-  const abs = Math.abs(value);
-  if (abs >= EXPONENT_FROM || abs < 1e-3) {
-    const [mantissa, exponent] = value.toExponential(2).split('e');
-    return `${trimZeros(mantissa)}e${Number(exponent)}`;
-  }
-  // Thousands keep their integer digits: toPrecision would write 1953 as 1.95e+3.
-  if (abs >= 1000 || Number.isInteger(value)) return String(Math.round(value));
-  return trimZeros(value.toPrecision(3));
-}
+/** The numbers the charts show read as GradLens's messages write them. */
+export { formatNumber } from '../../diagnosis/stats';
 
 function trimZeros(text: string): string {
   return text.includes('.') ? text.replace(/\.?0+$/, '') : text;

@@ -72,7 +72,7 @@ export class Findings {
             ...f.hints.map((h) =>
               el(
                 'li',
-                {},
+                { attrs: { 'data-hint': h.id } },
                 el('span', { className: 'hint-text-body' }, h.text),
                 this.events.showFix
                   ? el('button', { type: 'button', className: 'hint-fix', onClick: () => this.events.showFix?.(key, h.id, f.step), title: 'Open the training script where this change goes' }, 'Show fix')

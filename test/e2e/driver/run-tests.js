@@ -185,7 +185,8 @@ const NOISE = [
 
 // ---------------------------------------------------------------- inspector
 /*
- * POST / with JSON { frame: 'workbench' | <a webview's body data-page>, text?: {name: css},
+ * POST / with JSON { frame: 'workbench' | <a webview's body data-page>, click?: { selector, text? }
+ * (clicks the first match, containing `text` if given, as a person would), text?: {name: css},
  * ink?: {name: css of canvases}, screenshot?: absolute .png path }. Answers { found, text:
  * {name: [textContent of each match]}, ink: {name: pixels drawn (alpha > 0) summed over the
  * matching canvases} }. A webview is two nested iframes deep; its frame is found by the
@@ -216,6 +217,10 @@ async function inspect(page, request) {
     }
   }
   if (!target) return { found: false, text: {}, ink: {} };
+  if (request.click) {
+    const matches = target.locator(request.click.selector, request.click.text ? { hasText: request.click.text } : {});
+    await matches.first().click({ timeout: 10000 });
+  }
   const result = await target.evaluate(queryFrame, { text: request.text, ink: request.ink });
   if (request.screenshot) {
     fs.mkdirSync(path.dirname(request.screenshot), { recursive: true });

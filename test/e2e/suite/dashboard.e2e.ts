@@ -27,6 +27,7 @@ describe('dashboard', () => {
     assert.ok(explosion, 'the diagnosis has an explosion');
     assert.ok(page.text.findings.some((text) => text === explosion.message), `the explosion's finding is listed: ${page.text.findings.join(' | ')}`);
     assert.equal(page.text.parameters.length, run.diagnosis.parameters.length, 'one table row per problematic parameter');
+    await vscode.commands.executeCommand('workbench.action.closeAuxiliaryBar');
     await inspect({ frame: 'dashboard', screenshot: 'vscode-dashboard.png' });
   });
 });

@@ -50,6 +50,8 @@ export function codeOf(diagnostic: vscode.Diagnostic): string {
 export interface InspectRequest {
   /** `workbench`, or the `data-page` of a webview's body (`dashboard`, `playground`). */
   frame: string;
+  /** Click the first element matching `selector` (and containing `text`), before reading anything. */
+  click?: { selector: string; text?: string };
   /** name → CSS selector: the trimmed text of every match. */
   text?: Record<string, string>;
   /** name → CSS selector of canvases: how many pixels they have drawn. */

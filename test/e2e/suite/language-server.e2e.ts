@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { codeOf, gradlens, runAt, waitFor, workspacePath } from './helpers';
+import { canInspect, codeOf, gradlens, inspect, runAt, sleep, waitFor, workspacePath } from './helpers';
 
 async function diagnosticsOf(uri: vscode.Uri, wanted: (d: vscode.Diagnostic) => boolean, what: string): Promise<vscode.Diagnostic> {
   return waitFor(what, () => vscode.languages.getDiagnostics(uri).find(wanted), 30_000, () =>
@@ -55,5 +55,59 @@ describe('language server', () => {
     const diagnostic = await diagnosticsOf(uri, (d) => codeOf(d) === 'explosion', 'the explosion diagnostic');
     assert.equal(diagnostic.range.start.line, line, `the explosion (step ${explosion.step}) is on line ${line + 1}`);
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+});
+
+describe('the training script, from the command palette and the dashboard', () => {
+  const script = () => workspacePath('train', 'plain_loop.py');
+
+  it('Insert Gradient Logger instruments the loop at the cursor once, copies the logger beside it, and one undo takes it back', async () => {
+    await gradlens();
+    const original = readFileSync(script(), 'utf8');
+    const document = await vscode.workspace.openTextDocument(script());
+    const backward = original.split('\n').findIndex((line) => line.includes('loss.backward()'));
+    const editor = await vscode.window.showTextDocument(document, { selection: new vscode.Range(backward, 0, backward, 0) });
+    await vscode.commands.executeCommand('gradlens.insertLogger');
+    const lines = await waitFor('the logger inserted', () => (document.getText() !== original ? document.getText().split('\n') : undefined));
+    const at = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line));
+    const loop = at(/^\s*for epoch in range/);
+    assert.ok(at(/^from gradlens_logger import GradLensLogger/) >= 0 && at(/^from gradlens_logger import/) < at(/^class MLP/), 'the import, with the imports');
+    assert.match(lines[loop - 1], /grad_logger = GradLensLogger\("gradlens\.jsonl", model, optimizer=optimizer/, 'the logger is created right before the loop');
+    assert.match(lines[at(/loss\.backward\(\)/) + 1], /^\s*grad_logger\.log\(/, 'and logs right after backward()');
+    assert.ok(existsSync(workspacePath('train', 'gradlens_logger.py')), 'gradlens_logger.py is copied beside the script');
+
+    const once = document.getText();
+    await vscode.commands.executeCommand('gradlens.insertLogger');
+    await sleep(1000);
+    assert.equal(document.getText(), once, 'running it again inserts nothing');
+    await vscode.commands.executeCommand('undo');
+    assert.equal(editor.document.getText(), original, 'one undo restores the script byte for byte');
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  it("the dashboard's Show fix opens the script at the unclipped step and applies GL001's fix from the notification", async function () {
+    if (!canInspect()) this.skip();
+    const api = await gradlens();
+    // One training script in the workspace, so Show fix needs no pick.
+    rmSync(workspacePath('train', 'crlf_tabs_loop.py'));
+    const run = await waitFor('the exploding run', () => runAt(api, workspacePath('pytorch-lstm', 'grads.jsonl')));
+    await vscode.commands.executeCommand('gradlens.openDashboard', { key: run.key });
+    await waitFor('Show fix clicked', async () => {
+      const page = await inspect({ frame: 'dashboard', text: { fixes: 'li[data-hint="add-norm-clipping"] .hint-fix' } });
+      if (!page.found || page.text.fixes.length === 0) return undefined;
+      await inspect({ frame: 'dashboard', click: { selector: 'li[data-hint="add-norm-clipping"] .hint-fix' } });
+      return true;
+    });
+    const editor = await waitFor('the script in an editor', () => vscode.window.visibleTextEditors.find((e) => e.document.uri.fsPath === script()));
+    assert.match(editor.document.lineAt(editor.selection.start.line).text, /optimizer\.step\(\)/, 'selected: the unclipped optimizer.step()');
+    const original = editor.document.getText();
+    await inspect({ frame: 'workbench', screenshot: 'vscode-show-fix.png' });
+    await waitFor("GL001's fix applied from the notification's button", async () => {
+      await inspect({ frame: 'workbench', click: { selector: '.notifications-toasts .monaco-button', text: 'Clip gradients' } }).catch(() => undefined);
+      return editor.document.getText().includes('clip_grad_norm_(') ? true : undefined;
+    });
+    await vscode.window.showTextDocument(editor.document);
+    await vscode.commands.executeCommand('undo');
+    assert.equal(editor.document.getText(), original, 'one undo takes the fix back');
   });
 });

@@ -13,8 +13,8 @@ def main(dataset, epochs=3):
     loader = DataLoader(dataset, batch_size=32, shuffle=True)
     scheduler = get_linear_schedule_with_warmup(optimizer, 100, len(loader) * epochs)
     model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
-    gradlens = GradLensLogger("runs/gradlens.jsonl", model, optimizer=optimizer)
-    gradlens_step = 0
+    grad_logger = GradLensLogger("gradlens.jsonl", model, optimizer=optimizer, max_norm=1.0)
+    grad_logger_step = 0
     for epoch in range(epochs):
         model.train()
         for batch in loader:
@@ -22,8 +22,8 @@ def main(dataset, epochs=3):
                 outputs = model(**batch)
                 loss = outputs.loss
                 accelerator.backward(loss)
-                gradlens.log(gradlens_step, loss)
-                gradlens_step += 1
+                grad_logger.log(grad_logger_step, loss)
+                grad_logger_step += 1
                 accelerator.clip_grad_norm_(model.parameters(), max_norm=1.0)
                 optimizer.step()
                 scheduler.step()

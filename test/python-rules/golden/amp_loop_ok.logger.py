@@ -17,8 +17,7 @@ optimizer = torch.optim.SGD(params, lr=0.1, momentum=0.9)
 scaler = GradScaler(enabled=device == "cuda")
 loss_fn = nn.CrossEntropyLoss()
 
-gradlens = GradLensLogger("runs/gradlens.jsonl", model, optimizer=optimizer, scaler=scaler)
-gradlens_step = 0
+grad_logger = GradLensLogger("gradlens.jsonl", model, optimizer=optimizer, max_norm=1.0, scaler=scaler)
 for step in range(1000):
     images = torch.randn(16, 3, 32, 32, device=device)
     targets = torch.randint(0, 10, (16,), device=device)
@@ -27,8 +26,7 @@ for step in range(1000):
         loss = loss_fn(model(images), targets)
     scaler.scale(loss).backward()
     scaler.unscale_(optimizer)
-    gradlens.log(gradlens_step, loss)
-    gradlens_step += 1
+    grad_logger.log(step, loss)
     torch.nn.utils.clip_grad_norm_(params, max_norm=1.0)
     scaler.step(optimizer)
     scaler.update()

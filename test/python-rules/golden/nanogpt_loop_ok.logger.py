@@ -29,8 +29,7 @@ def get_batch(split):
 
 X, Y = get_batch("train")
 t0 = time.time()
-gradlens = GradLensLogger("runs/gradlens.jsonl", model, optimizer=optimizer, scaler=scaler)
-gradlens_step = 0
+grad_logger = GradLensLogger("gradlens.jsonl", model, optimizer=optimizer, max_norm=grad_clip, scaler=scaler)
 for iter_num in range(max_iters):
     for param_group in optimizer.param_groups:
         param_group["lr"] = get_lr(iter_num)
@@ -40,8 +39,7 @@ for iter_num in range(max_iters):
             loss = loss / gradient_accumulation_steps
         X, Y = get_batch("train")
         scaler.scale(loss).backward()
-    gradlens.log(gradlens_step, loss)
-    gradlens_step += 1
+    grad_logger.log(iter_num, loss)
     if grad_clip != 0.0:
         scaler.unscale_(optimizer)
         torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)

@@ -21,8 +21,7 @@ def train(epochs: int = 5) -> None:
     model = MLP(32, 128, 4)
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4, weight_decay=0.01)
     criterion = nn.CrossEntropyLoss()
-    gradlens = GradLensLogger("runs/gradlens.jsonl", model, optimizer=optimizer)
-    gradlens_step = 0
+    grad_logger = GradLensLogger("gradlens.jsonl", model, optimizer=optimizer, max_norm=1.0)
     for epoch in range(epochs):
         model.train()
         for batch, (x, y) in enumerate(loader):
@@ -30,8 +29,7 @@ def train(epochs: int = 5) -> None:
             logits = model(x)
             loss = criterion(logits, y)
             loss.backward()
-            gradlens.log(gradlens_step, loss)
-            gradlens_step += 1
+            grad_logger.log(epoch * len(loader) + batch, loss)
             torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
             optimizer.step()
             if batch % 10 == 0:

@@ -48,8 +48,8 @@ criterion = nn.CrossEntropyLoss()
 optimizer = torch.optim.SGD(model.parameters(), lr=20)
 train_data = torch.randint(0, vocab_size, (10000, batch_size))
 
-gradlens = GradLensLogger("runs/gradlens.jsonl", model, optimizer=optimizer)
-gradlens_step = 0
+grad_logger = GradLensLogger("gradlens.jsonl", model, optimizer=optimizer, max_norm=0.25)
+grad_logger_step = 0
 for epoch in range(1, 41):
     model.train()
     hidden = model.init_hidden(batch_size)
@@ -59,7 +59,7 @@ for epoch in range(1, 41):
         output, hidden = model(tokens, hidden)
         loss = criterion(output.view(-1, vocab_size), targets.view(-1))
         loss.backward()
-        gradlens.log(gradlens_step, loss)
-        gradlens_step += 1
+        grad_logger.log(grad_logger_step, loss)
+        grad_logger_step += 1
         torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=0.25)
         optimizer.step()

@@ -1,0 +1,57 @@
+/**
+ * Messages between the language server and its Python analysis worker,
+ * declared once. The server sends a script's text; the worker parses it and
+ * answers each request, one at a time, with findings or the logger's edits.
+ * A request the server no longer wants (a newer version of the document
+ * came, the client cancelled) is abandoned through a shared flag, since a
+ * busy worker reads no messages: the worker reads it before it starts a
+ * request and, analysing, while it parses and between rules. Both sides
+ * parse what they receive.
+ */
+import type { PythonFinding, RuleCode, Severity, TextEdit } from '../python';
+import { array, boolean, finite, literal, message, object, optional, string, union, type Infer, type Schema } from '../protocol/schema';
+
+/** What the worker is started with (its `workerData`). */
+export const pythonWorkerDataSchema = object({
+  /** Folder holding tree-sitter.wasm and tree-sitter-python.wasm. */
+  wasmDir: string,
+  /** One Int32 slot: the id of the request the server has abandoned. */
+  abandoned: { parse: (value: unknown) => (value instanceof SharedArrayBuffer && value.byteLength >= 4 ? value : undefined) } satisfies Schema<SharedArrayBuffer>,
+});
+export type PythonWorkerData = Infer<typeof pythonWorkerDataSchema>;
+
+export const serverToPythonSchema = union({
+  /** The findings of GradLens's rules on `text`; `maxNorm` is the clip threshold fixes insert. Answered by `findings` or `abandoned`. */
+  analyze: message('analyze', { id: finite, text: string, maxNorm: optional(finite) }),
+  /** "Log gradient norms with GradLens" on the training loop at `line` (0-based). Answered by `edits` or `abandoned`. */
+  logger: message('logger', { id: finite, text: string, line: finite }),
+});
+export type ServerToPython = Infer<typeof serverToPythonSchema>;
+
+const positionSchema = object({ line: finite, character: finite });
+const rangeSchema = object({ start: positionSchema, end: positionSchema });
+const textEditSchema = object({ range: rangeSchema, newText: string });
+const RULE_CODES = ['GL001', 'GL002', 'GL003', 'GL004', 'GL005', 'GL006', 'GL007'] as const;
+const SEVERITIES = ['error', 'warning', 'information', 'hint'] as const;
+const findingSchema = object({
+  code: literal(...RULE_CODES),
+  severity: literal(...SEVERITIES),
+  message: string,
+  range: rangeSchema,
+  fixes: array(object({ title: string, isPreferred: boolean, edits: array(textEditSchema) })),
+});
+
+export const pythonToServerSchema = union({
+  findings: message('findings', { id: finite, findings: array(findingSchema) }),
+  edits: message('edits', { id: finite, edits: array(textEditSchema) }),
+  /** The server abandoned the request while the worker was on it. */
+  abandoned: message('abandoned', { id: finite }),
+  /** The grammar could not be loaded (or the analysis threw, which it is written never to do). */
+  failed: message('failed', { id: finite, message: string }),
+});
+export type PythonToServer = Infer<typeof pythonToServerSchema>;
+
+// The schemas restate the analysis's types; these stop the build when the two drift apart.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const inSync: [Same<Infer<typeof findingSchema>, PythonFinding>, Same<Infer<typeof textEditSchema>, TextEdit>, Same<(typeof RULE_CODES)[number], RuleCode>, Same<(typeof SEVERITIES)[number], Severity>] = [true, true, true, true];
+void inSync;

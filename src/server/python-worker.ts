@@ -1,0 +1,36 @@
+/**
+ * Entry of the language server's Python analysis thread (bundled as
+ * dist/python-worker.js, beside dist/server.js and the grammar's wasm
+ * files): parsing a 50,000-line script takes seconds, and here it never
+ * holds up the server's answers to hovers, CodeLenses or cancellations.
+ * Messages that do not follow the protocol are dropped.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { PythonAnalyzer } from '../python';
+import { pythonWorkerDataSchema, serverToPythonSchema, type PythonToServer, type ServerToPython } from './python-worker-protocol';
+
+const port = parentPort;
+const data = pythonWorkerDataSchema.parse(workerData);
+if (!port || !data) throw new Error('the GradLens Python worker must run in a worker thread started with its workerData');
+
+const abandoned = new Int32Array(data.abandoned);
+const analyzer = PythonAnalyzer.load(data.wasmDir);
+const send = (message: PythonToServer): void => port.postMessage(message);
+
+async function answer(request: ServerToPython): Promise<PythonToServer> {
+  const loaded = await analyzer;
+  const isAbandoned = () => Atomics.load(abandoned, 0) === request.id;
+  if (isAbandoned()) return { type: 'abandoned', id: request.id };
+  if (request.type === 'analyze') {
+    const findings = loaded.analyze(request.text, { maxNorm: request.maxNorm, isCancelled: isAbandoned });
+    return isAbandoned() ? { type: 'abandoned', id: request.id } : { type: 'findings', id: request.id, findings };
+  }
+  return { type: 'edits', id: request.id, edits: loaded.loggerInsertion(request.text, request.line) };
+}
+
+port.on('message', (raw: unknown) => {
+  const request = serverToPythonSchema.parse(raw);
+  // The server sends only messages of the protocol; one that is not has no id to answer.
+  if (!request) return;
+  answer(request).then(send, (error: unknown) => send({ type: 'failed', id: request.id, message: error instanceof Error ? error.message : String(error) }));
+});
