@@ -187,16 +187,26 @@ export class RunsModel implements vscode.Disposable {
   private watch(): void {
     for (const watcher of this.watchers) watcher.dispose();
     this.watchers = [];
+    const changed = (what: string) => (uri: vscode.Uri) => {
+      this.log.trace(`${what} ${uri.fsPath}: listing the logs again`);
+      this.requestScan(RESCAN_DELAY_MS);
+    };
     for (const folder of vscode.workspace.workspaceFolders ?? []) {
       for (const glob of this.config.logGlobs) {
         // Changes to a file's content are the worker's to see when it polls; only the list of files matters here.
         const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, glob), false, true, false);
-        const changed = (what: string) => (uri: vscode.Uri) => {
-          this.log.trace(`${what} ${uri.fsPath}: listing the logs again`);
-          this.requestScan(RESCAN_DELAY_MS);
-        };
         this.watchers.push(watcher, watcher.onDidCreate(changed('created')), watcher.onDidDelete(changed('deleted')));
       }
+      // A training run often creates its folder and its log at once; a watcher can miss a file made in a folder
+      // it has not started watching yet (inotify adds the folder's watch after the fact), but not the folder.
+      const folders = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '**/*'), false, true, true);
+      this.watchers.push(
+        folders,
+        folders.onDidCreate(async (uri) => {
+          const stat = await vscode.workspace.fs.stat(uri).then((s) => s, () => undefined);
+          if (stat && stat.type & vscode.FileType.Directory) changed('created folder')(uri);
+        }),
+      );
     }
   }
 

@@ -101,9 +101,15 @@ describe('the training script, from the command palette and the dashboard', () =
     const editor = await waitFor('the script in an editor', () => vscode.window.visibleTextEditors.find((e) => e.document.uri.fsPath === script()));
     assert.match(editor.document.lineAt(editor.selection.start.line).text, /optimizer\.step\(\)/, 'selected: the unclipped optimizer.step()');
     const original = editor.document.getText();
+    // A workbench running extension tests shows no notification toasts: the notification waits in the list.
+    await vscode.commands.executeCommand('notifications.showList');
+    await waitFor('the notification with the fix', async () => {
+      const list = await inspect({ frame: 'workbench', text: { buttons: '.notifications-center .monaco-button' } });
+      return list.text.buttons.some((text) => text.startsWith('Clip gradients')) ? true : undefined;
+    });
     await inspect({ frame: 'workbench', screenshot: 'vscode-show-fix.png' });
     await waitFor("GL001's fix applied from the notification's button", async () => {
-      await inspect({ frame: 'workbench', click: { selector: '.notifications-toasts .monaco-button', text: 'Clip gradients' } }).catch(() => undefined);
+      await inspect({ frame: 'workbench', click: { selector: '.notifications-center .monaco-button', text: 'Clip gradients' } }).catch(() => undefined);
       return editor.document.getText().includes('clip_grad_norm_(') ? true : undefined;
     });
     await vscode.window.showTextDocument(editor.document);
