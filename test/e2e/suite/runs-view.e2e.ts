@@ -35,6 +35,7 @@ describe('Runs view', () => {
     if (!canInspect()) this.skip();
     const EXPECTED = expectedRows();
     await vscode.commands.executeCommand('gradlens.runs.focus');
+    await vscode.commands.executeCommand('workbench.action.closeAuxiliaryBar');
     let rows: string[] = [];
     const seen = await waitFor('the Runs view rows in the workbench', async () => {
       rows = (await inspect({ frame: 'workbench', text: { rows: '.monaco-list-row' } })).text.rows ?? [];
