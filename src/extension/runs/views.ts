@@ -6,19 +6,20 @@ import * as vscode from 'vscode';
 import type { RunsViewRow } from '../api';
 import { FindingsTreeProvider } from './findings-tree';
 import type { RunsModel } from './model';
+import { groupRuns } from './present';
 import { RunsTreeProvider, type RunsNode } from './runs-tree';
 
-/** The rows a Runs tree draws, groups expanded, as labels, descriptions and icon ids. */
-function rowsOf(tree: RunsTreeProvider): RunsViewRow[] {
+/** The rows a Runs tree draws, groups expanded, as labels, descriptions and icon ids (without touching the tree's own list of groups). */
+function rowsOf(tree: RunsTreeProvider, model: RunsModel): RunsViewRow[] {
   const text = (value: string | vscode.TreeItemLabel | boolean | undefined): string =>
     typeof value === 'string' ? value : typeof value === 'object' ? value.label : '';
   const row = (node: RunsNode, group: string | undefined): RunsViewRow => {
     const item = tree.getTreeItem(node);
     return { group, label: text(item.label), description: text(item.description), icon: item.iconPath instanceof vscode.ThemeIcon ? item.iconPath.id : '' };
   };
-  return tree.getChildren().flatMap((group) => {
+  return groupRuns(model.list()).flatMap((group) => {
     const head = row(group, undefined);
-    return [head, ...tree.getChildren(group).map((run) => row(run, head.label))];
+    return [head, ...group.runs.map((run) => row(run, head.label))];
   });
 }
 
@@ -44,5 +45,5 @@ export function registerRunViews(model: RunsModel): vscode.Disposable & { rows()
     }),
     findings.onDidChangeTreeData(describeSelection),
   );
-  return { dispose: () => disposable.dispose(), rows: () => rowsOf(runs) };
+  return { dispose: () => disposable.dispose(), rows: () => rowsOf(runs, model) };
 }
