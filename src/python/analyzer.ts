@@ -14,6 +14,9 @@ import { valueClippingFindings } from './rules/value-clipping';
 import { formatThreshold, SourceText } from './text';
 import type { AnalyzeOptions, PythonFinding, TextEdit } from './types';
 
+/** What the analyses that run no rules take: `isCancelled` stops the parse, and the answer is then the one for unreadable text. */
+type Cancellable = Pick<AnalyzeOptions, 'isCancelled'>;
+
 const RULES: ReadonlyArray<(context: RuleContext) => PythonFinding[]> = [clippingFindings, valueClippingFindings, trainerConfigFindings, recurrentInitFindings, hiddenStateFindings, learningRateFindings];
 
 /** Parses Python with tree-sitter and runs GradLens's rules over the training code. */
@@ -31,25 +34,7 @@ export class PythonAnalyzer {
 
   /** Findings sorted by position; never throws — a file the parser or a rule cannot handle yields what could be found, or nothing. */
   analyze(text: string, options: AnalyzeOptions = {}): PythonFinding[] {
-    const tree = this.parseOrNull(text, options.isCancelled);
-    if (!tree) return [];
-    try {
-      const context = this.context(tree, text, options);
-      const findings: PythonFinding[] = [];
-      for (const rule of RULES) {
-        if (options.isCancelled?.()) return [];
-        try {
-          findings.push(...rule(context));
-        } catch {
-          // One rule tripping over half-typed code must not hide the others' findings.
-        }
-      }
-      return findings.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
-    } catch {
-      return [];
-    } finally {
-      tree.delete();
-    }
+    return this.withContext(text, options, [], (context) => this.findings(context, options));
   }
 
   /** "Log gradient norms with GradLens": edits inserting the Python logger into the training loop at `line` (0-based), or [] when there is no loop there or the logger is already used. Never throws. */
@@ -59,20 +44,20 @@ export class PythonAnalyzer {
   }
 
   /** The logger insertion for `target`, with what it does or why there is nothing to insert. Never throws. */
-  loggerPlan(text: string, target: LoggerTarget): LoggerPlan {
+  loggerPlan(text: string, target: LoggerTarget, options: Cancellable = {}): LoggerPlan {
     const unreadable: LoggerPlan = { type: 'nothing', reason: 'GradLens could not read this file as Python.' };
-    return this.withContext(text, {}, unreadable, (context) => planLoggerInsertion(context, target));
+    return this.withContext(text, options, unreadable, (context) => planLoggerInsertion(context, target));
   }
 
   /** Where a dashboard hint's change goes in the script, with the quick fix of the rule that carries it out. Never throws. */
   hintLocation(text: string, hint: HintId, options: AnalyzeOptions = {}): HintLocation | undefined {
-    const findings = this.analyze(text, options);
-    return this.withContext(text, options, undefined, (context) => hintLocation(context, hint, findings));
+    // One parse for the findings and the landmarks: on a long script parsing takes most of the time.
+    return this.withContext(text, options, undefined, (context) => hintLocation(context, hint, this.findings(context, options)));
   }
 
   /** Whether the text holds a training step (backward() then an optimizer's step()): what makes a Python file a training script. */
-  hasTrainingStep(text: string): boolean {
-    return this.withContext(text, {}, false, (context) => context.model.trainingSteps.length > 0);
+  hasTrainingStep(text: string, options: Cancellable = {}): boolean {
+    return this.withContext(text, options, false, (context) => context.model.trainingSteps.length > 0);
   }
 
   /** Whether the text parses without ERROR or MISSING nodes; how tests (and callers) check that a fix left valid Python. */
@@ -86,9 +71,23 @@ export class PythonAnalyzer {
     }
   }
 
-  /** `read` over the text's syntax; `fallback` when it cannot be parsed or read. */
+  /** The rules' findings, sorted by position; [] once `isCancelled` says stop. */
+  private findings(context: RuleContext, options: AnalyzeOptions): PythonFinding[] {
+    const findings: PythonFinding[] = [];
+    for (const rule of RULES) {
+      if (options.isCancelled?.()) return [];
+      try {
+        findings.push(...rule(context));
+      } catch {
+        // One rule tripping over half-typed code must not hide the others' findings.
+      }
+    }
+    return findings.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+  }
+
+  /** `read` over the text's syntax; `fallback` when it cannot be parsed or read, or `isCancelled` stopped the parse. */
   private withContext<T>(text: string, options: AnalyzeOptions, fallback: T, read: (context: RuleContext) => T): T {
-    const tree = this.parseOrNull(text);
+    const tree = this.parseOrNull(text, options.isCancelled);
     if (!tree) return fallback;
     try {
       return read(this.context(tree, text, options));

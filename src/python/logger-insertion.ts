@@ -1,7 +1,7 @@
 import type { Node } from 'web-tree-sitter';
-import type { TrainingStep } from './model';
+import type { Extent, ScopeId, TrainingStep } from './model';
 import { moduleFor, type RuleContext } from './rules/context';
-import { children, contains, enclosingFunction, keywordArgument, positionalArguments, receiver } from './syntax';
+import { children, contains, enclosingFunction, keywordArgument, positionalArguments, receiver, within } from './syntax';
 import type { TextEdit } from './types';
 
 /** The Python module of media/gradlens_logger.py, which must sit beside the script. */
@@ -44,11 +44,11 @@ export function planLoggerInsertion(context: RuleContext, target: LoggerTarget):
 
   const logPoint = logInsertionPoint(context, trainingStep);
   const module = moduleFor(context, trainingStep.step.optimizer);
-  if (!logPoint || !source.startsLine(outermost.startIndex)) return nothing('GradLens cannot place the logger here: the training loop shares a line with other code.');
+  if (!logPoint || !source.startsLine(outermost.start)) return nothing('GradLens cannot place the logger here: the training loop shares a line with other code.');
   if (!created && !module) return nothing('GradLens cannot tell which model the optimizer trains: create GradLensLogger("gradlens.jsonl", model, optimizer=…) yourself.');
 
   const step = stepExpression(context, loops);
-  const loopLine = source.positionAt(outermost.startIndex).line;
+  const loopLine = source.positionAt(outermost.start).line;
   const loopIndent = source.indentation(loopLine);
   const edits: TextEdit[] = [];
   const done: string[] = [];
@@ -89,17 +89,30 @@ function mergedInsertions(edits: TextEdit[]): TextEdit[] {
   return merged;
 }
 
+/** A `for` or `while` statement with its offsets read once. */
+interface Loop extends Extent { node: Node }
+
 /** The training step to instrument and the loops around it in its function, outermost first. */
-function trainingLoop({ model, source }: RuleContext, target: LoggerTarget): { trainingStep: TrainingStep; loops: Node[] } | undefined {
-  const candidates = model.trainingSteps
-    .map((trainingStep) => {
-      const scope = enclosingFunction(trainingStep.step.call)?.id;
-      const loops = model.loops.filter((loop) => contains(loop, trainingStep.backward.call) && contains(loop, trainingStep.step.call) && enclosingFunction(loop)?.id === scope);
-      return { trainingStep, loops };
-    })
-    .filter(({ loops }) => loops.length > 0);
-  const atLine = candidates.find(({ loops }) => loops.some((loop) => source.positionAt(loop.startIndex).line <= target.line && target.line <= source.positionAt(loop.endIndex).line));
-  return atLine ?? (target.orFirstLoop ? candidates[0] : undefined);
+function trainingLoop({ model, source }: RuleContext, target: LoggerTarget): { trainingStep: TrainingStep; loops: Loop[] } | undefined {
+  const candidates = model.trainingSteps.map((trainingStep) => ({ trainingStep, loops: [] as Loop[] }));
+  // Loops and training steps are both in source order: each loop looks only at the steps starting inside it, and reads its offsets across wasm once.
+  let firstInside = 0;
+  for (const node of model.loops) {
+    const loop: Loop = { node, start: node.startIndex, end: node.endIndex };
+    let scope: ScopeId | undefined;
+    while (firstInside < candidates.length && candidates[firstInside].trainingStep.step.start < loop.start) firstInside++;
+    for (let index = firstInside; index < candidates.length && candidates[index].trainingStep.step.start < loop.end; index++) {
+      const { trainingStep, loops } = candidates[index];
+      const { backward, step } = trainingStep;
+      if (!within(loop, backward) || !within(loop, step)) continue;
+      // The loop must be in the step's function (the model's scope ids: 0 at module level).
+      scope ??= enclosingFunction(node)?.id ?? 0;
+      if (scope === step.scope) loops.push(loop);
+    }
+  }
+  const withLoops = candidates.filter(({ loops }) => loops.length > 0);
+  const atLine = withLoops.find(({ loops }) => loops.some((loop) => source.positionAt(loop.start).line <= target.line && target.line <= source.positionAt(loop.end).line));
+  return atLine ?? (target.orFirstLoop ? withLoops[0] : undefined);
 }
 
 /** The variable an existing GradLensLogger is bound to (`x = GradLensLogger(…)`, `with GradLensLogger(…) as x`): undefined when there is none, null when it has no name. */
@@ -123,22 +136,22 @@ function existingLogger(constructions: Node[]): { variable: string | null } | un
  * if every pass of the innermost loop adds one to it: it sits in that loop's
  * body, not under an `if`, and is set before the loops.
  */
-function stepExpression({ model }: RuleContext, loops: Node[]): string | null {
+function stepExpression({ model }: RuleContext, loops: Loop[]): string | null {
   const outermost = loops[0];
-  const innermost = loops[loops.length - 1];
+  const innermost = loops[loops.length - 1].node;
   const counters = children(innermost.childForFieldName('body') ?? innermost)
     .map((statement) => statement.firstNamedChild)
     .filter((increment): increment is Node => increment?.type === 'augmented_assignment' && increment.childForFieldName('operator')?.text === '+=' && increment.childForFieldName('right')?.text === '1')
     .map((increment) => increment.childForFieldName('left'))
     .filter((left): left is Node => left?.type === 'identifier')
     .map((left) => left.text)
-    .filter((name) => model.assignmentSites.some((site) => site.end <= outermost.startIndex && site.names.includes(name)));
+    .filter((name) => model.assignmentSites.some((site) => site.end <= outermost.start && site.names.includes(name)));
   const counter = counters.find((name) => STEP_NAMES.test(name)) ?? counters[0];
   if (counter) return counter;
   const inner = countingLoop(innermost);
   if (!inner) return null;
   if (loops.length === 1) return inner.index;
-  const epoch = loops.length === 2 ? countingLoop(outermost) : undefined;
+  const epoch = loops.length === 2 ? countingLoop(outermost.node) : undefined;
   if (!epoch || !inner.over) return null;
   return `${epoch.index} * ${inner.counts === 'enumerate' ? `len(${inner.over})` : inner.over} + ${inner.index}`;
 }
@@ -158,17 +171,17 @@ function countingLoop(loop: Node): { index: string; counts: 'range' | 'enumerate
 }
 
 /** `max_norm=` for the logger, when the clip's threshold is a number or a name set before the training loop. */
-function maxNormExpression({ model }: RuleContext, { backward, step }: TrainingStep, outermost: Node): string | null {
-  const clip = model.clips.find((candidate) => candidate.kind === 'norm' && candidate.call.startIndex > backward.call.endIndex && candidate.call.endIndex < step.call.startIndex);
+function maxNormExpression({ model }: RuleContext, { backward, step }: TrainingStep, outermost: Loop): string | null {
+  const clip = model.clips.find((candidate) => candidate.kind === 'norm' && candidate.start > backward.end && candidate.end < step.start);
   if (!clip) return null;
   const value = keywordArgument(clip.call, 'max_norm')?.childForFieldName('value') ?? positionalArguments(clip.call)[1];
   if (!value) return null;
   if (value.type === 'float' || value.type === 'integer') return value.text;
   if (value.type !== 'identifier' && value.type !== 'attribute') return null;
   const root = value.text.split('.')[0];
-  const parameters = enclosingFunction(outermost)?.childForFieldName('parameters');
+  const parameters = enclosingFunction(outermost.node)?.childForFieldName('parameters');
   const setBefore =
-    model.assignmentSites.some((site) => site.end <= outermost.startIndex && site.names.includes(root)) ||
+    model.assignmentSites.some((site) => site.end <= outermost.start && site.names.includes(root)) ||
     model.imports.has(root) ||
     (parameters !== null && parameters !== undefined && children(parameters).some((parameter) => (parameter.type === 'identifier' ? parameter : parameter.firstNamedChild)?.text === root));
   return setBefore ? value.text : null;
@@ -179,14 +192,14 @@ function logInsertionPoint(context: RuleContext, { backward, step }: TrainingSte
   const { source, model } = context;
   const block = step.statement.parent;
   if (!block) return null;
-  const between = (call: Node) => call.startIndex > backward.call.endIndex && call.endIndex < step.call.startIndex;
-  const unscaleStatement = model.unscales.find((call) => between(call) && call.parent?.parent?.id === block.id)?.parent;
+  const between = (start: number, end: number) => start > backward.end && end < step.start;
+  const unscaleStatement = model.unscales.find((call) => between(call.startIndex, call.endIndex) && call.parent?.parent?.id === block.id)?.parent;
   if (unscaleStatement && source.startsLine(unscaleStatement.startIndex)) {
     const unscaleLine = source.positionAt(unscaleStatement.startIndex).line;
     const lastLine = source.positionAt(unscaleStatement.endIndex).line;
     return { insert: (lines) => source.insertLinesAfter(lastLine, source.indentation(unscaleLine), lines), where: 'after unscale_' };
   }
-  const clip = model.clips.find((candidate) => between(candidate.call) && contains(block, candidate.call));
+  const clip = model.clips.find((candidate) => between(candidate.start, candidate.end) && contains(block, candidate.call));
   const clipStatement = clip ? block.namedChildren.find((statement) => statement !== null && contains(statement, clip.call)) : null;
   const anchor = clipStatement ?? step.statement;
   if (!source.startsLine(anchor.startIndex)) return null;

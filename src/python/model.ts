@@ -69,6 +69,7 @@ export interface TrainingModel {
   loops: Node[];
   /** Calls to `orthogonal_` / `orthogonal`: the file initialises some weights orthogonally. */
   orthogonalInits: Node[];
+  /** In source order of their optimizer steps. */
   trainingSteps: TrainingStep[];
 }
 

@@ -1,33 +1,40 @@
 /**
  * The server's side of the Python analysis worker: one request in the
- * worker at a time, the rest queued here, where a newer request for the
- * same document supersedes the older one (its promise resolves undefined)
- * and a cancelled one is dropped — or, when the worker is already on it,
- * abandoned through the shared flag the worker checks (an analysis stops
- * mid-parse or between rules; its answer is dropped all the same). A worker
- * that dies is started again for the next request; the request it died on
- * is answered with undefined, not retried.
+ * worker at a time, the rest queued here, where a newer analysis or code
+ * action for a document supersedes the older one (its promise resolves
+ * undefined) and a cancelled request is dropped — or, when the worker is
+ * already on it, abandoned through the shared flag the worker checks (an
+ * analysis stops mid-parse or between rules; its answer is dropped all the
+ * same). A worker that dies is started again for the next request; the
+ * request it died on is answered with undefined, not retried.
  */
 import { Worker } from 'node:worker_threads';
 import type { CancellationToken } from 'vscode-languageserver/node';
-import type { PythonFinding, TextEdit } from '../python';
+import type { HintId } from '../diagnosis/types';
+import type { HintLocation, LoggerPlan, LoggerTarget, PythonFinding, TextEdit } from '../python';
 import { pythonToServerSchema, type PythonToServer, type PythonWorkerData, type ServerToPython } from './python-worker-protocol';
 
-/** What the Python documents need of the analysis; every answer is undefined when it was superseded, cancelled or failed. */
+/** What the server needs of the Python analysis; every answer is undefined when it was superseded, cancelled or failed. */
 export interface PythonAnalysis {
   /** GradLens's findings on `text`, the current text of `uri`. */
   analyze(uri: string, text: string, maxNorm: number | undefined): Promise<PythonFinding[] | undefined>;
-  /** "Log gradient norms with GradLens" at `line` of `text`, the current text of `uri`. */
+  /** The code action "Log gradient norms with GradLens" at `line` of `text`, the current text of `uri`. */
   loggerInsertion(uri: string, text: string, line: number, token: CancellationToken): Promise<TextEdit[] | undefined>;
-  /** Drops or abandons the document's requests (it was closed). */
+  /** The Insert Gradient Logger command: the insertion for `target` in `text`, or why there is none. */
+  loggerPlan(text: string, target: LoggerTarget, token: CancellationToken): Promise<LoggerPlan | undefined>;
+  /** Where the change of the dashboard's `hint` goes in `text`; null when the script has neither a finding for it nor a training step. */
+  hintLocation(text: string, hint: HintId, maxNorm: number | undefined, token: CancellationToken): Promise<HintLocation | null | undefined>;
+  /** Whether `text` is a training script: backward() then an optimizer's step(). */
+  hasTrainingStep(text: string, token: CancellationToken): Promise<boolean | undefined>;
+  /** Drops or abandons the document's diagnostics and code actions (it was closed). */
   abandon(uri: string): void;
   dispose(): Promise<void>;
 }
 
 interface Job {
   id: number;
-  /** Requests with the same key supersede each other: the kind of request and the document. */
-  key: string;
+  /** Requests with the same key supersede each other: the kind of request and the document. None for the server's custom requests, each of which wants its own answer. */
+  key?: string;
   message: ServerToPython;
   settle(reply: PythonToServer | undefined): void;
 }
@@ -50,13 +57,29 @@ export class PythonWorker implements PythonAnalysis {
   ) {}
 
   async analyze(uri: string, text: string, maxNorm: number | undefined): Promise<PythonFinding[] | undefined> {
-    const reply = await this.submit(`analyze ${uri}`, (id) => ({ type: 'analyze', id, text, ...(maxNorm === undefined ? {} : { maxNorm }) }));
+    const reply = await this.submit((id) => ({ type: 'analyze', id, text, maxNorm }), { key: `analyze ${uri}` });
     return reply?.type === 'findings' ? reply.findings : undefined;
   }
 
   async loggerInsertion(uri: string, text: string, line: number, token: CancellationToken): Promise<TextEdit[] | undefined> {
-    const reply = await this.submit(`logger ${uri}`, (id) => ({ type: 'logger', id, text, line }), token);
-    return reply?.type === 'edits' ? reply.edits : undefined;
+    const reply = await this.submit((id) => ({ type: 'logger', id, text, line, orFirstLoop: false }), { key: `logger ${uri}`, token });
+    if (reply?.type !== 'plan') return undefined;
+    return reply.plan.type === 'insertion' ? reply.plan.edits : [];
+  }
+
+  async loggerPlan(text: string, { line, orFirstLoop }: LoggerTarget, token: CancellationToken): Promise<LoggerPlan | undefined> {
+    const reply = await this.submit((id) => ({ type: 'logger', id, text, line, orFirstLoop }), { token });
+    return reply?.type === 'plan' ? reply.plan : undefined;
+  }
+
+  async hintLocation(text: string, hint: HintId, maxNorm: number | undefined, token: CancellationToken): Promise<HintLocation | null | undefined> {
+    const reply = await this.submit((id) => ({ type: 'hintLocation', id, text, hint, maxNorm }), { token });
+    return reply?.type === 'location' ? reply.location ?? null : undefined;
+  }
+
+  async hasTrainingStep(text: string, token: CancellationToken): Promise<boolean | undefined> {
+    const reply = await this.submit((id) => ({ type: 'trainingStep', id, text }), { token });
+    return reply?.type === 'trainingStep' ? reply.found : undefined;
   }
 
   abandon(uri: string): void {
@@ -72,9 +95,9 @@ export class PythonWorker implements PythonAnalysis {
     await worker?.terminate();
   }
 
-  private submit(key: string, build: (id: number) => ServerToPython, token?: CancellationToken): Promise<PythonToServer | undefined> {
+  private submit(build: (id: number) => ServerToPython, { key, token }: { key?: string; token?: CancellationToken }): Promise<PythonToServer | undefined> {
     if (this.disposed || token?.isCancellationRequested) return Promise.resolve(undefined);
-    this.supersede(key);
+    if (key !== undefined) this.supersede(key);
     return new Promise((resolve) => {
       const id = this.nextId++;
       const job: Job = { id, key, message: build(id), settle: resolve };

@@ -21,11 +21,23 @@ async function answer(request: ServerToPython): Promise<PythonToServer> {
   const loaded = await analyzer;
   const isAbandoned = () => Atomics.load(abandoned, 0) === request.id;
   if (isAbandoned()) return { type: 'abandoned', id: request.id };
-  if (request.type === 'analyze') {
-    const findings = loaded.analyze(request.text, { maxNorm: request.maxNorm, isCancelled: isAbandoned });
-    return isAbandoned() ? { type: 'abandoned', id: request.id } : { type: 'findings', id: request.id, findings };
+  const reply = compute(loaded, request, isAbandoned);
+  return isAbandoned() ? { type: 'abandoned', id: request.id } : reply;
+}
+
+/** The answer to `request`; every analysis stops mid-parse (and between rules) once `isCancelled`, its answer then dropped. */
+function compute(loaded: PythonAnalyzer, request: ServerToPython, isCancelled: () => boolean): PythonToServer {
+  const { id } = request;
+  switch (request.type) {
+    case 'analyze':
+      return { type: 'findings', id, findings: loaded.analyze(request.text, { maxNorm: request.maxNorm, isCancelled }) };
+    case 'logger':
+      return { type: 'plan', id, plan: loaded.loggerPlan(request.text, { line: request.line, orFirstLoop: request.orFirstLoop }, { isCancelled }) };
+    case 'hintLocation':
+      return { type: 'location', id, location: loaded.hintLocation(request.text, request.hint, { maxNorm: request.maxNorm, isCancelled }) };
+    case 'trainingStep':
+      return { type: 'trainingStep', id, found: loaded.hasTrainingStep(request.text, { isCancelled }) };
   }
-  return { type: 'edits', id: request.id, edits: loaded.loggerInsertion(request.text, request.line) };
 }
 
 port.on('message', (raw: unknown) => {

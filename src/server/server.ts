@@ -7,6 +7,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import {
+  CancellationTokenSource,
   CodeActionKind,
   ErrorCodes,
   ResponseError,
@@ -20,7 +21,6 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { hintLocationRequest, loggerInsertionRequest, trainingScriptsRequest, type HintLocationResult, type LanguageServerRequest, type LoggerInsertionResult } from '../protocol/language-server';
-import { PythonAnalyzer } from '../python';
 import { ClipThresholds } from './clip-threshold';
 import { hoverAtLine } from './log-diagnostics';
 import { LogFiles } from './log-files';
@@ -65,6 +65,13 @@ function handle<P, R>(connection: Connection, request: LanguageServerRequest<P, 
   });
 }
 
+/** Why a request on a script has no answer, for the person who asked. */
+type Nothing = Extract<LoggerInsertionResult, { type: 'nothing' }>;
+const nothing = (reason: string): Nothing => ({ type: 'nothing', reason });
+const SCRIPT_CHANGED = nothing('The script changed while GradLens was reading it: try again.');
+const NO_ANALYSIS = nothing("GradLens's Python analysis could not read this script (see the GradLens output).");
+const NO_TRAINING_STEP = nothing("This script has no training step (backward() followed by an optimizer's step()).");
+
 /** A file's text when it may be a training script: small enough, and calling backward at all (most Python files never do). */
 async function readScript(uri: string): Promise<string | undefined> {
   const file = filePath(uri);
@@ -83,21 +90,16 @@ export function startServer(connection: Connection, options: ServerOptions): voi
   const report = (message: string) => connection.console.warn(message);
   const logs = new LogFiles((uri, diagnostics) => void connection.sendDiagnostics({ uri, diagnostics }), report);
   const thresholds = new ClipThresholds();
+  // Every parse of Python happens in a worker thread (dist/python-worker.js, beside the wasm files), started by the first request: a 50,000-line script takes seconds.
+  const analysis = new PythonWorker(path.join(options.wasmDir, 'python-worker.js'), options.wasmDir, report);
   let python: PythonFiles | undefined;
-  let analyzer: Promise<PythonAnalyzer | undefined> = Promise.resolve(undefined);
   let logFolder: string | undefined;
 
   connection.onInitialize(({ initializationOptions }): InitializeResult => {
-    // The grammar loads while the client finishes starting; the first Python analysis waits for it.
-    analyzer = PythonAnalyzer.load(options.wasmDir).catch((error: Error) => {
-      report(`GradLens could not load the Python grammar from ${options.wasmDir}: ${error.message}`);
-      return undefined;
-    });
     logFolder = logFolderOption(initializationOptions);
     python = new PythonFiles(
       {
-        // Diagnostics and code actions parse in a worker thread (dist/python-worker.js, beside the wasm files): a 50,000-line script takes seconds.
-        analysis: new PythonWorker(path.join(options.wasmDir, 'python-worker.js'), options.wasmDir, report),
+        analysis,
         thresholds,
         logFolder,
         publish: (uri, version, diagnostics) => void connection.sendDiagnostics({ uri, version, diagnostics }),
@@ -180,43 +182,59 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     });
   };
 
-  /** A script's text at the version asked for, with the parser, or why there is none. */
-  const scriptAt = async (uri: string, version: number, token: CancellationToken): Promise<{ text: string; analyzer: PythonAnalyzer } | { type: 'nothing'; reason: string }> => {
+  /**
+   * `compute`'s answer on the text of `uri` at `version`, or why there is none. Its token is also
+   * cancelled when the document leaves that version (an edit, or closing it), so the worker drops or
+   * abandons a request whose answer would be for a text the editor no longer has.
+   */
+  const onScript = async <R>(uri: string, version: number, token: CancellationToken, compute: (text: string, whileCurrent: CancellationToken) => Promise<R | undefined>): Promise<R | Nothing> => {
     const document = await documentAt(uri, version, token);
-    if (!document) return { type: 'nothing', reason: 'The script changed while GradLens was reading it: try again.' };
+    if (!document) return SCRIPT_CHANGED;
     // Read now: the document object follows later edits.
     const text = document.getText();
-    const loaded = await analyzer;
-    return loaded ? { text, analyzer: loaded } : { type: 'nothing', reason: 'GradLens could not load its Python parser (see the GradLens output).' };
+    const whileCurrent = new CancellationTokenSource();
+    const leftVersion = ({ document: changed }: { document: TextDocument }) => {
+      if (changed.uri === uri) whileCurrent.cancel();
+    };
+    const subscriptions = [token.onCancellationRequested(() => whileCurrent.cancel()), documents.onDidChangeContent(leftVersion), documents.onDidClose(leftVersion)];
+    try {
+      const answer = await compute(text, whileCurrent.token);
+      if (documents.get(uri)?.version !== version) return SCRIPT_CHANGED;
+      return answer ?? NO_ANALYSIS;
+    } finally {
+      for (const subscription of subscriptions) subscription.dispose();
+      whileCurrent.dispose();
+    }
   };
 
-  handle(connection, loggerInsertionRequest, async ({ uri, version, line }, token): Promise<LoggerInsertionResult> => {
-    const script = await scriptAt(uri, version, token);
-    if ('type' in script) return script;
-    const plan = script.analyzer.loggerPlan(script.text, { line, orFirstLoop: true });
-    if (plan.type === 'nothing') return plan;
-    return { type: 'insertion', edit: { textDocument: { uri, version }, edits: plan.edits }, message: plan.message };
-  });
+  handle(connection, loggerInsertionRequest, ({ uri, version, line }, token) =>
+    onScript(uri, version, token, async (text, whileCurrent): Promise<LoggerInsertionResult | undefined> => {
+      const plan = await analysis.loggerPlan(text, { line, orFirstLoop: true }, whileCurrent);
+      if (plan?.type !== 'insertion') return plan;
+      return { type: 'insertion', edit: { textDocument: { uri, version }, edits: plan.edits }, message: plan.message };
+    }),
+  );
 
-  handle(connection, hintLocationRequest, async ({ uri, version, hint }, token): Promise<HintLocationResult> => {
-    const script = await scriptAt(uri, version, token);
-    if ('type' in script) return script;
-    const file = filePath(uri);
-    // The threshold GL001's fix inserts, as in the script's diagnostics (read once per folder, so already known for an open script).
-    const maxNorm = file ? await thresholds.for(logFolder ?? path.dirname(file)) : undefined;
-    const location = script.analyzer.hintLocation(script.text, hint, { maxNorm });
-    if (!location) return { type: 'nothing', reason: "This script has no training step (backward() followed by an optimizer's step())." };
-    const { range, what, exact, fix } = location;
-    return { type: 'location', range, what, exact, ...(fix ? { fix: { title: fix.title, edit: { textDocument: { uri, version }, edits: fix.edits } } } : {}) };
-  });
+  handle(connection, hintLocationRequest, ({ uri, version, hint }, token) =>
+    onScript(uri, version, token, async (text, whileCurrent): Promise<HintLocationResult | undefined> => {
+      const file = filePath(uri);
+      // The threshold GL001's fix inserts, as in the script's diagnostics (read once per folder, so already known for an open script).
+      const maxNorm = file ? await thresholds.for(logFolder ?? path.dirname(file)) : undefined;
+      const location = await analysis.hintLocation(text, hint, maxNorm, whileCurrent);
+      if (location === undefined) return undefined;
+      if (location === null) return NO_TRAINING_STEP;
+      const { range, what, exact, fix } = location;
+      return { type: 'location', range, what, exact, ...(fix ? { fix: { title: fix.title, edit: { textDocument: { uri, version }, edits: fix.edits } } } : {}) };
+    }),
+  );
 
   handle(connection, trainingScriptsRequest, async ({ uris }, token) => {
-    const loaded = await analyzer;
     const scripts: string[] = [];
     for (const uri of uris) {
-      if (!loaded || token.isCancellationRequested) break;
+      if (token.isCancellationRequested) break;
       const text = documents.get(uri)?.getText() ?? (await readScript(uri));
-      if (text !== undefined && loaded.hasTrainingStep(text)) scripts.push(uri);
+      // One file per request in the worker's queue: the diagnostics of a script being edited go in between.
+      if (text !== undefined && (await analysis.hasTrainingStep(text, token))) scripts.push(uri);
     }
     return { uris: scripts };
   });

@@ -4,7 +4,7 @@
  * the two wasm files beside it), started with `--stdio`, and spoken to over its pipes.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,6 +19,12 @@ export async function bundleServer(): Promise<{ dir: string; script: string }> {
   const built = spawnSync(process.execPath, ['scripts/build.mjs', '--only', 'server,python-worker', '--outdir', dir], { cwd: ROOT, encoding: 'utf8' });
   if (built.status !== 0) throw new Error(`building the server failed: ${built.stderr}`);
   return { dir, script: path.join(dir, 'server.js') };
+}
+
+/** The corpus's plain loop repeated to 50,000 lines and more (under 2 MB, so still read as a training script on disk). */
+export function hugeScript(): string {
+  const loop = readFileSync(path.join(ROOT, 'test', 'python-rules', 'corpus', 'plain_loop.py'), 'utf8');
+  return Array.from({ length: Math.ceil(50000 / loop.split('\n').length) }, () => loop).join('\n');
 }
 
 export function fileUri(file: string): string {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { CodeAction, Diagnostic, Hover, MarkupContent, TextDocumentEdit, TextEdit } from 'vscode-languageserver-protocol';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { bundleServer, fileUri, removeBundle, ServerSession } from './harness';
+import { bundleServer, fileUri, hugeScript, removeBundle, ServerSession } from './harness';
 
 const CORPUS = path.resolve(__dirname, '..', 'python-rules', 'corpus');
 const GOLDEN = path.resolve(__dirname, '..', 'python-rules', 'golden');
@@ -52,12 +52,6 @@ function inverseEdits(original: string, fixed: string, edits: TextEdit[]): TextE
     shift += newText.length - (end - start);
     return { range: { start: after.positionAt(at), end: after.positionAt(at + newText.length) }, newText: original.slice(start, end) };
   });
-}
-
-/** The plain loop repeated to 50,000 lines and more. */
-function hugeScript(): string {
-  const loop = readFileSync(path.join(CORPUS, 'plain_loop.py'), 'utf8');
-  return Array.from({ length: Math.ceil(50000 / loop.split('\n').length) }, () => loop).join('\n');
 }
 
 describe('language server: Python training code, through the protocol', function () {

@@ -57,6 +57,18 @@ describe("language server: the Python analysis worker's queue", function () {
     assert.ok((await worker.loggerInsertion(URI, PLAIN_LOOP, 24, new CancellationTokenSource().token))?.length);
   });
 
+  it("answers the server's own requests, which a code action on the same document does not supersede", async () => {
+    const token = new CancellationTokenSource().token;
+    const plan = worker.loggerPlan(PLAIN_LOOP, { line: 0, orFirstLoop: true }, token);
+    const codeAction = worker.loggerInsertion(URI, PLAIN_LOOP, 0, token);
+    assert.equal((await plan)?.type, 'insertion');
+    assert.deepEqual(await codeAction, [], 'line 0 is in no loop, and the code action does not fall back to the first');
+    const location = await worker.hintLocation(PLAIN_LOOP, 'log-gradients', undefined, token);
+    assert.equal(PLAIN_LOOP.split('\n')[location?.range.start.line ?? -1]?.trim(), 'loss.backward()');
+    assert.equal(await worker.hintLocation('print(1)\n', 'log-gradients', undefined, token), null);
+    assert.deepEqual(await Promise.all([worker.hasTrainingStep(PLAIN_LOOP, token), worker.hasTrainingStep('print(1)\n', token)]), [true, false]);
+  });
+
   it('starts a new worker for the next request when one dies, answering the request it died on with undefined', async () => {
     // A worker that exits the first time it starts, and is the real one after.
     const diedOnce = path.join(bundle.dir, 'died-once');

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import type { Hover, MarkupContent } from 'vscode-languageserver-protocol';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { hintLocationRequest, loggerInsertionRequest, trainingScriptsRequest, type TextDocumentEdit } from '../../src/protocol/language-server';
-import { bundleServer, fileUri, removeBundle, ServerSession } from './harness';
+import { bundleServer, fileUri, hugeScript, removeBundle, ServerSession } from './harness';
 
 /**
  * GradLens's own requests (src/protocol/language-server.ts), through the
@@ -15,6 +16,7 @@ import { bundleServer, fileUri, removeBundle, ServerSession } from './harness';
 const SCRIPTS = path.resolve(__dirname, '..', 'extension', 'scripts');
 const GOLDEN = path.resolve(__dirname, '..', 'python-rules', 'golden');
 const CORPUS = path.resolve(__dirname, '..', 'python-rules', 'corpus');
+const LSTM_LOG = path.resolve(__dirname, '..', 'fixtures', 'real', 'torch_lstm_sgd_noclip', 'grads.jsonl');
 
 function applyEdit(edit: TextDocumentEdit, text: string): string {
   return TextDocument.applyEdits(TextDocument.create(edit.textDocument.uri, 'python', edit.textDocument.version, text), edit.edits);
@@ -120,6 +122,33 @@ describe('language server: GradLens requests', function () {
       assert.ok(['location', 'nothing'].includes((await ask(hintLocationRequest, { uri, version: 1, hint: 'truncated-bptt' })).type), name);
     }
     assert.ok(server.alive);
+  });
+
+  it('answers a hover on a log before the training-script and hint requests on a 50,000-line script, which the worker computes in turn', async () => {
+    const log = fileUri(LSTM_LOG);
+    await server.open(log, 'jsonl', '');
+    const uri = fileUri(path.join(workspace, 'huge.py'));
+    await server.open(uri, 'python', hugeScript());
+    const answered: string[] = [];
+    const training = ask(trainingScriptsRequest, { uris: [uri] }).then((answer) => (answered.push('training scripts'), answer));
+    const location = ask(hintLocationRequest, { uri, version: 1, hint: 'add-norm-clipping' }).then((answer) => (answered.push('hint location'), answer));
+    const hover: Hover | null = await server.connection.sendRequest('textDocument/hover', { textDocument: { uri: log }, position: { line: 3, character: 0 } });
+    answered.push('hover');
+    assert.match((hover?.contents as MarkupContent | undefined)?.value ?? '', /step 3/);
+    assert.deepEqual(await training, { uris: [uri] });
+    assert.equal((await location).type, 'location');
+    assert.deepEqual(answered, ['hover', 'training scripts', 'hint location']);
+    await server.connection.sendNotification('textDocument/didClose', { textDocument: { uri } });
+  });
+
+  it('says the script changed, rather than answering for the old text, when an edit comes while the worker computes the request', async () => {
+    const uri = fileUri(path.join(workspace, 'huge_edited.py'));
+    const huge = hugeScript();
+    await server.open(uri, 'python', huge);
+    const answer = ask(loggerInsertionRequest, { uri, version: 1, line: 0 });
+    await server.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [{ text: `# edited\n${huge}` }] });
+    assert.deepEqual(await answer, { type: 'nothing', reason: 'The script changed while GradLens was reading it: try again.' });
+    await server.connection.sendNotification('textDocument/didClose', { textDocument: { uri } });
   });
 
   it('refuses parameters that do not match the declaration', async () => {
