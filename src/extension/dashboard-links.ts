@@ -49,7 +49,10 @@ export class DashboardLinks {
         return;
       }
       const document = await vscode.workspace.openTextDocument(script);
-      const location = await this.server.request(hintLocationRequest, { uri: document.uri.toString(), version: document.version, hint });
+      const recommended = run?.diagnosis.threshold.recommended;
+      // The fix inserts the threshold the hint names, as its text shows it (three significant digits).
+      const maxNorm = recommended !== null && recommended !== undefined && recommended > 0 ? Number(recommended.toPrecision(3)) : undefined;
+      const location = await this.server.request(hintLocationRequest, { uri: document.uri.toString(), version: document.version, hint, ...(maxNorm !== undefined ? { maxNorm } : {}) });
       if (location.type === 'nothing') {
         await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.Beside, preview: true });
         void vscode.window.showInformationMessage(`${text} (${location.reason})`);

@@ -6,7 +6,7 @@
  * edit computed for an older text of the document is never applied.
  */
 import { hintIdSchema } from './dashboard';
-import { array, boolean, message, number, object, optional, string, union, type Infer, type Schema } from './schema';
+import { array, boolean, finite, message, number, object, optional, string, union, type Infer, type Schema } from './schema';
 
 const position = object({ line: number, character: number });
 const rangeSchema = object({ start: position, end: position });
@@ -43,7 +43,13 @@ export const loggerInsertionRequest = request(
 /** Dashboard "Show fix": where a hint's change goes in a training script, and the quick fix to offer there when a rule has one. */
 export const hintLocationRequest = request(
   'gradlens/hintLocation',
-  object({ uri: string, version: number, hint: hintIdSchema }),
+  object({
+    uri: string,
+    version: number,
+    hint: hintIdSchema,
+    /** The clip threshold the hint recommends for its run, for the fix to insert; else the script folder's logs decide. */
+    maxNorm: optional(finite),
+  }),
   union({
     location: message('location', {
       range: rangeSchema,

@@ -215,11 +215,12 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     }),
   );
 
-  handle(connection, hintLocationRequest, ({ uri, version, hint }, token) =>
+  handle(connection, hintLocationRequest, ({ uri, version, hint, maxNorm: runThreshold }, token) =>
     onScript(uri, version, token, async (text, whileCurrent): Promise<HintLocationResult | undefined> => {
       const file = filePath(uri);
-      // The threshold GL001's fix inserts, as in the script's diagnostics (read once per folder, so already known for an open script).
-      const maxNorm = file ? await thresholds.for(logFolder ?? path.dirname(file)) : undefined;
+      // The threshold GL001's fix inserts: the one the hint's run recommends, else as in the script's diagnostics
+      // (read once per folder, so already known for an open script).
+      const maxNorm = runThreshold ?? (file ? await thresholds.for(logFolder ?? path.dirname(file)) : undefined);
       const location = await analysis.hintLocation(text, hint, maxNorm, whileCurrent);
       if (location === undefined) return undefined;
       if (location === null) return NO_TRAINING_STEP;

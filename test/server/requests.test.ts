@@ -98,6 +98,10 @@ describe('language server: GradLens requests', function () {
     assert.ok(location.fix, 'GL001 offers its fix');
     assert.deepEqual(location.fix.edit.textDocument, { uri, version: 7 });
     assert.match(applyEdit(location.fix.edit, text), /\n {12}torch\.nn\.utils\.clip_grad_norm_\(net\.parameters\(\), max_norm=1\.0\)\n {12}opt\.step\(\)\n/);
+    // From the dashboard, the fix inserts the threshold the hint recommends for its run.
+    const fromRun = await ask(hintLocationRequest, { uri, version: 7, hint: 'add-norm-clipping', maxNorm: 3.38 });
+    assert.ok(fromRun.type === 'location' && fromRun.fix);
+    assert.match(applyEdit(fromRun.fix.edit, text), /clip_grad_norm_\(net\.parameters\(\), max_norm=3\.38\)/);
     // A hint with no rule behind it opens at its landmark, without a fix.
     const lr = await ask(hintLocationRequest, { uri, version: 7, hint: 'lr-warmup' });
     assert.deepEqual(lr.type === 'location' && { line: lr.range.start.line, fix: lr.fix }, { line: 16, fix: undefined });

@@ -112,6 +112,9 @@ describe('the training script, from the command palette and the dashboard', () =
       await inspect({ frame: 'workbench', click: { selector: '.notifications-center .monaco-button', text: 'Clip gradients' } }).catch(() => undefined);
       return editor.document.getText().includes('clip_grad_norm_(') ? true : undefined;
     });
+    const recommended = run.diagnosis.threshold.recommended;
+    assert.ok(recommended !== null);
+    assert.ok(editor.document.getText().includes(`max_norm=${Number(recommended.toPrecision(3))})`), "the fix inserts the run's recommended threshold, as the hint says");
     await vscode.window.showTextDocument(editor.document);
     await vscode.commands.executeCommand('undo');
     assert.equal(editor.document.getText(), original, 'one undo takes the fix back');
