@@ -9,10 +9,10 @@
  * Non-finite and non-positive values are left out (the caller says how many).
  * Hovering a bar shows its range and count as text.
  */
-import { requestDraw } from './frame';
+import { clearFrame, insetBox, redrawOnResizeAndTheme, requestDraw } from './frame';
 import { formatNumber, logScale, niceExtent } from './scale';
-import { createChartShell, observeSize, type Surface } from './surface';
-import { onThemeChange, readTheme, withAlpha, type ColorName } from './theme';
+import { createChartShell, type Surface } from './surface';
+import { withAlpha, type ColorName } from './theme';
 import type { PlotBox } from './x-axis';
 
 export interface ValueMarker {
@@ -49,7 +49,7 @@ export class DistributionChart {
   ) {
     ({ element: this.element, base: this.surface, readout: this.readout } = createChartShell(parent, `chart distribution ${options.className ?? ''}`));
     this.element.setAttribute('aria-label', options.name);
-    this.stops = [observeSize(this.element, () => requestDraw(this)), onThemeChange(() => requestDraw(this))];
+    this.stops = redrawOnResizeAndTheme(this.element, this);
     this.element.addEventListener('pointermove', (e) => this.hover(e.clientX - this.element.getBoundingClientRect().left));
     this.element.addEventListener('pointerleave', () => (this.readout.hidden = true));
   }
@@ -93,16 +93,12 @@ export class DistributionChart {
 
   private plotBox(): PlotBox {
     const labelRows = Math.min(this.markers.length, 3);
-    return { left: MARGIN.left, top: MARGIN.top + labelRows * LABEL_ROW, right: Math.max(MARGIN.left + 1, this.surface.width - MARGIN.right), bottom: Math.max(MARGIN.top + 1, this.surface.height - MARGIN.bottom) };
+    return { ...insetBox(this.surface, MARGIN), top: MARGIN.top + labelRows * LABEL_ROW };
   }
 
   draw(): void {
-    this.surface.fit();
+    const theme = clearFrame(this.surface);
     const { ctx } = this.surface;
-    const theme = readTheme();
-    ctx.fillStyle = theme.color('background');
-    ctx.fillRect(0, 0, this.surface.width, this.surface.height);
-    ctx.font = theme.font;
     const box = this.plotBox();
     if (!this.domain) {
       ctx.fillStyle = theme.color('muted');

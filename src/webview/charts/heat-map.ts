@@ -15,11 +15,11 @@
  * colour scale spans the whole data, so zooming does not change colours. It
  * shares the StepAxis with line charts: zoom, pan and cursor stay in sync.
  */
-import { requestDraw } from './frame';
+import { clearFrame, redrawOnResizeAndTheme, requestDraw } from './frame';
 import { forEachChunk } from './summary';
 import { formatNumber, formatStep, makeScale } from './scale';
-import { createInteractiveChartShell, observeSize, type Surface } from './surface';
-import { colorRamp, onThemeChange, readTheme, toRgba, type ColorName } from './theme';
+import { createInteractiveChartShell, type Surface } from './surface';
+import { colorRamp, readTheme, toRgba, type ColorName } from './theme';
 import { attachGestures, lowerBound, stepAtX, stepExtent, type AxisMember, type PlotBox, type StepAxis, type XRange } from './x-axis';
 
 export interface HeatRow {
@@ -95,7 +95,7 @@ export class HeatMap implements AxisMember {
   ) {
     ({ element: this.element, base: this.base, overlay: this.overlay, readout: this.readout } = createInteractiveChartShell(parent, `chart heat-map ${options.className ?? ''}`));
     this.element.setAttribute('aria-label', `${options.name}. Drag to zoom, shift-drag to pan, 0 resets.`);
-    this.stops.push(options.axis.join(this), observeSize(this.element, () => requestDraw(this)), onThemeChange(() => requestDraw(this)));
+    this.stops.push(options.axis.join(this), ...redrawOnResizeAndTheme(this.element, this));
     attachGestures({
       element: this.element,
       axis: options.axis,
@@ -166,12 +166,8 @@ export class HeatMap implements AxisMember {
   }
 
   draw(): void {
-    this.base.fit();
+    const theme = clearFrame(this.base);
     const { ctx } = this.base;
-    const theme = readTheme();
-    ctx.fillStyle = theme.color('background');
-    ctx.fillRect(0, 0, this.base.width, this.base.height);
-    ctx.font = theme.font;
     const visible = this.options.axis.visible();
     if (!visible || this.rows.length === 0) {
       this.view = undefined;

@@ -18,11 +18,11 @@
  * visible data. Gestures and the hover cursor come from the shared StepAxis
  * (x-axis.ts); the hovered chart shows the values at the cursor as text.
  */
-import { requestDraw } from './frame';
+import { clearFrame, insetBox, redrawOnResizeAndTheme, requestDraw } from './frame';
 import { forEachChunk } from './summary';
 import { formatNumber, formatStep, makeScale, niceExtent, type Scale, type ScaleKind } from './scale';
-import { createInteractiveChartShell, observeSize, type Surface } from './surface';
-import { onThemeChange, readTheme, withAlpha, type ChartTheme, type ColorName } from './theme';
+import { createInteractiveChartShell, type Surface } from './surface';
+import { readTheme, withAlpha, type ChartTheme, type ColorName } from './theme';
 import { attachGestures, lowerBound, nearestIndex, stepAtX, stepExtent, type AxisMember, type PlotBox, type StepAxis, type XRange } from './x-axis';
 
 export interface LineSeries {
@@ -202,7 +202,7 @@ export class LineChart implements AxisMember {
     this.yKind = options.y;
     ({ element: this.element, base: this.base, overlay: this.overlay, readout: this.readout } = createInteractiveChartShell(parent, `chart ${options.className ?? ''}`));
     this.updateLabel();
-    this.stops.push(options.axis.join(this), observeSize(this.element, () => requestDraw(this)), onThemeChange(() => requestDraw(this)));
+    this.stops.push(options.axis.join(this), ...redrawOnResizeAndTheme(this.element, this));
     attachGestures({
       element: this.element,
       axis: options.axis,
@@ -254,16 +254,12 @@ export class LineChart implements AxisMember {
   }
 
   private plotBox(): PlotBox {
-    return { left: MARGIN.left, top: MARGIN.top, right: Math.max(MARGIN.left + 1, this.base.width - MARGIN.right), bottom: Math.max(MARGIN.top + 1, this.base.height - MARGIN.bottom) };
+    return insetBox(this.base, MARGIN);
   }
 
   draw(): void {
-    this.base.fit();
+    const theme = clearFrame(this.base);
     const { ctx } = this.base;
-    const theme = readTheme();
-    ctx.fillStyle = theme.color('background');
-    ctx.fillRect(0, 0, this.base.width, this.base.height);
-    ctx.font = theme.font;
     const box = this.plotBox();
     const visible = this.options.axis.visible();
     const width = Math.max(1, Math.round(box.right - box.left));

@@ -3,10 +3,10 @@
  * gradient plane), on top of the shared chart primitives: HiDPI surface,
  * theme colours, scales, one draw per frame, redraw on resize and theme change.
  */
-import { requestDraw } from '../charts/frame';
+import { clearFrame, insetBox, redrawOnResizeAndTheme, requestDraw } from '../charts/frame';
 import { formatNumber, linearScale, type Scale } from '../charts/scale';
-import { createSurface, observeSize, type Surface } from '../charts/surface';
-import { onThemeChange, readTheme, type ChartTheme, type ColorName } from '../charts/theme';
+import { createSurface, type Surface } from '../charts/surface';
+import type { ChartTheme, ColorName } from '../charts/theme';
 import type { PlotBox } from '../charts/x-axis';
 
 export interface PlaneView {
@@ -55,8 +55,7 @@ export class Plane {
     this.element.setAttribute('aria-label', options.name);
     parent.append(this.element);
     this.surface = createSurface(this.element, 'chart-canvas');
-    observeSize(this.element, () => requestDraw(this));
-    onThemeChange(() => requestDraw(this));
+    redrawOnResizeAndTheme(this.element, this);
     this.listen();
   }
 
@@ -65,23 +64,18 @@ export class Plane {
   }
 
   draw(): void {
-    this.surface.fit();
-    const { ctx, width, height } = this.surface;
-    const theme = readTheme();
-    ctx.fillStyle = theme.color('background');
-    ctx.fillRect(0, 0, width, height);
-    ctx.font = theme.font;
+    const theme = clearFrame(this.surface);
+    const { ctx } = this.surface;
     const domain = this.options.domain();
     if (!domain) {
       this.view = undefined;
       return;
     }
-    const m = this.options.margin;
-    let box: PlotBox = { left: m.left, top: m.top, right: Math.max(m.left + 1, width - m.right), bottom: Math.max(m.top + 1, height - m.bottom) };
+    let box: PlotBox = insetBox(this.surface, this.options.margin);
     if (this.options.equalAspect) {
       const side = Math.min(box.right - box.left, box.bottom - box.top);
-      const left = m.left + (box.right - box.left - side) / 2;
-      box = { left, top: m.top, right: left + side, bottom: m.top + side };
+      const left = box.left + (box.right - box.left - side) / 2;
+      box = { left, top: box.top, right: left + side, bottom: box.top + side };
     }
     const view: PlaneView = { ctx, theme, box, x: linearScale(domain.x, [box.left, box.right]), y: linearScale(domain.y, [box.bottom, box.top]) };
     this.view = view;
