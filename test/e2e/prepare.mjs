@@ -1,7 +1,7 @@
 // What both end-to-end runners need: the suite bundled for the extension host,
 // and a fresh workspace of real training logs and a training script (the
 // tests append to a log and edit the script, so each run gets its own copy).
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,12 +10,11 @@ import { build } from 'esbuild';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SUITE_DIR = path.join(ROOT, 'out', 'e2e');
 
-const SUITE_FILES = ['index', 'activation', 'runs-view', 'dashboard', 'live', 'experiment', 'language-server', 'restricted'];
-
-/** Bundles test/e2e/suite/*.ts into out/e2e/ (vscode and mocha stay external: the host and node_modules provide them). */
+/** Bundles the suite's entry and each test file (test/e2e/suite/*.e2e.ts) into out/e2e/ (vscode and mocha stay external: the host and node_modules provide them). */
 export async function buildSuite() {
+  const suite = path.join(ROOT, 'test/e2e/suite');
   await build({
-    entryPoints: SUITE_FILES.map((name) => path.join(ROOT, 'test/e2e/suite', name === 'index' ? 'index.ts' : `${name}.e2e.ts`)),
+    entryPoints: readdirSync(suite).filter((file) => file === 'index.ts' || file.endsWith('.e2e.ts')).map((file) => path.join(suite, file)),
     outdir: SUITE_DIR,
     bundle: true,
     platform: 'node',

@@ -1,8 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { canInspect, gradlens, inspect, runAt, waitFor, workspacePath } from './helpers';
-
-const isDashboardTab = (tab: vscode.Tab) => tab.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith('gradlens.dashboard');
+import { canInspect, dashboardTab, gradlens, inspect, runAt, waitFor, workspacePath } from './helpers';
 
 describe('dashboard', () => {
   it('opens on the exploding run with its timeline, problematic parameters and findings drawn', async function () {
@@ -10,7 +8,7 @@ describe('dashboard', () => {
     const log = workspacePath('pytorch-lstm', 'grads.jsonl');
     const run = await waitFor('the exploding run to be read', () => runAt(api, log));
     await vscode.commands.executeCommand('gradlens.openDashboard', { key: run.key });
-    await waitFor('the dashboard tab', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find(isDashboardTab));
+    await dashboardTab();
     if (!canInspect()) this.skip();
 
     const page = await waitFor('the dashboard to draw the run', async () => {

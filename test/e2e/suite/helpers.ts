@@ -47,6 +47,20 @@ export function codeOf(diagnostic: vscode.Diagnostic): string {
   return String(typeof code === 'object' ? code.value : code);
 }
 
+/** The first diagnostic of `uri` that `wanted` accepts, once the language server has published it. */
+export function diagnosticOf(uri: vscode.Uri, wanted: (d: vscode.Diagnostic) => boolean, what: string): Promise<vscode.Diagnostic> {
+  return waitFor(what, () => vscode.languages.getDiagnostics(uri).find(wanted), 30_000, () =>
+    vscode.languages.getDiagnostics(uri).map((d) => `${codeOf(d)}@${d.range.start.line + 1}`).join(', '),
+  );
+}
+
+/** The open GradLens dashboard tab, once there is one. */
+export function dashboardTab(): Promise<vscode.Tab> {
+  return waitFor('the dashboard tab', () =>
+    vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((tab) => tab.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith('gradlens.dashboard')),
+  );
+}
+
 export interface InspectRequest {
   /** `workbench`, or the `data-page` of a webview's body (`dashboard`, `playground`). */
   frame: string;

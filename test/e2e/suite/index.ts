@@ -17,6 +17,8 @@ export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec', grep: process.env.GRADLENS_E2E_GREP });
   const files = restricted ? ['restricted'] : MAIN;
   const present = new Set(readdirSync(__dirname));
+  const unlisted = [...present].filter((file) => file.endsWith('.e2e.js') && ![...MAIN, 'restricted'].includes(file.slice(0, -'.e2e.js'.length)));
+  if (unlisted.length > 0) throw new Error(`${unlisted.join(', ')}: not in the suite's order (test/e2e/suite/index.ts)`);
   for (const name of files) {
     const file = `${name}.e2e.js`;
     if (!present.has(file)) throw new Error(`the end-to-end suite has no ${file} in ${__dirname}`);

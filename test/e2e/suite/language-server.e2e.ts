@@ -1,13 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { canInspect, codeOf, gradlens, inspect, runAt, sleep, waitFor, workspacePath } from './helpers';
-
-async function diagnosticsOf(uri: vscode.Uri, wanted: (d: vscode.Diagnostic) => boolean, what: string): Promise<vscode.Diagnostic> {
-  return waitFor(what, () => vscode.languages.getDiagnostics(uri).find(wanted), 30_000, () =>
-    vscode.languages.getDiagnostics(uri).map((d) => `${codeOf(d)}@${d.range.start.line + 1}`).join(', '),
-  );
-}
+import { canInspect, codeOf, diagnosticOf, gradlens, inspect, runAt, sleep, waitFor, workspacePath } from './helpers';
 
 describe('language server', () => {
   for (const script of ['plain_loop.py', 'crlf_tabs_loop.py']) {
@@ -18,7 +12,7 @@ describe('language server', () => {
       const uri = vscode.Uri.file(file);
       const document = await vscode.workspace.openTextDocument(uri);
       const editor = await vscode.window.showTextDocument(document);
-      const gl001 = await diagnosticsOf(uri, (d) => codeOf(d) === 'GL001', 'the GL001 diagnostic');
+      const gl001 = await diagnosticOf(uri, (d) => codeOf(d) === 'GL001', 'the GL001 diagnostic');
       assert.match(document.lineAt(gl001.range.start.line).text, /optimizer\.step\(\)/, 'GL001 sits on the unclipped optimizer.step()');
       assert.equal(gl001.source, 'GradLens');
 
@@ -52,7 +46,7 @@ describe('language server', () => {
     assert.ok(line >= 0);
     const uri = vscode.Uri.file(file);
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
-    const diagnostic = await diagnosticsOf(uri, (d) => codeOf(d) === 'explosion', 'the explosion diagnostic');
+    const diagnostic = await diagnosticOf(uri, (d) => codeOf(d) === 'explosion', 'the explosion diagnostic');
     assert.equal(diagnostic.range.start.line, line, `the explosion (step ${explosion.step}) is on line ${line + 1}`);
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });

@@ -4,7 +4,7 @@
  */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { canInspect, codeOf, gradlens, inspect, runAt, waitFor, workspacePath } from './helpers';
+import { canInspect, codeOf, dashboardTab, diagnosticOf, gradlens, inspect, runAt, waitFor, workspacePath } from './helpers';
 
 describe('restricted mode', () => {
   it('is what this workspace is in', () => {
@@ -17,9 +17,7 @@ describe('restricted mode', () => {
     const run = await waitFor('the exploding run', () => runAt(api, log), 30_000);
     assert.equal(run.status, 'exploding');
     await vscode.commands.executeCommand('gradlens.inspectLogFile', vscode.Uri.file(log));
-    await waitFor('the dashboard tab', () =>
-      vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((tab) => tab.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith('gradlens.dashboard')),
-    );
+    await dashboardTab();
     if (!canInspect()) this.skip();
     await waitFor('the dashboard to draw', async () => {
       const page = await inspect({ frame: 'dashboard', ink: { timeline: '.chart-norm .chart-canvas' } });
@@ -31,10 +29,10 @@ describe('restricted mode', () => {
     await gradlens();
     const log = vscode.Uri.file(workspacePath('pytorch-lstm', 'grads.jsonl'));
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(log));
-    await waitFor('the log diagnostics', () => (vscode.languages.getDiagnostics(log).some((d) => codeOf(d) === 'explosion') ? true : undefined), 30_000);
+    await diagnosticOf(log, (d) => codeOf(d) === 'explosion', 'the log diagnostics');
     const script = vscode.Uri.file(workspacePath('train', 'plain_loop.py'));
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(script));
-    await waitFor('GL001', () => (vscode.languages.getDiagnostics(script).some((d) => codeOf(d) === 'GL001') ? true : undefined), 30_000);
+    await diagnosticOf(script, (d) => codeOf(d) === 'GL001', 'GL001');
   });
 
   it('offers only text edits, and starts no terminal, task or debug session', async () => {
