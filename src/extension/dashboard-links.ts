@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { formatNumber } from '../diagnosis/stats';
 import { findStepLine, LINE_FORMATS } from '../logs/step-lines';
 import { hintIdSchema } from '../protocol/dashboard';
 import { hintLocationRequest, trainingScriptsRequest } from '../protocol/language-server';
@@ -50,8 +51,8 @@ export class DashboardLinks {
       }
       const document = await vscode.workspace.openTextDocument(script);
       const recommended = run?.diagnosis.threshold.recommended;
-      // The fix inserts the threshold the hint names, as its text shows it (three significant digits).
-      const maxNorm = recommended !== null && recommended !== undefined && recommended > 0 ? Number(recommended.toPrecision(3)) : undefined;
+      // The fix inserts the threshold the hint names, as its text writes it (the one formatNumber: 3.38, 1953, 1.5e5).
+      const maxNorm = recommended !== null && recommended !== undefined && recommended > 0 ? Number(formatNumber(recommended)) : undefined;
       const location = await this.server.request(hintLocationRequest, { uri: document.uri.toString(), version: document.version, hint, ...(maxNorm !== undefined ? { maxNorm } : {}) });
       if (location.type === 'nothing') {
         await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.Beside, preview: true });

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import * as vscode from 'vscode';
+import { formatNumber } from '../../../src/diagnosis/stats';
 import { canInspect, codeOf, diagnosticOf, gradlens, inspect, runAt, sleep, waitFor, workspacePath } from './helpers';
 
 describe('language server', () => {
@@ -108,7 +109,7 @@ describe('the training script, from the command palette and the dashboard', () =
     });
     const recommended = run.diagnosis.threshold.recommended;
     assert.ok(recommended !== null);
-    assert.ok(editor.document.getText().includes(`max_norm=${Number(recommended.toPrecision(3))})`), "the fix inserts the run's recommended threshold, as the hint says");
+    assert.ok(editor.document.getText().includes(`max_norm=${formatNumber(recommended)})`), "the fix inserts the run's recommended threshold, as the hint says");
     await vscode.window.showTextDocument(editor.document);
     await vscode.commands.executeCommand('undo');
     assert.equal(editor.document.getText(), original, 'one undo takes the fix back');
