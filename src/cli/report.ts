@@ -45,7 +45,7 @@ export async function writeReport(targets: readonly string[], { out, csv, markdo
   await fs.mkdir(path.dirname(path.resolve(out)), { recursive: true });
   await write(out, renderReport(payloads, assets));
   const stem = out.replace(/\.html?$/i, '');
-  if (csv) await write(`${stem}.csv`, seriesCsv(payloads));
+  if (csv) await write(`${stem}.csv`, seriesCsv(runs));
   if (markdown) await write(`${stem}.md`, markdownSummary(payloads));
   return written;
 }

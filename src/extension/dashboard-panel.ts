@@ -4,6 +4,7 @@ import { dashboardStateSchema, dashboardToHostSchema, type DashboardToHost, type
 import { decodeWire, encodeWire } from '../protocol/wire';
 import type { DashboardLinks } from './dashboard-links';
 import type { RunEntry, RunsModel } from './runs/model';
+import type { DashboardMessageRequest } from '../worker/logs-client';
 import { loadWebviewPage, webviewPanelOptions } from './webview-panel';
 
 export const DASHBOARD_VIEW_TYPE = 'gradlens.dashboard';
@@ -172,23 +173,21 @@ export class DashboardPanel implements vscode.Disposable {
   private async sendShow(): Promise<void> {
     await this.restoring;
     const generation = ++this.generation;
-    const keys = this.keys;
     const focus = this.focus;
-    const payloads = await Promise.all(keys.map((key) => this.payload(key)));
-    if (generation !== this.generation || !this.ready) return;
+    const text = await this.dashboardMessage({ kind: 'show', keys: this.keys, ...(focus ? { focus } : {}) });
+    if (text === undefined || generation !== this.generation || !this.ready) return;
     this.focus = undefined;
-    // payload() is one wire-encoded RunPayload, made in the logs worker. Splicing
-    // those texts into the message spares decoding and re-encoding megabytes of
-    // series on the host thread; this is the one place wire text is spliced.
-    const runs = payloads.filter((p): p is string => p !== undefined).join(',');
-    await this.post(`{"type":"show","runs":[${runs}]${focus ? `,"focus":${encodeWire(focus)}` : ''}}`);
+    await this.post(text);
   }
 
-  private async payload(key: string): Promise<string | undefined> {
+  /** The message as the logs worker encoded it, whole (never spliced: the wire numbers shared arrays across a whole message). */
+  private async dashboardMessage(request: DashboardMessageRequest): Promise<string | undefined> {
     try {
-      return await this.model.payload(key);
+      const { text, unreadable } = await this.model.dashboardMessage(request);
+      for (const { key, message } of unreadable) this.log.warn(`dashboard: run ${key} could not be read: ${message}`);
+      return text;
     } catch (error) {
-      this.log.warn(`dashboard: run ${key} could not be read: ${(error as Error).message}`);
+      this.log.warn(`dashboard: runs ${request.keys.join(', ')} could not be read: ${(error as Error).message}`);
       return undefined;
     }
   }
@@ -214,9 +213,8 @@ export class DashboardPanel implements vscode.Disposable {
     t.again = false;
     t.last = Date.now();
     try {
-      const payload = await this.payload(key);
-      // Spliced wire text, as in sendShow.
-      if (payload !== undefined && this.ready && this.keys.includes(key)) await this.post(`{"type":"update","run":${payload}}`);
+      const text = await this.dashboardMessage({ kind: 'update', keys: [key] });
+      if (text !== undefined && this.ready && this.keys.includes(key)) await this.post(text);
     } finally {
       t.busy = false;
       if (t.again) this.runChanged(key);

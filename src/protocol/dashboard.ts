@@ -6,7 +6,7 @@
  */
 import type { Diagnosis } from '../diagnosis/types';
 import { ROLES } from '../logs/roles';
-import { array, boolean, finite, float64Array, literal, message, nullable, number, object, optional, record, string, union, type Infer, type Schema } from './schema';
+import { array, boolean, finite, float64Array, literal, message, nullable, number, object, optional, record, refine, string, union, type Infer, type Schema } from './schema';
 
 const nullableNumber = nullable(number);
 
@@ -64,13 +64,17 @@ void diagnosisInSync;
 export const runStatusSchema = literal('healthy', 'warning', 'exploding', 'nonfinite', 'empty');
 export type RunStatus = Infer<typeof runStatusSchema>;
 
-export const seriesPayloadSchema = object({
-  tag: string,
-  role: optional(literal(...ROLES)),
-  param: optional(string),
-  steps: float64Array,
-  values: float64Array,
-});
+/** A value per step: a series whose arrays differ in length is refused, not drawn against the wrong steps. */
+export const seriesPayloadSchema = refine(
+  object({
+    tag: string,
+    role: optional(literal(...ROLES)),
+    param: optional(string),
+    steps: float64Array,
+    values: float64Array,
+  }),
+  (s) => s.steps.length === s.values.length,
+);
 
 export const histogramPayloadSchema = object({
   tag: string,

@@ -25,6 +25,14 @@ export function literal<const L extends string | number | boolean>(...values: L[
   return schema((v) => (values.includes(v as L) ? (v as L) : undefined));
 }
 
+/** A value of `item` that also passes a check its shape cannot state (two arrays of one length). */
+export function refine<T>(item: Schema<T>, holds: (value: T) => boolean): Schema<T> {
+  return schema((v) => {
+    const parsed = item.parse(v);
+    return parsed !== undefined && holds(parsed) ? parsed : undefined;
+  });
+}
+
 export function nullable<T>(item: Schema<T>): Schema<T | null> {
   return schema((v) => (v === null ? null : item.parse(v)));
 }

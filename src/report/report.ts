@@ -6,6 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import type { Run } from '../logs/run';
 import type { HostToDashboard, RunPayload } from '../protocol/dashboard';
 import { encodeWire } from '../protocol/wire';
 import { createNonce, renderPage } from './page';
@@ -46,9 +47,10 @@ function csvText(text: string): string {
 /**
  * One row per run and step, one column per tag (the union over the runs, in
  * order of appearance); a tag without a value at that step leaves its cell
- * empty. Non-finite values are written NaN, Infinity, -Infinity.
+ * empty. Non-finite values are written NaN, Infinity, -Infinity. It takes
+ * Runs, whole: a payload's per-parameter series are thinned for the heat map.
  */
-export function seriesCsv(runs: RunPayload[]): string {
+export function seriesCsv(runs: ReadonlyArray<Pick<Run, 'id' | 'series'>>): string {
   const tags: string[] = [];
   const column = new Map<string, number>();
   for (const run of runs) for (const s of run.series) if (!column.has(s.tag)) column.set(s.tag, tags.push(s.tag) - 1);
@@ -61,7 +63,7 @@ export function seriesCsv(runs: RunPayload[]): string {
       const c = column.get(s.tag)!;
       for (let i = 0; i < s.steps.length; i++) cells[rowOf.get(s.steps[i])!][c] = String(s.values[i]);
     }
-    const label = csvText(run.label);
+    const label = csvText(run.id);
     steps.forEach((step, i) => lines.push(`${label},${step},${cells[i].join(',')}`));
   }
   return lines.join('\n') + '\n';

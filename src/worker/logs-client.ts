@@ -18,6 +18,7 @@ export interface LogsWorkerListener {
 }
 
 type Reply = Extract<LogsToHost, { requestId: number }>;
+export type DashboardMessageRequest = Omit<Extract<HostToLogs, { type: 'dashboardMessage' }>, 'type' | 'requestId'>;
 
 interface Pending {
   settle(reply: Reply): void;
@@ -66,9 +67,12 @@ export class LogsWorkerClient {
     return this.request((requestId) => ({ type: 'open', requestId, path, origin }), runKeys);
   }
 
-  /** The run's RunPayload, wire-encoded by the worker. */
-  payload(key: string): Promise<string> {
-    return this.request((requestId) => ({ type: 'payload', requestId, key }), (reply) => (reply.type === 'payload' ? reply.text : undefined));
+  /** The dashboard's `show` of these runs, or `update` of one, as wire text encoded whole by the worker. */
+  dashboardMessage(request: DashboardMessageRequest): Promise<{ text: string; unreadable: Array<{ key: string; message: string }> }> {
+    return this.request(
+      (requestId) => ({ type: 'dashboardMessage', requestId, ...request }),
+      (reply) => (reply.type === 'dashboardMessage' ? { text: reply.text, unreadable: reply.unreadable } : undefined),
+    );
   }
 
   /** Export Report's three files, as UTF-8 bytes. */

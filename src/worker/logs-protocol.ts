@@ -3,12 +3,12 @@
  * The host says what to follow (the workspace's matched log files, paths a
  * user opened) and with which settings; the worker reads, tails and
  * diagnoses, and answers with a compact summary per run. A run's full data
- * goes to the host only on request, already wire-encoded, so the host never
- * decodes series. Both sides parse what they receive and drop the rest.
+ * goes to the host only on request, as the dashboard message that carries
+ * it, already wire-encoded, so the host never decodes series. Both sides parse what they receive and drop the rest.
  */
 import { ROLES } from '../logs/roles';
 import type { LogFormat } from '../logs/run';
-import { diagnosisSchema, runStatusSchema } from '../protocol/dashboard';
+import { diagnosisSchema, focusSchema, runStatusSchema } from '../protocol/dashboard';
 import { array, boolean, finite, literal, message, number, object, optional, string, uint8Array, union, type Infer } from '../protocol/schema';
 
 export const logsSettingsSchema = object({
@@ -42,8 +42,14 @@ export const hostToLogsSchema = union({
   workspace: message('workspace', { requestId: finite, folders: array(matchedFolderSchema) }),
   /** Follow a file or folder outside the globs. Answered by `done` with its run keys, or `failed`. */
   open: message('open', { requestId: finite, path: string, origin: openOriginSchema }),
-  /** One run's data. Answered by `payload` (wire-encoded RunPayload) or `failed`. */
-  payload: message('payload', { requestId: finite, key: string }),
+  /**
+   * The dashboard's next message, `show` (these runs, in order) or `update`
+   * (one run), wire-encoded here as one text: the wire numbers the arrays it
+   * shares across the whole text, so a message must never be spliced from
+   * separately encoded parts. Answered by `dashboardMessage` or, for an
+   * `update` whose run cannot be read, `failed`.
+   */
+  dashboardMessage: message('dashboardMessage', { requestId: finite, kind: literal('show', 'update'), keys: array(string), focus: optional(focusSchema) }),
   /** Export Report: the report of these runs, built here so the host thread only writes bytes. `assetsRoot` holds dist/webview.js and media/. */
   report: message('report', { requestId: finite, keys: array(string), assetsRoot: string }),
 });
@@ -85,7 +91,8 @@ export const logsToHostSchema = union({
   /** Runs that are gone (file deleted, no longer matched). */
   removed: message('removed', { keys: array(string) }),
   done: message('done', { requestId: finite, keys: array(string) }),
-  payload: message('payload', { requestId: finite, text: string }),
+  /** The wire text to post as it is; `unreadable`: the runs a `show` left out, and why. */
+  dashboardMessage: message('dashboardMessage', { requestId: finite, text: string, unreadable: array(object({ key: string, message: string })) }),
   /** UTF-8 bytes of the report's three files, their buffers transferred rather than copied. */
   report: message('report', { requestId: finite, html: uint8Array, csv: uint8Array, markdown: uint8Array }),
   failed: message('failed', { requestId: finite, message: string }),

@@ -2,7 +2,8 @@
  * The logs worker's work, apart from the thread it runs in: follow the runs
  * the host asks for, read what their files gain at each poll, diagnose runs
  * that changed, and tell the host about each run in a compact summary. The
- * host gets a run's series only when it asks, already wire-encoded.
+ * host gets a run's series only when it asks, in the dashboard message
+ * encoded here whole.
  */
 import { promises as fs } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -12,7 +13,7 @@ import { discoverRuns, specForFile, type RunSpec } from '../logs/open';
 import type { Run } from '../logs/run';
 import { RunTail } from '../logs/tail';
 import { encodeWire } from '../protocol/wire';
-import type { RunPayload } from '../protocol/dashboard';
+import type { HostToDashboard, RunPayload } from '../protocol/dashboard';
 import { runKey, runStatus, toRunPayload } from '../report/payload';
 import { markdownSummary, readReportAssets, renderReport, seriesCsv } from '../report/report';
 import { warningLines } from '../report/warnings';
@@ -110,15 +111,22 @@ export class LogsService {
       case 'open':
         this.answer(message.requestId, async () => ({ type: 'done', requestId: message.requestId, keys: await this.open(message.path, message.origin) }));
         return;
-      case 'payload':
-        this.answer(message.requestId, async () => ({ type: 'payload', requestId: message.requestId, text: encodeWire(this.payload(message.key)) }));
+      case 'dashboardMessage':
+        this.answer(message.requestId, async () => ({ type: 'dashboardMessage', requestId: message.requestId, ...this.dashboardMessage(message) }));
         return;
       case 'report':
         this.answer(message.requestId, async () => {
-          const runs = message.keys.map((key) => this.payload(key));
+          const shown = message.keys.map((key) => this.shownRun(key));
+          const payloads = shown.map((s) => toRunPayload(s.run, s.diagnosis, s.live));
           const assets = await readReportAssets(message.assetsRoot);
           const utf8 = new TextEncoder();
-          return { type: 'report', requestId: message.requestId, html: utf8.encode(renderReport(runs, assets)), csv: utf8.encode(seriesCsv(runs)), markdown: utf8.encode(markdownSummary(runs)) };
+          return {
+            type: 'report',
+            requestId: message.requestId,
+            html: utf8.encode(renderReport(payloads, assets)),
+            csv: utf8.encode(seriesCsv(shown.map((s) => s.run))),
+            markdown: utf8.encode(markdownSummary(payloads)),
+          };
         });
         return;
     }
@@ -333,7 +341,32 @@ export class LogsService {
     };
   }
 
+  private dashboardMessage(request: Extract<HostToLogs, { type: 'dashboardMessage' }>): { text: string; unreadable: Array<{ key: string; message: string }> } {
+    if (request.kind === 'update') {
+      if (request.keys.length !== 1) throw new Error(`an update carries one run, not ${request.keys.length}`);
+      const message: HostToDashboard = { type: 'update', run: this.payload(request.keys[0]) };
+      return { text: encodeWire(message), unreadable: [] };
+    }
+    const runs: RunPayload[] = [];
+    const unreadable: Array<{ key: string; message: string }> = [];
+    for (const key of request.keys) {
+      try {
+        runs.push(this.payload(key));
+      } catch (error) {
+        unreadable.push({ key, message: messageOf(error) });
+      }
+    }
+    const message: HostToDashboard = { type: 'show', runs, ...(request.focus ? { focus: request.focus } : {}) };
+    return { text: encodeWire(message), unreadable };
+  }
+
   private payload(key: string): RunPayload {
+    const { run, diagnosis, live } = this.shownRun(key);
+    return toRunPayload(run, diagnosis, live);
+  }
+
+  /** A listed run as it is now (diagnosed again first if data came in), named as the host lists it. */
+  private shownRun(key: string): { run: Run; diagnosis: Diagnosis; live: boolean } {
     for (const followed of this.followed.values()) {
       if (!followed.shown.has(key)) continue;
       if (followed.dirty) {
@@ -343,7 +376,7 @@ export class LogsService {
       const run = followed.tail.runs().find((r) => runKey(r) === key);
       const diagnosis = followed.diagnoses.get(key);
       if (!run || !diagnosis) break;
-      return toRunPayload({ ...run, id: followed.placement.title + rankSuffix(run) }, diagnosis, followed.live);
+      return { run: { ...run, id: followed.placement.title + rankSuffix(run) }, diagnosis, live: followed.live };
     }
     throw new Error(`no run ${key} is followed`);
   }

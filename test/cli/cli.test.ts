@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildSync } from 'esbuild';
@@ -241,6 +241,24 @@ describe('gradlens CLI', () => {
       assert.match(csv[0], /^run,step,.*grad_norm/);
       assert.equal(csv.filter((line) => line.startsWith('grads.jsonl,')).length, 400, 'a row per step');
       assert.match(readFileSync(out.replace(/html$/, 'md'), 'utf8'), /\*\*Error: explosion, steps 3–4\.\*\*/);
+    });
+
+    it('--csv writes every value of a long run, per-parameter norms included (the dashboard’s payload thins them, the export does not)', () => {
+      const log = path.join(dir, 'long', 'grads.jsonl');
+      mkdirSync(path.dirname(log), { recursive: true });
+      const steps = 20_000;
+      const lines = Array.from({ length: steps }, (_, step) => JSON.stringify({ step, grad_norm: 1 + (step % 7), layers: { 'rnn.weight_hh_l0': 1 + (step % 5), 'head.weight': 0.5 + (step % 3) } }));
+      writeFileSync(log, lines.join('\n') + '\n');
+      const out = path.join(dir, 'long', 'report.html');
+      assert.equal(gradlens('report', log, '--out', out, '--csv').code, 0);
+      const rows = readFileSync(path.join(dir, 'long', 'report.csv'), 'utf8').trim().split('\n');
+      const header = rows[0].split(',');
+      const columns = ['layers.rnn.weight_hh_l0', 'layers.head.weight'].map((tag) => header.indexOf(tag));
+      assert.ok(columns.every((c) => c > 0), `a column per parameter: ${header.join(',')}`);
+      const cells = rows.slice(1).map((row) => row.split(','));
+      assert.equal(cells.length, steps, 'a row per step');
+      assert.equal(cells.flatMap((row) => columns.map((c) => row[c])).filter((cell) => cell !== '').length, 2 * steps, 'every per-parameter value');
+      assert.deepEqual(cells[12_345].slice(1), ['12345', ...header.slice(2).map((tag) => String({ grad_norm: 1 + (12345 % 7), 'layers.rnn.weight_hh_l0': 1 + (12345 % 5), 'layers.head.weight': 0.5 + (12345 % 3) }[tag]))]);
     });
 
     it('exits 2 naming a path that holds no training data', () => {

@@ -7,11 +7,12 @@ import { decodeWire } from '../../src/protocol/wire';
 import { renderPage } from '../../src/report/page';
 import { thinSeries, toRunPayload } from '../../src/report/payload';
 import { markdownSummary, renderReport, seriesCsv } from '../../src/report/report';
+import type { Run } from '../../src/logs/run';
 
 const XSS = '<img src=x onerror=alert(1)>';
 
-function payload(series: Array<{ tag: string; steps: number[]; values: number[] }>, label = 'run'): RunPayload {
-  const run = {
+function runOf(series: Array<{ tag: string; steps: number[]; values: number[] }>, label = 'run'): Run {
+  return {
     id: label,
     path: `/logs/${label}.jsonl`,
     files: [],
@@ -21,18 +22,22 @@ function payload(series: Array<{ tag: string; steps: number[]; values: number[] 
     events: [],
     warnings: [],
   };
+}
+
+function payload(series: Array<{ tag: string; steps: number[]; values: number[] }>, label = 'run'): RunPayload {
+  const run = runOf(series, label);
   return toRunPayload(run, diagnose(run));
 }
 
 describe('exported report', () => {
   it('CSV: a row per run and step, a column per tag, empty where a tag has no value, non-finite values spelled out', () => {
-    const a = payload([{ tag: 'grad_norm', steps: [0, 1, 2], values: [1, NaN, Infinity] }, { tag: 'eval_loss', steps: [2], values: [0.5] }], 'a');
-    const b = payload([{ tag: 'grad_norm', steps: [5], values: [-Infinity] }], 'b,"quoted"');
+    const a = runOf([{ tag: 'grad_norm', steps: [0, 1, 2], values: [1, NaN, Infinity] }, { tag: 'eval_loss', steps: [2], values: [0.5] }], 'a');
+    const b = runOf([{ tag: 'grad_norm', steps: [5], values: [-Infinity] }], 'b,"quoted"');
     assert.equal(seriesCsv([a, b]), ['run,step,grad_norm,eval_loss', 'a,0,1,', 'a,1,NaN,', 'a,2,Infinity,0.5', '"b,""quoted""",5,-Infinity,'].join('\n') + '\n');
   });
 
   it('CSV: a tag or run name cannot become a spreadsheet formula', () => {
-    const csv = seriesCsv([payload([{ tag: '=HYPERLINK("http://x")', steps: [0], values: [1] }], '+cmd')]);
+    const csv = seriesCsv([runOf([{ tag: '=HYPERLINK("http://x")', steps: [0], values: [1] }], '+cmd')]);
     assert.match(csv, /^run,step,"'=HYPERLINK\(""http:\/\/x""\)"\n'\+cmd,0,1\n$/);
   });
 

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { buildSync } from 'esbuild';
 import { openRuns } from '../../src/logs/open';
-import { runPayloadSchema } from '../../src/protocol/dashboard';
+import { hostToDashboardSchema, runPayloadSchema } from '../../src/protocol/dashboard';
 import { decodeWire } from '../../src/protocol/wire';
 import { LogsWorkerClient, type LogsWorkerListener } from '../../src/worker/logs-client';
 import { logsToHostSchema, type RunSummary } from '../../src/worker/logs-protocol';
@@ -119,12 +119,13 @@ describe('logs worker', function () {
     console.log(`      read and diagnosed ${host.runs.size} runs (${files.length} files) in ${readMs.toFixed(0)} ms`);
   });
 
-  it('sends a run’s data on request, wire-encoded, with NaN kept', async () => {
+  it('sends a run’s data on request as the dashboard’s update message, wire-encoded, with NaN kept', async () => {
     const file = path.join(tempDir('payload'), 'grads.jsonl');
     cpSync(path.join(REAL, 'torch_rnn_radius1.6_noclip/grads.jsonl'), file, { preserveTimestamps: true });
     const [key] = await client.open(file, 'opened');
-    const payload = runPayloadSchema.parse(decodeWire(await client.payload(key)));
-    assert.ok(payload, 'the payload follows the dashboard protocol');
+    const message = hostToDashboardSchema.parse(decodeWire((await client.dashboardMessage({ kind: 'update', keys: [key] })).text));
+    assert.ok(message?.type === 'update', 'the update follows the dashboard protocol');
+    const payload = message.run;
     const [expected] = await openRuns(file);
     assert.deepEqual(
       payload.series.map((s) => [s.tag, s.role, [...s.steps], [...s.values]]),
@@ -135,7 +136,29 @@ describe('logs worker', function () {
     assert.equal(payload.label, 'grads.jsonl');
     assert.equal(payload.status, 'nonfinite');
     assert.equal(payload.diagnosis.gradNorm.firstNonFiniteStep, host.runs.get(key)?.diagnosis.gradNorm.firstNonFiniteStep);
-    await assert.rejects(client.payload(`${file}#nope`), /no run .* is followed/);
+    await assert.rejects(client.dashboardMessage({ kind: 'update', keys: [`${file}#nope`] }), /no run .* is followed/);
+  });
+
+  it('shows several runs with different step ranges, each on its own steps, and names the runs it could not read', async () => {
+    const dir = tempDir('compare');
+    const line = (step: number) => JSON.stringify({ step, loss: 1 / (step + 1), grad_norm: step / 10, layers: { 'rnn.weight_hh_l0': step / 20 } });
+    const early = path.join(dir, 'early.jsonl');
+    const late = path.join(dir, 'late.jsonl');
+    writeFileSync(early, Array.from({ length: 30 }, (_, i) => line(i)).join('\n') + '\n');
+    writeFileSync(late, Array.from({ length: 50 }, (_, i) => line(1000 + 2 * i)).join('\n') + '\n');
+    const keys = [...(await client.open(early, 'opened')), ...(await client.open(late, 'opened'))];
+    const { text, unreadable } = await client.dashboardMessage({ kind: 'show', keys: [...keys, `${late}#nope`], focus: { key: keys[1], step: 1010 } });
+    const message = hostToDashboardSchema.parse(decodeWire(text));
+    assert.ok(message?.type === 'show', 'the show follows the dashboard protocol');
+    assert.deepEqual(message.focus, { key: keys[1], step: 1010 });
+    assert.deepEqual(unreadable.map((u) => u.key), [`${late}#nope`]);
+    const expected = [...(await openRuns(early)), ...(await openRuns(late))];
+    assert.deepEqual(
+      message.runs.map((run) => run.series.map((s) => [s.tag, [...s.steps], [...s.values]])),
+      expected.map((run) => run.series.map((s) => [s.tag, [...s.steps], [...s.values]])),
+      'every run is drawn on its own steps',
+    );
+    assert.deepEqual(message.runs.map((run) => run.diagnosis.firstStep), [0, 1000]);
   });
 
   it('builds Export Report’s HTML, CSV and Markdown for followed runs, so the host only writes bytes', async () => {

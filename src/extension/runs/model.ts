@@ -6,7 +6,7 @@
  * so the extension host's thread stays free.
  */
 import * as vscode from 'vscode';
-import { LogsWorkerClient } from '../../worker/logs-client';
+import { LogsWorkerClient, type DashboardMessageRequest } from '../../worker/logs-client';
 import type { LogsSettings, MatchedFolder, OpenOrigin, RunSummary } from '../../worker/logs-protocol';
 import { affectsGradLens, readConfig, type GradLensConfig } from '../config';
 import { groupRuns } from './present';
@@ -124,9 +124,9 @@ export class RunsModel implements vscode.Disposable {
     return keys.flatMap((key) => this.entries.get(key) ?? []);
   }
 
-  /** The run's RunPayload as wire text, encoded in the worker: pass it on without decoding. */
-  payload(key: string): Promise<string> {
-    return this.worker.payload(key);
+  /** The dashboard's `show` or `update` message as wire text, encoded whole in the worker: post it as it is. */
+  dashboardMessage(request: DashboardMessageRequest): Promise<{ text: string; unreadable: Array<{ key: string; message: string }> }> {
+    return this.worker.dashboardMessage(request);
   }
 
   /** Export Report's HTML, CSV and Markdown for these runs, built in the logs worker. */
