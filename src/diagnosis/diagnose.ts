@@ -94,6 +94,7 @@ export function diagnose(run: Run, options: Partial<DiagnoseOptions> = {}): Diag
     gradNorm: { max: maxIndex >= 0 ? values[maxIndex] : null, maxStep: peakStep, median: median(values), p95: quantile(values, 0.95), firstNonFiniteStep: firstNonFinite },
     gradNormSource: view.normSource,
     threshold: context.advice,
+    clipThreshold: context.clipping.threshold ?? null,
     clippedFraction: context.clipping.clippedFraction,
     parameters: parameterTable(context, maxIndex),
     findings,

@@ -76,6 +76,8 @@ export interface Diagnosis {
   /** Where the total norm comes from: the log, or the root of the sum of squared per-parameter norms. */
   gradNormSource: 'logged' | 'parameters' | 'none';
   threshold: ThresholdAdvice;
+  /** The clip threshold (max_norm) the log says was in force, as the detectors read it. */
+  clipThreshold: number | null;
   clippedFraction: number | null;
   parameters: ParameterSummary[];
   findings: Finding[];

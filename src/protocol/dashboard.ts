@@ -39,6 +39,7 @@ export const diagnosisSchema = object({
   gradNorm: object({ max: nullableNumber, maxStep: nullableNumber, median: nullableNumber, p95: nullableNumber, firstNonFiniteStep: nullableNumber }),
   gradNormSource: literal('logged', 'parameters', 'none'),
   threshold: object({ recommended: nullableNumber, mean: nullableNumber, median: nullableNumber, p95: nullableNumber, p99: nullableNumber, max: nullableNumber }),
+  clipThreshold: nullableNumber,
   clippedFraction: nullableNumber,
   parameters: array(
     object({
@@ -64,7 +65,9 @@ void diagnosisInSync;
 export const runStatusSchema = literal('healthy', 'warning', 'exploding', 'nonfinite', 'empty');
 export type RunStatus = Infer<typeof runStatusSchema>;
 
-/** A value per step: a series whose arrays differ in length is refused, not drawn against the wrong steps. */
+/** A value per step: arrays that differ in length are refused, not drawn against the wrong steps. */
+const sameLength = (s: { steps: Float64Array; values: Float64Array }): boolean => s.steps.length === s.values.length;
+
 export const seriesPayloadSchema = refine(
   object({
     tag: string,
@@ -73,8 +76,10 @@ export const seriesPayloadSchema = refine(
     steps: float64Array,
     values: float64Array,
   }),
-  (s) => s.steps.length === s.values.length,
+  sameLength,
 );
+
+export const stepValuesSchema = refine(object({ steps: float64Array, values: float64Array }), sameLength);
 
 export const histogramPayloadSchema = object({
   tag: string,
@@ -97,6 +102,8 @@ export const runPayloadSchema = object({
   /** The file is still growing (or the experiment still training). */
   live: boolean,
   series: array(seriesPayloadSchema),
+  /** The total gradient norm before clipping as the diagnosis reads it: logged, or rebuilt from the per-parameter norms; absent when the run has neither. */
+  totalNorm: optional(stepValuesSchema),
   histograms: array(histogramPayloadSchema),
   diagnosis: diagnosisSchema,
   /** Read warnings, as `file:line: message`. */

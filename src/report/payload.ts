@@ -1,4 +1,5 @@
 import type { Diagnosis } from '../diagnosis/types';
+import { RunView } from '../diagnosis/view';
 import type { Run } from '../logs/run';
 import type { RunPayload, RunStatus } from '../protocol/dashboard';
 import { warningLines } from './warnings';
@@ -68,6 +69,7 @@ export function toRunPayload(run: Run, diagnosis: Diagnosis, live = false): RunP
     stepAxes.push(steps);
     return steps;
   };
+  const view = new RunView(run);
   return {
     key: runKey(run),
     label: run.id,
@@ -84,6 +86,8 @@ export function toRunPayload(run: Run, diagnosis: Diagnosis, live = false): RunP
         ? thinSeries(s.steps, s.values, MAX_PARAMETER_POINTS)
         : { steps: shared(s.steps), values: s.values }),
     })),
+    // When logged, the same arrays as the gradNorm series: the wire sends them once.
+    ...(view.normSource !== 'none' ? { totalNorm: { steps: shared(view.norms.steps), values: view.norms.values } } : {}),
     histograms: run.histograms.map((h) => ({ tag: h.tag, ...(h.param !== undefined ? { param: h.param } : {}), steps: h.steps, histograms: h.histograms })),
     diagnosis,
     warnings: warningLines(run),

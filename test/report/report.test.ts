@@ -41,6 +41,29 @@ describe('exported report', () => {
     assert.match(csv, /^run,step,"'=HYPERLINK\(""http:\/\/x""\)"\n'\+cmd,0,1\n$/);
   });
 
+  it('payload: the total norm as the diagnosis reads it, rebuilt from the parameters at the steps where each was logged', () => {
+    const run: Run = {
+      ...runOf([]),
+      series: [
+        { tag: 'layers.a', role: 'paramGradNorm', param: 'a', steps: Float64Array.from([0, 1, 2, 3]), values: Float64Array.from([3, 3, 30, 3]) },
+        // b was not logged at step 1: that step has no total.
+        { tag: 'layers.b', role: 'paramGradNorm', param: 'b', steps: Float64Array.from([0, 2, 3]), values: Float64Array.from([4, 40, NaN]) },
+      ],
+    };
+    const d = diagnose(run);
+    const p = toRunPayload(run, d);
+    assert.deepEqual([...(p.totalNorm?.steps ?? [])], [0, 2, 3]);
+    assert.deepEqual([...(p.totalNorm?.values ?? [])], [5, 50, NaN]);
+    assert.equal(d.gradNormSource, 'parameters');
+    assert.equal(d.gradNorm.max, 50);
+    assert.equal(d.gradNorm.firstNonFiniteStep, 3);
+    const logged = runOf([{ tag: 'grad_norm', steps: [0, 1], values: [1, 2] }]);
+    const sent = toRunPayload(logged, diagnose(logged));
+    assert.equal(sent.totalNorm?.values, sent.series[0].values, 'a logged total is the gradNorm series itself, sent once');
+    const none = runOf([{ tag: 'loss', steps: [0], values: [1] }]);
+    assert.equal(toRunPayload(none, diagnose(none)).totalNorm, undefined);
+  });
+
   it('Markdown: summary, parameters and findings of a real exploding run, with log text escaped', async () => {
     const [run] = await openRuns('test/fixtures/real/torch_lstm_sgd_noclip/grads.jsonl');
     const text = markdownSummary([toRunPayload({ ...run, id: `${XSS} | run` }, diagnose(run))]);

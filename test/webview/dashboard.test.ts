@@ -244,6 +244,21 @@ describe('dashboard webview (headless Chromium)', function () {
     assert.equal(await view.page.locator('.header .live').count(), 0);
   });
 
+  it('draws the clip threshold the diagnosis read (the first max_norm logged), with the total norm it read', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'gradlens-clip-'));
+    const log = path.join(dir, 'grads.jsonl');
+    // max_norm raised from 1 to 5 half-way: the diagnosis judges clipping by the first.
+    const lines = Array.from({ length: 40 }, (_, step) => JSON.stringify({ step, loss: 2 - step / 40, grad_norm: 0.5 + (step % 4), max_norm: step < 20 ? 1 : 5, clipped: step % 4 > 0 }));
+    await fs.writeFile(log, lines.join('\n') + '\n');
+    const [run] = await openRuns(log);
+    const payload = toRunPayload(run, diagnose(run));
+    assert.equal(payload.diagnosis.clipThreshold, 1);
+    await showRuns(view, [payload]);
+    const legend = await texts(view, '.section-timeline .legend li');
+    assert.ok(legend.includes('clip threshold 1'), legend.join(' | '));
+    assert.ok(legend.includes('total norm'), legend.join(' | '));
+  });
+
   it('compares two runs: both in the legend and the table, each in its own colour', async () => {
     const clipped = await single(LSTM_CLIP);
     await showRuns(view, [lstm, clipped]);

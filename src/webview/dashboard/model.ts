@@ -1,7 +1,7 @@
 /**
- * What the dashboard draws, derived once per run payload: the series by role,
- * the total norm (from the parameters when the log has none), clipped steps
- * as ranges, the clip threshold the log recorded.
+ * What the dashboard draws, derived once per run payload: the series by role
+ * and clipped steps as ranges. The total norm and the clip threshold come
+ * from the core, as the diagnosis read them.
  */
 import type { RunPayload, SeriesPayload } from '../../protocol/dashboard';
 import type { Role } from '../../logs/roles';
@@ -23,7 +23,7 @@ export interface RunModel {
   lr: SeriesPayload | undefined;
   /** Steps where clipping acted, as [from, to] pairs. */
   clippedRanges: Float64Array;
-  /** The max_norm the log recorded (its last finite value). */
+  /** The max_norm the log recorded, as the diagnosis read it. */
   clipThreshold: number | undefined;
   /** Per-parameter norms, in the diagnosis's order (worst first), then any others. */
   parameters: Array<{ name: string; series: SeriesPayload }>;
@@ -61,49 +61,18 @@ export function modelOf(run: RunPayload, label = run.label): RunModel {
   const parameters = perParameter
     .map((series) => ({ name: series.param ?? series.tag, series }))
     .sort((a, b) => (rank.get(a.name) ?? Infinity) - (rank.get(b.name) ?? Infinity));
-  const logged = withRole(run, 'gradNorm');
   const clipped = withRole(run, 'clipped');
-  const maxNorm = withRole(run, 'maxNorm');
   return {
     run,
     label,
-    totalNorm: logged ?? (perParameter.length > 0 ? normOfParameters(perParameter) : undefined),
+    totalNorm: run.totalNorm,
     loss: withRole(run, 'loss'),
     evalLoss: withRole(run, 'evalLoss'),
     lr: withRole(run, 'lr'),
     clippedRanges: clipped ? rangesWhere(clipped) : new Float64Array(0),
-    clipThreshold: maxNorm ? lastFinite(maxNorm.values) : undefined,
+    clipThreshold: run.diagnosis.clipThreshold ?? undefined,
     parameters,
   };
-}
-
-/** √(Σ norm²) per step over the parameters logged at that step. */
-function normOfParameters(series: SeriesPayload[]): StepValues {
-  const first = series[0].steps;
-  if (series.every((s) => sameSteps(s.steps, first))) {
-    const values = new Float64Array(first.length);
-    for (const s of series) for (let i = 0; i < first.length; i++) values[i] += s.values[i] * s.values[i];
-    for (let i = 0; i < values.length; i++) values[i] = Math.sqrt(values[i]);
-    return { steps: first, values };
-  }
-  const squares = new Map<number, number>();
-  for (const s of series) {
-    for (let i = 0; i < s.steps.length; i++) {
-      const v = s.values[i];
-      squares.set(s.steps[i], (squares.get(s.steps[i]) ?? 0) + v * v);
-    }
-  }
-  const steps = Float64Array.from(squares.keys()).sort();
-  const values = new Float64Array(steps.length);
-  for (let i = 0; i < steps.length; i++) values[i] = Math.sqrt(squares.get(steps[i]) ?? NaN);
-  return { steps, values };
-}
-
-function sameSteps(a: Float64Array, b: Float64Array): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /**
@@ -121,11 +90,6 @@ function rangesWhere(flag: StepValues): Float64Array {
     else out.push(from, to);
   }
   return Float64Array.from(out);
-}
-
-function lastFinite(values: Float64Array): number | undefined {
-  for (let i = values.length - 1; i >= 0; i--) if (Number.isFinite(values[i])) return values[i];
-  return undefined;
 }
 
 /** The first and last step of the run's data. */
