@@ -12,17 +12,17 @@
  * - one zoom: a wheel event on the norm chart → the end of the frame that
  *   redrew every chart (they share the step axis), the median and the
  *   slowest of a series of zooms in and out around the explosion;
- * and the size of dist/webview.js (built in memory as scripts/build.mjs
- * builds it, and minified). Goals: first chart ≤ 1 s, a zoom ≤ 50 ms.
+ * and the size of dist/webview.js (built by scripts/build.mjs, plain and
+ * minified as in the .vsix). Goals: first chart ≤ 1 s, a zoom ≤ 50 ms.
  *
  * Options: --steps=N (default 1,000,000), --rounds=N (default 3),
  * --no-write (print only). Nothing asserts on a time: this is a report.
  */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
 import { diagnose } from '../src/diagnosis/diagnose';
 import type { Run, Series } from '../src/logs/run';
 import type { Role } from '../src/logs/roles';
@@ -30,7 +30,8 @@ import { encodeWire } from '../src/protocol/wire';
 import { toRunPayload } from '../src/report/payload';
 import { FRAME_MEASURE } from '../src/webview/charts/marks';
 import { FIRST_DRAW_MARK, SHOW_MARK } from '../src/webview/dashboard/marks';
-import { launchHarness, ROOT, type WebviewPage } from '../test/webview/harness';
+import { buildBundles } from '../test/bundles';
+import { launchHarness, type WebviewPage } from '../test/webview/harness';
 import { cpuModel, writeSection } from './report';
 
 const SECTION = 'Dashboard';
@@ -142,10 +143,7 @@ async function zooms(view: WebviewPage): Promise<{ latency: number[]; drawing: n
 }
 
 async function bundleSizes(): Promise<{ plain: number; minified: number; gzip: number }> {
-  const bundle = (minify: boolean) =>
-    build({ entryPoints: [path.join(ROOT, 'src/webview/main.ts')], bundle: true, write: false, format: 'iife', platform: 'browser', target: 'es2022', minify, logLevel: 'silent' }).then(
-      (r) => r.outputFiles[0].contents,
-    );
+  const bundle = (production: boolean) => readFile(path.join(buildBundles(['webview'], { production }), 'webview.js'));
   const [plain, minified] = await Promise.all([bundle(false), bundle(true)]);
   return { plain: plain.byteLength, minified: minified.byteLength, gzip: gzipSync(minified).byteLength };
 }

@@ -3,7 +3,7 @@
 //
 //   node scripts/build.mjs [--production] [--only NAME,...] [--outdir DIR]
 //
-// --only builds some bundles (by name: cli, worker, logs-worker, server,
+// --only builds some bundles (by name: cli, training-worker, logs-worker, server,
 // python-worker, extension, webview), --outdir writes them elsewhere than dist/: the server
 // tests build the server exactly as it ships, into a temp folder.
 import { copyFile, mkdir } from 'node:fs/promises';
@@ -24,7 +24,7 @@ const IMPORT_META_URL = {
 /** Every bundle: its name, entry, where it runs, and the files it loads at run time (copied beside it). */
 const BUNDLES = [
   { name: 'cli', entry: 'src/cli/main.ts', platform: 'node', banner: '#!/usr/bin/env node' },
-  { name: 'worker', entry: 'src/worker/main.ts', platform: 'node' },
+  { name: 'training-worker', entry: 'src/worker/training-main.ts', platform: 'node' },
   { name: 'logs-worker', entry: 'src/worker/logs-main.ts', platform: 'node' },
   {
     name: 'server',

@@ -108,6 +108,24 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): Parsed {
   return { options, positionals, help };
 }
 
+/** A number option's value, or undefined when it was not given. */
+export function numberOption(parsed: Parsed, name: string): number | undefined {
+  const value = parsed.options.get(name);
+  return typeof value === 'number' ? value : undefined;
+}
+
+/** A string option's value, or undefined when it was not given. */
+export function stringOption(parsed: Parsed, name: string): string | undefined {
+  const value = parsed.options.get(name);
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** An enum option's value as a member of the list its spec was declared with, or undefined when it was not given. */
+export function choiceOption<const V extends string>(parsed: Parsed, name: string, values: readonly V[]): V | undefined {
+  const value = parsed.options.get(name);
+  return values.find((v) => v === value);
+}
+
 export function helpText(spec: CommandSpec): string {
   const width = Math.max(...spec.options.map((o) => o.name.length + (o.type.kind === 'flag' ? 0 : 4)), 6) + 4;
   const lines = spec.options.map((o) => `  ${`--${o.name}${o.type.kind === 'flag' ? '' : ' ...'}`.padEnd(width)}${o.help}${o.type.kind === 'enum' ? ` (${o.type.values.join(' | ')})` : ''}`);

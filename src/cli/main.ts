@@ -7,7 +7,7 @@ import { trainCommand, trainSpec } from './train';
 import { verifyCommand, verifySpec } from './verify';
 
 /** The bundled worker sits beside the bundled CLI in dist/. */
-const WORKER = path.join(__dirname, 'worker.js');
+const WORKER = path.join(__dirname, 'training-worker.js');
 
 const COMMANDS: Array<{ spec: CommandSpec; run(parsed: Parsed): number | Promise<number> }> = [
   { spec: analyzeSpec, run: analyzeCommand },

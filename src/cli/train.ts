@@ -3,10 +3,15 @@ import path from 'node:path';
 import { findPreset, PRESETS } from '../engine/presets';
 import { toJsonLine, type StepRecord } from '../engine/record';
 import { clipLabel, describe as describeRun, summarize } from '../engine/summary';
-import { TASKS, fixedInputSize, type TaskName } from '../engine/tasks';
-import { DEFAULT_CONFIG, type ClipSpec, type TrainConfig, validateConfig } from '../engine/trainer';
-import { startTraining } from '../worker/client';
-import { type CommandSpec, type Parsed, UsageError } from './args';
+import { INIT_NAMES } from '../engine/init';
+import { NONLINEARITIES } from '../engine/nn/recurrent';
+import { OPTIMIZER_NAMES } from '../engine/optim';
+import { TASK_NAMES, fixedInputSize } from '../engine/tasks';
+import { DTYPES } from '../engine/tensor';
+import { DEFAULT_CONFIG, MODEL_KINDS, type ClipSpec, type TrainConfig, validateConfig } from '../engine/trainer';
+import { errorCode, errorMessage } from '../shared/errors';
+import { startTraining } from '../worker/training-client';
+import { choiceOption, numberOption, stringOption, type CommandSpec, type Parsed, UsageError } from './args';
 
 export const trainSpec: CommandSpec = {
   name: 'train',
@@ -17,19 +22,19 @@ export const trainSpec: CommandSpec = {
   positionals: [0, 0],
   options: [
     { name: 'preset', type: { kind: 'enum', values: PRESETS.map((p) => p.name) }, help: 'start from a named experiment; other options override it' },
-    { name: 'model', type: { kind: 'enum', values: ['rnn', 'lstm', 'gru', 'mlp'] }, help: 'architecture' },
+    { name: 'model', type: { kind: 'enum', values: MODEL_KINDS }, help: 'architecture' },
     { name: 'input', type: { kind: 'int', min: 1 }, help: 'input features per time step' },
     { name: 'hidden', type: { kind: 'int', min: 1 }, help: 'hidden size' },
     { name: 'layers', type: { kind: 'int', min: 1 }, help: 'recurrent layers, or linear layers of an MLP' },
     { name: 'seq-len', type: { kind: 'int', min: 1 }, help: 'sequence length T' },
     { name: 'batch', type: { kind: 'int', min: 1 }, help: 'batch size' },
-    { name: 'task', type: { kind: 'enum', values: Object.keys(TASKS) }, help: 'synthetic task' },
-    { name: 'init', type: { kind: 'enum', values: ['default', 'xavier', 'orthogonal', 'normal', 'zeros'] }, help: 'weight initialisation (default = PyTorch’s)' },
+    { name: 'task', type: { kind: 'enum', values: TASK_NAMES }, help: 'synthetic task' },
+    { name: 'init', type: { kind: 'enum', values: INIT_NAMES }, help: 'weight initialisation (default = PyTorch’s)' },
     { name: 'radius', type: { kind: 'number', positive: true }, help: 'spectral radius of W_hh (orthogonal, normal); per-layer gain for an MLP; implies --init orthogonal when --init is not given' },
-    { name: 'nonlinearity', type: { kind: 'enum', values: ['tanh', 'relu', 'linear'] }, help: 'vanilla RNN / MLP activation (linear: none, RNN only)' },
+    { name: 'nonlinearity', type: { kind: 'enum', values: NONLINEARITIES }, help: 'vanilla RNN / MLP activation (linear: none, RNN only)' },
     { name: 'residual', type: { kind: 'flag' }, help: 'MLP: residual connections around hidden layers' },
     { name: 'spectral-norm', type: { kind: 'flag' }, help: 'RNN/LSTM/GRU: spectral normalisation of W_hh' },
-    { name: 'optim', type: { kind: 'enum', values: ['sgd', 'adam', 'adamw'] }, help: 'optimiser' },
+    { name: 'optim', type: { kind: 'enum', values: OPTIMIZER_NAMES }, help: 'optimiser' },
     { name: 'lr', type: { kind: 'number', positive: true }, help: 'learning rate' },
     { name: 'momentum', type: { kind: 'number' }, help: 'SGD momentum' },
     { name: 'weight-decay', type: { kind: 'number' }, help: 'weight decay (L2 for SGD/Adam, decoupled for AdamW)' },
@@ -37,7 +42,7 @@ export const trainSpec: CommandSpec = {
     { name: 'tbptt', type: { kind: 'int', min: 0 }, help: 'truncated BPTT: detach the hidden state every K steps (0 = full)' },
     { name: 'steps', type: { kind: 'int', min: 0 }, help: 'training steps' },
     { name: 'seed', type: { kind: 'int', min: 0 }, help: 'random seed (same seed, same numbers)' },
-    { name: 'dtype', type: { kind: 'enum', values: ['float32', 'float64'] }, help: 'number type' },
+    { name: 'dtype', type: { kind: 'enum', values: DTYPES }, help: 'number type' },
     { name: 'stop-above', type: { kind: 'number', positive: true }, help: 'stop after the first step whose gradient norm exceeds this or is not finite' },
     { name: 'instrument-every', type: { kind: 'int', min: 0 }, help: 'spectral readings and ‖∂L/∂h_t‖ profile every N steps (0 = off)' },
     { name: 'out', type: { kind: 'string', placeholder: 'a file path' }, help: 'write the JSON lines here instead of stdout' },
@@ -55,14 +60,13 @@ export function parseClip(raw: string): ClipSpec {
 /** The runs a `train` command line asks for: a preset's runs (or the defaults) with the options applied on top. */
 export function runsFromOptions(parsed: Parsed): Array<{ id: string; config: TrainConfig }> {
   const o = parsed.options;
-  const presetName = o.get('preset') as string | undefined;
-  const base = presetName ? findPreset(presetName)!.runs : [{ id: 'run', config: DEFAULT_CONFIG }];
+  const preset = findPreset(stringOption(parsed, 'preset') ?? '');
+  const base = preset ? preset.runs : [{ id: 'run', config: DEFAULT_CONFIG }];
   return base.map(({ id, config }) => {
     const c: TrainConfig = { ...config };
-    const num = (name: string): number | undefined => o.get(name) as number | undefined;
-    const str = (name: string): string | undefined => o.get(name) as string | undefined;
-    c.model = (str('model') as TrainConfig['model']) ?? c.model;
-    c.task = (str('task') as TaskName) ?? c.task;
+    const num = (name: string): number | undefined => numberOption(parsed, name);
+    c.model = choiceOption(parsed, 'model', MODEL_KINDS) ?? c.model;
+    c.task = choiceOption(parsed, 'task', TASK_NAMES) ?? c.task;
     c.inputSize = num('input') ?? fixedInputSize(c.task) ?? c.inputSize;
     const fixed = fixedInputSize(c.task);
     if (fixed !== null && c.inputSize !== fixed) throw new UsageError(`gradlens train: --task ${c.task} has input size ${fixed} (got --input ${c.inputSize})`);
@@ -71,25 +75,26 @@ export function runsFromOptions(parsed: Parsed): Array<{ id: string; config: Tra
     c.seqLen = num('seq-len') ?? c.seqLen;
     c.batch = num('batch') ?? c.batch;
     c.radius = num('radius') ?? c.radius;
-    c.init = (str('init') as TrainConfig['init']) ?? (o.has('radius') && c.init === 'default' ? 'orthogonal' : c.init);
-    c.nonlinearity = (str('nonlinearity') as TrainConfig['nonlinearity']) ?? c.nonlinearity;
+    c.init = choiceOption(parsed, 'init', INIT_NAMES) ?? (o.has('radius') && c.init === 'default' ? 'orthogonal' : c.init);
+    c.nonlinearity = choiceOption(parsed, 'nonlinearity', NONLINEARITIES) ?? c.nonlinearity;
     if (o.has('residual')) c.residual = true;
     if (o.has('spectral-norm')) c.spectralNorm = true;
-    c.optimizer = (str('optim') as TrainConfig['optimizer']) ?? c.optimizer;
+    c.optimizer = choiceOption(parsed, 'optim', OPTIMIZER_NAMES) ?? c.optimizer;
     c.lr = num('lr') ?? c.lr;
     c.momentum = num('momentum') ?? c.momentum;
     c.weightDecay = num('weight-decay') ?? c.weightDecay;
-    if (o.has('clip')) c.clip = parseClip(str('clip')!);
+    const clip = stringOption(parsed, 'clip');
+    if (clip !== undefined) c.clip = parseClip(clip);
     c.tbptt = num('tbptt') ?? c.tbptt;
     c.steps = num('steps') ?? c.steps;
     c.seed = num('seed') ?? c.seed;
-    c.dtype = (str('dtype') as TrainConfig['dtype']) ?? c.dtype;
+    c.dtype = choiceOption(parsed, 'dtype', DTYPES) ?? c.dtype;
     c.stopAboveNorm = num('stop-above') ?? c.stopAboveNorm;
     c.instrumentEvery = num('instrument-every') ?? c.instrumentEvery;
     try {
       validateConfig(c);
     } catch (error) {
-      throw new UsageError(`gradlens train: ${(error as Error).message}`);
+      throw new UsageError(`gradlens train: ${errorMessage(error)}`);
     }
     return { id, config: c };
   });
@@ -107,7 +112,7 @@ function openOutput(file: string): number {
   try {
     return openSync(file, 'w');
   } catch (error) {
-    throw new UsageError(`gradlens: cannot write ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new UsageError(`gradlens: cannot write ${file}: ${errorCode(error) ?? errorMessage(error)}`);
   }
 }
 
@@ -156,7 +161,7 @@ export async function trainRuns(
 
 export async function trainCommand(parsed: Parsed, workerPath: string): Promise<number> {
   const runs = runsFromOptions(parsed);
-  const out = parsed.options.get('out') as string | undefined;
+  const out = stringOption(parsed, 'out');
   const results = await trainRuns(runs, workerPath, out, process.stderr, process.stdout);
   for (const r of results) {
     const stopped = r.reason === 'stop-rule' ? ' Stopped by the stop rule.' : r.reason === 'cancelled' ? ' Cancelled.' : '';

@@ -1,26 +1,30 @@
 /** What diagnosis says about a run: numbers for the summary table, and findings in words. */
-export type FindingKind = 'nonfinite' | 'explosion' | 'spike' | 'vanishing' | 'clipping' | 'dominance' | 'divergence';
-export type Severity = 'info' | 'warning' | 'error';
+export const FINDING_KINDS = ['nonfinite', 'explosion', 'spike', 'vanishing', 'clipping', 'dominance', 'divergence'] as const;
+export type FindingKind = (typeof FINDING_KINDS)[number];
+export const SEVERITIES = ['info', 'warning', 'error'] as const;
+export type Severity = (typeof SEVERITIES)[number];
 
 export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
 
 /** Stable ids: the language server maps them to code fixes, the dashboard to links. */
-export type HintId =
-  | 'add-norm-clipping'
-  | 'prefer-norm-clipping'
-  | 'raise-clip-threshold'
-  | 'lower-clip-threshold'
-  | 'orthogonal-init'
-  | 'spectral-norm'
-  | 'truncated-bptt'
-  | 'lower-lr'
-  | 'lr-warmup'
-  | 'gated-cells'
-  | 'residual-connections'
-  | 'unscale-before-clipping'
-  | 'loss-scaler'
-  | 'check-data'
-  | 'log-gradients';
+export const HINT_IDS = [
+  'add-norm-clipping',
+  'prefer-norm-clipping',
+  'raise-clip-threshold',
+  'lower-clip-threshold',
+  'orthogonal-init',
+  'spectral-norm',
+  'truncated-bptt',
+  'lower-lr',
+  'lr-warmup',
+  'gated-cells',
+  'residual-connections',
+  'unscale-before-clipping',
+  'loss-scaler',
+  'check-data',
+  'log-gradients',
+] as const;
+export type HintId = (typeof HINT_IDS)[number];
 
 export interface Hint {
   id: HintId;

@@ -5,7 +5,8 @@ import type { FloatArray, Tensor } from './tensor';
  * Weight initialisations, with PyTorch's definitions of fan-in and fan-out
  * (a weight [out, in] has fan_in = in, fan_out = out).
  */
-export type InitName = 'default' | 'xavier' | 'orthogonal' | 'normal' | 'zeros';
+export const INIT_NAMES = ['default', 'xavier', 'orthogonal', 'normal', 'zeros'] as const;
+export type InitName = (typeof INIT_NAMES)[number];
 
 export function uniform(t: Tensor, rng: Random, bound: number): void {
   for (let i = 0; i < t.size; i++) t.data[i] = rng.range(-bound, bound);

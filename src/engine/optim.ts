@@ -1,7 +1,8 @@
 import type { NamedParameters } from './nn/module';
 import { allocate, type FloatArray, type Tensor } from './tensor';
 
-export type OptimizerName = 'sgd' | 'adam' | 'adamw';
+export const OPTIMIZER_NAMES = ['sgd', 'adam', 'adamw'] as const;
+export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 
 export interface OptimizerOptions {
   lr: number;

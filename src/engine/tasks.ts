@@ -7,7 +7,8 @@ import type { FloatArray } from './tensor';
  * sees the same sequence flattened to [B, T·I]. Each `fill` writes a fresh
  * batch into buffers allocated once.
  */
-export type TaskName = 'memory' | 'sum' | 'adding' | 'copy' | 'binary' | 'chars';
+export const TASK_NAMES = ['memory', 'sum', 'adding', 'copy', 'binary', 'chars'] as const;
+export type TaskName = (typeof TASK_NAMES)[number];
 
 export const TASKS: Record<TaskName, string> = {
   memory: 'long-memory regression: predict the (scaled) sum of the first step’s inputs from the last hidden state',

@@ -1,7 +1,8 @@
 import type { FloatArray } from './kernels/gemm';
 
 export type { FloatArray };
-export type DType = 'float32' | 'float64';
+export const DTYPES = ['float32', 'float64'] as const;
+export type DType = (typeof DTYPES)[number];
 
 export function allocate(dtype: DType, size: number): FloatArray {
   return dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);

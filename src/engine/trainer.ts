@@ -15,7 +15,8 @@ import type { StepRecord } from './record';
 import { createTask, type Task, type TaskName } from './tasks';
 import { type DType, squaredNorm, Tensor } from './tensor';
 
-export type ModelKind = 'rnn' | 'lstm' | 'gru' | 'mlp';
+export const MODEL_KINDS = ['rnn', 'lstm', 'gru', 'mlp'] as const;
+export type ModelKind = (typeof MODEL_KINDS)[number];
 
 export type ClipSpec = { mode: 'none' } | { mode: 'norm'; maxNorm: number } | { mode: 'value'; value: number };
 

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { formatNumber } from '../diagnosis/stats';
 import { findStepLine, LINE_FORMATS } from '../logs/step-lines';
-import { hintIdSchema } from '../protocol/dashboard';
+import { hintIdSchema } from '../protocol/diagnosis';
 import { hintLocationRequest, trainingScriptsRequest } from '../protocol/language-server';
 import { applyTextDocumentEdit, type GradLensLanguageServer } from './language-client';
 import type { RunEntry } from './runs/model';

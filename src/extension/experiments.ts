@@ -4,7 +4,7 @@ import { findPreset, PRESETS, type Preset } from '../engine/presets';
 import type { StepRecord } from '../engine/record';
 import { clipLabel, describe as describeRun, summarize } from '../engine/summary';
 import { validateConfig, type ClipSpec, type ModelKind, type TrainConfig } from '../engine/trainer';
-import { startTraining, type TrainingHandle } from '../worker/client';
+import { startTraining, type TrainingHandle } from '../worker/training-client';
 import { EXPERIMENT_RUNNING_CONTEXT } from './command-ids';
 import type { DashboardPanel } from './dashboard-panel';
 import { ExperimentLog } from './experiment-log';

@@ -20,7 +20,7 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
   const model = new RunsModel(dist('logs-worker.js'), log);
   const languageServer = new GradLensLanguageServer(context, log);
   const dashboard = new DashboardPanel(context.extensionUri, experimentsFolder(context.globalStorageUri).fsPath, model, new DashboardLinks(languageServer, log), log);
-  const experiments = new Experiments(dist('worker.js'), context.globalStorageUri, model, dashboard, log);
+  const experiments = new Experiments(dist('training-worker.js'), context.globalStorageUri, model, dashboard, log);
   const views = registerRunViews(model);
   context.subscriptions.push(model, dashboard, experiments, views);
   for (const [id, handler] of Object.entries(commandTable({ context, model, dashboard, experiments, languageServer, log }))) {

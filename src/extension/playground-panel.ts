@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { playgroundToHostSchema, type HostToPlayground, type PlaygroundParams } from '../protocol/playground';
 import { decodeWire, encodeWire } from '../protocol/wire';
-import { PlaygroundWorker, SupersededError } from '../worker/client';
+import { PlaygroundWorker, SupersededError } from '../worker/training-client';
 import { loadWebviewPage, webviewPanelOptions } from './webview-panel';
 
 export const PLAYGROUND_VIEW_TYPE = 'gradlens.playground';
@@ -43,7 +43,7 @@ export class PlaygroundPanel {
     extensionUri: vscode.Uri,
     private readonly log: vscode.LogOutputChannel,
   ) {
-    this.worker = new PlaygroundWorker(vscode.Uri.joinPath(extensionUri, 'dist', 'worker.js').fsPath);
+    this.worker = new PlaygroundWorker(vscode.Uri.joinPath(extensionUri, 'dist', 'training-worker.js').fsPath);
     loadWebviewPage(panel, extensionUri, 'playground', TITLE);
     this.disposables.push(
       panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),

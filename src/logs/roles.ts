@@ -4,22 +4,7 @@
  * extend it with `--tag-role` on the CLI (and, with the dashboard, a setting);
  * their rules come first.
  */
-export type Role =
-  | 'loss'
-  | 'evalLoss'
-  | 'gradNorm'
-  | 'paramGradNorm'
-  | 'lr'
-  | 'clipped'
-  | 'maxNorm'
-  | 'clipValue'
-  | 'weightNorm'
-  | 'updateRatio'
-  | 'lossScale'
-  | 'skipped'
-  | 'skippedTotal';
-
-export const ROLES: readonly Role[] = [
+export const ROLES = [
   'loss',
   'evalLoss',
   'gradNorm',
@@ -33,7 +18,8 @@ export const ROLES: readonly Role[] = [
   'lossScale',
   'skipped',
   'skippedTotal',
-];
+] as const;
+export type Role = (typeof ROLES)[number];
 
 /**
  * A tag pattern: compared without regard to case; `*` matches any run of

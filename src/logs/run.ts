@@ -2,7 +2,8 @@ import type { Histogram, LogSink, ReadWarning, RunEvent } from './sink';
 import { TagRoles, type Role } from './roles';
 
 /** The formats GradLens reads; `detect.ts` tells them apart by content. */
-export type LogFormat = 'jsonl' | 'csv' | 'hf-trainer-state' | 'tfevents' | 'text' | 'mlflow' | 'wandb';
+export const LOG_FORMATS = ['jsonl', 'csv', 'hf-trainer-state', 'tfevents', 'text', 'mlflow', 'wandb'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** One tag's values over steps. NaN and ±Infinity are data, never dropped. */
 export interface Series {

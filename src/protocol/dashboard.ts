@@ -4,62 +4,10 @@
  * user asked for. Both sides parse what they receive with these schemas and
  * drop what does not match.
  */
-import type { Diagnosis } from '../diagnosis/types';
 import { ROLES } from '../logs/roles';
-import { array, boolean, finite, float64Array, literal, message, nullable, number, object, optional, record, refine, string, union, type Infer, type Schema } from './schema';
-
-const nullableNumber = nullable(number);
-
-export const hintIdSchema = literal(
-  'add-norm-clipping', 'prefer-norm-clipping', 'raise-clip-threshold', 'lower-clip-threshold', 'orthogonal-init', 'spectral-norm', 'truncated-bptt',
-  'lower-lr', 'lr-warmup', 'gated-cells', 'residual-connections', 'unscale-before-clipping', 'loss-scaler', 'check-data', 'log-gradients',
-);
-
-export const findingSchema = object({
-  kind: literal('nonfinite', 'explosion', 'spike', 'vanishing', 'clipping', 'dominance', 'divergence'),
-  severity: literal('info', 'warning', 'error'),
-  step: number,
-  endStep: number,
-  layers: array(string),
-  message: string,
-  evidence: record(nullable(union2(number, string))),
-  hints: array(object({ id: hintIdSchema, text: string })),
-});
-
-function union2<A, B>(a: Schema<A>, b: Schema<B>): Schema<A | B> {
-  return { parse: (v) => a.parse(v) ?? b.parse(v) };
-}
-
-export const diagnosisSchema = object({
-  steps: number,
-  firstStep: nullableNumber,
-  lastStep: nullableNumber,
-  layers: array(string),
-  loss: object({ first: nullableNumber, last: nullableNumber, min: nullableNumber, max: nullableNumber }),
-  gradNorm: object({ max: nullableNumber, maxStep: nullableNumber, median: nullableNumber, p95: nullableNumber, firstNonFiniteStep: nullableNumber }),
-  gradNormSource: literal('logged', 'parameters', 'none'),
-  threshold: object({ recommended: nullableNumber, mean: nullableNumber, median: nullableNumber, p95: nullableNumber, p99: nullableNumber, max: nullableNumber }),
-  clipThreshold: nullableNumber,
-  clippedFraction: nullableNumber,
-  parameters: array(
-    object({
-      name: string,
-      maxNorm: nullableNumber,
-      maxStep: nullableNumber,
-      medianNorm: nullableNumber,
-      nanSteps: number,
-      infSteps: number,
-      firstBadStep: nullableNumber,
-      shareAtPeak: nullableNumber,
-    }),
-  ),
-  findings: array(findingSchema),
-});
-
-// The schema mirrors diagnosis/types.ts; these lines stop the build when the two drift apart.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const diagnosisInSync: Same<Infer<typeof diagnosisSchema>, Diagnosis> = true;
-void diagnosisInSync;
+import { LOG_FORMATS } from '../logs/run';
+import { diagnosisSchema } from './diagnosis';
+import { array, boolean, finite, float64Array, literal, message, number, object, optional, refine, string, union, type Infer } from './schema';
 
 /** How a run looks at a glance: the sidebar's icon, the dashboard's badge. */
 export const runStatusSchema = literal('healthy', 'warning', 'exploding', 'nonfinite', 'empty');
@@ -97,7 +45,7 @@ export const runPayloadSchema = object({
   path: string,
   /** The rank inside a file that holds several. */
   stream: optional(string),
-  format: literal('jsonl', 'csv', 'hf-trainer-state', 'tfevents', 'text', 'mlflow', 'wandb'),
+  format: literal(...LOG_FORMATS),
   status: runStatusSchema,
   /** The file is still growing (or the experiment still training). */
   live: boolean,

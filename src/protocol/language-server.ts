@@ -5,7 +5,7 @@
  * what does not match. Edits are LSP TextDocumentEdits: versioned, so an
  * edit computed for an older text of the document is never applied.
  */
-import { hintIdSchema } from './dashboard';
+import { hintIdSchema } from './diagnosis';
 import { array, boolean, finite, message, number, object, optional, string, union, type Infer, type Schema } from './schema';
 
 const position = object({ line: number, character: number });

@@ -11,6 +11,13 @@ export interface Schema<T> {
 
 export type Infer<S> = S extends Schema<infer T> ? T : never;
 
+/**
+ * True exactly when A and B are one type. Where a schema restates a type
+ * declared elsewhere, `const inSync: Same<Infer<typeof s>, T> = true` stops
+ * the build when the two drift apart.
+ */
+export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+
 const schema = <T>(parse: (value: unknown) => T | undefined): Schema<T> => ({ parse });
 
 export const string: Schema<string> = schema((v) => (typeof v === 'string' ? v : undefined));
@@ -23,6 +30,17 @@ export const uint8Array: Schema<Uint8Array> = schema((v) => (v instanceof Uint8A
 
 export function literal<const L extends string | number | boolean>(...values: L[]): Schema<L> {
   return schema((v) => (values.includes(v as L) ? (v as L) : undefined));
+}
+
+/** The first of these schemas that matches: variants told apart by a literal field other than `type` (a clip spec's `mode`). */
+export function oneOf<const S extends readonly Schema<unknown>[]>(...schemas: S): Schema<Infer<S[number]>> {
+  return schema((v) => {
+    for (const item of schemas) {
+      const parsed = item.parse(v);
+      if (parsed !== undefined) return parsed as Infer<S[number]>;
+    }
+    return undefined;
+  });
 }
 
 /** A value of `item` that also passes a check its shape cannot state (two arrays of one length). */

@@ -7,8 +7,9 @@
  * it, already wire-encoded, so the host never decodes series. Both sides parse what they receive and drop the rest.
  */
 import { ROLES } from '../logs/roles';
-import type { LogFormat } from '../logs/run';
-import { diagnosisSchema, focusSchema, runStatusSchema } from '../protocol/dashboard';
+import { LOG_FORMATS } from '../logs/run';
+import { focusSchema, runStatusSchema } from '../protocol/dashboard';
+import { diagnosisSchema } from '../protocol/diagnosis';
 import { array, boolean, finite, literal, message, number, object, optional, string, uint8Array, union, type Infer } from '../protocol/schema';
 
 export const logsSettingsSchema = object({
@@ -55,11 +56,6 @@ export const hostToLogsSchema = union({
 });
 export type HostToLogs = Infer<typeof hostToLogsSchema>;
 
-export const logFormatSchema = literal('jsonl', 'csv', 'hf-trainer-state', 'tfevents', 'text', 'mlflow', 'wandb');
-// The schema lists LogFormat's members; this stops the build when the two drift apart.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const formatsInSync: Same<Infer<typeof logFormatSchema>, LogFormat> = true;
-void formatsInSync;
 
 /** What the sidebar shows of a run: everything but the series. */
 export const runSummarySchema = object({
@@ -73,7 +69,7 @@ export const runSummarySchema = object({
   group: string,
   path: string,
   stream: optional(string),
-  format: logFormatSchema,
+  format: literal(...LOG_FORMATS),
   status: runStatusSchema,
   /** The run's files changed within the last seconds. */
   live: boolean,

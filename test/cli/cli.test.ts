@@ -3,9 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildSync } from 'esbuild';
+import { buildBundles, ROOT } from '../bundles';
 
-const ROOT = path.join(__dirname, '../..');
 const REFERENCE = path.join(ROOT, 'test/fixtures/reference_grads_float64.json');
 const REAL = path.join(ROOT, 'test/fixtures/real');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'gradlens-cli-'));
@@ -25,10 +24,7 @@ function parseLine(line: string): Record<string, unknown> {
 describe('gradlens CLI', () => {
   before(() => {
     // The CLI finds its worker and the report's bundle beside itself, as in dist/.
-    for (const [entry, out] of [['src/cli/main.ts', CLI], ['src/worker/main.ts', path.join(dir, 'dist', 'worker.js')]]) {
-      buildSync({ entryPoints: [path.join(ROOT, entry)], outfile: out, bundle: true, platform: 'node', format: 'cjs', logLevel: 'error' });
-    }
-    buildSync({ entryPoints: [path.join(ROOT, 'src/webview/main.ts')], outfile: path.join(dir, 'dist', 'webview.js'), bundle: true, platform: 'browser', format: 'iife', logLevel: 'error' });
+    buildBundles(['cli', 'training-worker', 'webview'], { outdir: path.join(dir, 'dist') });
     cpSync(path.join(ROOT, 'media'), path.join(dir, 'media'), { recursive: true });
   });
 

@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildSync } from 'esbuild';
 import { computePlayground } from '../../src/playground/compute';
 import { DEFAULT_PLAYGROUND_PARAMS, type PlaygroundParams, type PlaygroundResult } from '../../src/protocol/playground';
-import { PlaygroundWorker, SupersededError } from '../../src/worker/client';
-import { playgroundReplySchema, playgroundRequestSchema } from '../../src/worker/protocol';
+import { PlaygroundWorker, SupersededError } from '../../src/worker/training-client';
+import { playgroundReplySchema, playgroundRequestSchema } from '../../src/worker/training-protocol';
+import { buildBundles } from '../bundles';
 
-// Worker threads cannot load TypeScript directly: bundle the worker from source, as the build does.
-const WORKER = path.join(mkdtempSync(path.join(os.tmpdir(), 'gradlens-playground-worker-')), 'worker.js');
+// Worker threads cannot load TypeScript: the worker is bundled from source by the build script.
+let WORKER: string;
 
 function withoutTiming(result: PlaygroundResult): Omit<PlaygroundResult, 'elapsedMs'> {
   const { elapsedMs, ...rest } = result;
@@ -21,7 +20,7 @@ const at = (seqLen: number): PlaygroundParams => ({ ...DEFAULT_PLAYGROUND_PARAMS
 describe('playground worker', () => {
   let worker: PlaygroundWorker;
   before(() => {
-    buildSync({ entryPoints: [path.join(__dirname, '../../src/worker/main.ts')], outfile: WORKER, bundle: true, platform: 'node', format: 'cjs', logLevel: 'error' });
+    WORKER = path.join(buildBundles(['training-worker']), 'training-worker.js');
   });
   beforeEach(() => (worker = new PlaygroundWorker(WORKER)));
   afterEach(() => worker.dispose());

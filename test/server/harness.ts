@@ -3,21 +3,19 @@
  * src/server/main.ts as the extension ships it (with its Python worker and
  * the two wasm files beside it), started with `--stdio`, and spoken to over its pipes.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import type { Diagnostic, PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
+import { buildBundles } from '../bundles';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
 /** Builds the server and its Python worker with the build script, exactly as they ship (the wasm files beside them), into a fresh temp folder. */
 export async function bundleServer(): Promise<{ dir: string; script: string }> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'gradlens-server-'));
-  const built = spawnSync(process.execPath, ['scripts/build.mjs', '--only', 'server,python-worker', '--outdir', dir], { cwd: ROOT, encoding: 'utf8' });
-  if (built.status !== 0) throw new Error(`building the server failed: ${built.stderr}`);
+  const dir = buildBundles(['server', 'python-worker']);
   return { dir, script: path.join(dir, 'server.js') };
 }
 

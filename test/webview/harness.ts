@@ -22,7 +22,6 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { diagnose } from '../../src/diagnosis/diagnose';
 import { openRuns } from '../../src/logs/open';
@@ -31,6 +30,7 @@ import { decodeWire, encodeWire } from '../../src/protocol/wire';
 import { createNonce, renderPage, type PageOptions } from '../../src/report/page';
 import { toRunPayload } from '../../src/report/payload';
 import { FRAME_MEASURE } from '../../src/webview/charts/marks';
+import { buildBundles } from '../bundles';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const SCREENSHOTS = path.join(ROOT, 'test-results', 'screenshots');
@@ -50,15 +50,7 @@ let bundle: Promise<string> | undefined;
 
 /** dist/webview.js as the build makes it, from the current sources. */
 export function webviewBundle(): Promise<string> {
-  bundle ??= build({
-    entryPoints: [path.join(ROOT, 'src/webview/main.ts')],
-    bundle: true,
-    write: false,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2022',
-    logLevel: 'silent',
-  }).then((result) => result.outputFiles[0].text);
+  bundle ??= fs.readFile(path.join(buildBundles(['webview']), 'webview.js'), 'utf8');
   return bundle;
 }
 

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { buildSync } from 'esbuild';
 import { openRuns } from '../../src/logs/open';
+import { buildBundles } from '../bundles';
 import { hostToDashboardSchema, runPayloadSchema } from '../../src/protocol/dashboard';
 import { decodeWire } from '../../src/protocol/wire';
 import { LogsWorkerClient, type LogsWorkerListener } from '../../src/worker/logs-client';
@@ -13,8 +13,8 @@ import { logsToHostSchema, type RunSummary } from '../../src/worker/logs-protoco
 import { DEFAULT_LOGS_SETTINGS, REDISCOVER_MS } from '../../src/worker/logs-service';
 
 const REAL = path.join(__dirname, '../fixtures/real');
-// Worker threads cannot load TypeScript: bundle the worker from source, as the build does.
-const WORKER = path.join(mkdtempSync(path.join(os.tmpdir(), 'gradlens-logs-worker-')), 'logs-worker.js');
+// Worker threads cannot load TypeScript: the worker is bundled from source by the build script.
+let WORKER: string;
 const tempDir = (name: string) => mkdtempSync(path.join(os.tmpdir(), `gradlens-${name}-`));
 
 /** Stands in for the extension host: keeps the runs the worker reports and waits for what a user would see. */
@@ -79,7 +79,7 @@ describe('logs worker', function () {
   let client: LogsWorkerClient;
 
   before(() => {
-    buildSync({ entryPoints: [path.join(__dirname, '../../src/worker/logs-main.ts')], outfile: WORKER, bundle: true, platform: 'node', format: 'cjs', logLevel: 'error' });
+    WORKER = path.join(buildBundles(['logs-worker']), 'logs-worker.js');
   });
   beforeEach(() => {
     host = new Host();
@@ -164,7 +164,7 @@ describe('logs worker', function () {
   it('builds Export Report’s HTML, CSV and Markdown for followed runs, so the host only writes bytes', async () => {
     // The package layout the report reads its assets from: dist/webview.js and media/.
     const root = tempDir('assets');
-    buildSync({ entryPoints: [path.join(__dirname, '../../src/webview/main.ts')], outfile: path.join(root, 'dist', 'webview.js'), bundle: true, platform: 'browser', format: 'iife', logLevel: 'error' });
+    buildBundles(['webview'], { outdir: path.join(root, 'dist') });
     cpSync(path.join(__dirname, '../../media'), path.join(root, 'media'), { recursive: true });
     const file = path.join(tempDir('report'), 'grads.jsonl');
     cpSync(path.join(REAL, 'torch_lstm_sgd_noclip/grads.jsonl'), file);

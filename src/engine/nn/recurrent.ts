@@ -8,7 +8,8 @@ import type { NamedParameters } from './module';
 
 export type RecurrentKind = 'rnn' | 'lstm' | 'gru';
 /** 'linear' (no activation) is not in PyTorch's nn.RNN: it is the textbook model whose backward profile is exactly γ^(T−t). */
-export type Nonlinearity = 'tanh' | 'relu' | 'linear';
+export const NONLINEARITIES = ['tanh', 'relu', 'linear'] as const;
+export type Nonlinearity = (typeof NONLINEARITIES)[number];
 
 export interface RecurrentConfig {
   kind: RecurrentKind;

@@ -1,20 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { buildSync } from 'esbuild';
 import { findPreset } from '../../src/engine/presets';
 import type { StepRecord } from '../../src/engine/record';
 import { Trainer } from '../../src/engine/trainer';
-import { startTraining } from '../../src/worker/client';
-import { parseWorkerToHost } from '../../src/worker/protocol';
+import { startTraining } from '../../src/worker/training-client';
+import { trainingToHostSchema } from '../../src/worker/training-protocol';
+import { buildBundles } from '../bundles';
 
-// Worker threads cannot load TypeScript directly: bundle the worker from source, as the build does.
-const WORKER = path.join(mkdtempSync(path.join(os.tmpdir(), 'gradlens-worker-')), 'worker.js');
+// Worker threads cannot load TypeScript: the worker is bundled from source by the build script.
+let WORKER: string;
 
 describe('training worker', () => {
   before(() => {
-    buildSync({ entryPoints: [path.join(__dirname, '../../src/worker/main.ts')], outfile: WORKER, bundle: true, platform: 'node', format: 'cjs', logLevel: 'error' });
+    WORKER = path.join(buildBundles(['training-worker']), 'training-worker.js');
   });
   const config = { ...findPreset('rnn-clipped')!.runs[0].config, hiddenSize: 8, seqLen: 10, batch: 4, steps: 30 };
 
@@ -57,10 +55,18 @@ describe('training worker', () => {
     await assert.rejects(startTraining(WORKER, { ...config, hiddenSize: 0 }, {}).done, /hiddenSize must be a whole number ≥ 1/);
   });
 
+  it('refuses a configuration it cannot train as asked, naming the fields, rather than train something else', async () => {
+    // A host built from other sources (or a hand-written keybinding) can send anything: float16 is not float32.
+    const unknown = JSON.parse(JSON.stringify({ ...config, dtype: 'float16', optimizer: 'lion' })) as typeof config;
+    await assert.rejects(startTraining(WORKER, unknown, {}).done, /not a configuration GradLens can train: optimizer \(got "lion"\), dtype \(got "float16"\)/);
+  });
+
   it('drops messages that do not follow the protocol', () => {
-    assert.equal(parseWorkerToHost({ type: 'records', runId: 'x', records: [{ step: 'a' }], total: 1 }), null);
-    assert.equal(parseWorkerToHost({ type: 'unknown', runId: 'x' }), null);
-    assert.equal(parseWorkerToHost('done'), null);
-    assert.deepEqual(parseWorkerToHost({ type: 'done', runId: 'x', reason: 'completed', steps: 3, elapsedMs: 1 }), { type: 'done', runId: 'x', reason: 'completed', steps: 3, elapsedMs: 1 });
+    const parse = (v: unknown) => trainingToHostSchema.parse(v);
+    assert.equal(parse({ type: 'records', runId: 'x', records: [{ step: 'a' }], total: 1 }), undefined);
+    assert.equal(parse({ type: 'done', runId: 'x', reason: 'finished', steps: 3, elapsedMs: 1 }), undefined);
+    assert.equal(parse({ type: 'unknown', runId: 'x' }), undefined);
+    assert.equal(parse('done'), undefined);
+    assert.deepEqual(parse({ type: 'done', runId: 'x', reason: 'completed', steps: 3, elapsedMs: 1 }), { type: 'done', runId: 'x', reason: 'completed', steps: 3, elapsedMs: 1 });
   });
 });

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { StepRecord } from '../engine/record';
 import type { TrainConfig } from '../engine/trainer';
 import type { PlaygroundParams, PlaygroundResult } from '../protocol/playground';
-import { parseWorkerToHost, playgroundReplySchema, type HostToWorker, type PlaygroundRequest, type StopReason } from './protocol';
+import { playgroundReplySchema, trainingToHostSchema, type HostToTraining, type PlaygroundRequest, type StopReason } from './training-protocol';
 
 export interface TrainingCallbacks {
   onStarted?(parameters: string[]): void;
@@ -43,7 +43,7 @@ export function startTraining(workerPath: string, config: TrainConfig, callbacks
       void worker.terminate();
     };
     worker.on('message', (raw: unknown) => {
-      const message = parseWorkerToHost(raw);
+      const message = trainingToHostSchema.parse(raw);
       if (!message || message.runId !== runId) return;
       switch (message.type) {
         case 'started':
@@ -63,7 +63,7 @@ export function startTraining(workerPath: string, config: TrainConfig, callbacks
     worker.on('error', (error) => finish(() => reject(error)));
     worker.on('exit', (code) => finish(() => reject(new Error(`the training worker exited with code ${code} before finishing`))));
   });
-  const start: HostToWorker = { type: 'start', runId, config, cancel: cancelBuffer };
+  const start: HostToTraining = { type: 'start', runId, config, cancel: cancelBuffer };
   worker.postMessage(start);
   return {
     runId,

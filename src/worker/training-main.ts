@@ -2,7 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import { Trainer } from '../engine/trainer';
 import type { StepRecord } from '../engine/record';
 import { computePlayground } from '../playground/compute';
-import { parseHostToWorker, playgroundRequestSchema, type PlaygroundReply, type WorkerToHost } from './protocol';
+import { configMismatch, hostToTrainingSchema, playgroundRequestSchema, refusedStartSchema, type PlaygroundReply, type StopReason, type TrainingToHost } from './training-protocol';
 
 /** Records are sent in batches at most this often, so a fast run does not flood the host. */
 const FLUSH_MS = 50;
@@ -10,11 +10,15 @@ const FLUSH_MS = 50;
 const port = parentPort;
 if (!port) throw new Error('the GradLens training worker must run in a worker thread');
 
-const send = (message: WorkerToHost): void => port.postMessage(message);
+const send = (message: TrainingToHost): void => port.postMessage(message);
 
 port.on('message', (raw: unknown) => {
-  const message = parseHostToWorker(raw);
-  if (!message) return;
+  const message = hostToTrainingSchema.parse(raw);
+  if (!message) {
+    const refused = refusedStartSchema.parse(raw);
+    if (refused) send({ type: 'error', runId: refused.runId, message: configMismatch(refused.config) });
+    return;
+  }
   const { runId, config } = message;
   const cancelled = new Int32Array(message.cancel);
   try {
@@ -28,7 +32,7 @@ port.on('message', (raw: unknown) => {
       pending = [];
       lastFlush = Date.now();
     };
-    let reason: 'completed' | 'cancelled' | 'stop-rule' = 'completed';
+    let reason: StopReason = 'completed';
     while (trainer.stepsDone < config.steps) {
       if (Atomics.load(cancelled, 0) !== 0) {
         reason = 'cancelled';
