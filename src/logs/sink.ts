@@ -24,6 +24,8 @@ export interface ReadWarning {
   /** Byte offset for binary formats. */
   offset?: number;
   message: string;
+  /** The file, or the rest of it, could not be read at all (a permission, an I/O error): the run is incomplete. */
+  unreadable?: true;
 }
 
 /**
