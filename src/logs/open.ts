@@ -74,16 +74,19 @@ async function mapWithLimit<T, R>(items: readonly T[], limit: number, map: (item
   return results;
 }
 
-async function readHead(file: string): Promise<Uint8Array> {
+/** Up to `length` bytes of a file from `position` (fewer where the file ends). */
+export async function readBytesAt(file: string, position: number, length: number): Promise<Uint8Array> {
   const handle = await fs.open(file, 'r');
   try {
-    const buffer = new Uint8Array(DETECT_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, DETECT_BYTES, 0);
+    const buffer = new Uint8Array(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, position);
     return buffer.subarray(0, bytesRead);
   } finally {
     await handle.close();
   }
 }
+
+const readHead = (file: string) => readBytesAt(file, 0, DETECT_BYTES);
 
 /** A file taken by name: one run whatever its name; undefined for binary content no reader knows. */
 export async function specForFile(file: string, id = path.basename(file)): Promise<RunSpec | undefined> {

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import fc from 'fast-check';
 import os from 'node:os';
 import path from 'node:path';
 import { detectFormat } from '../../src/logs/detect';
-import { discoverRuns, openRuns } from '../../src/logs/open';
+import { discoverRuns, openRuns, readRunSpec, specForFile } from '../../src/logs/open';
 import { RunTail } from '../../src/logs/tail';
-import { series } from './read';
+import { series, snapshot } from './read';
 import { coreRow, WandbLogWriter } from './wandb-writer';
 
 const REAL = path.join(__dirname, '../fixtures/real');
@@ -145,5 +146,63 @@ describe('tailing a run while it is written', () => {
     write(5);
     assert.equal(await tail.poll(), true);
     assert.deepEqual(series(tail.runs()[0], 'grad_norm').steps, [1, 2, 3, 4, 5]);
+  });
+
+  it('starts over when Lightning rewrites metrics.csv in place with a wider header', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gradlens-tail-csv-'));
+    const file = path.join(dir, 'metrics.csv');
+    const rows = (count: number, wide: boolean) =>
+      [wide ? 'epoch,step,train_loss,grad_norm' : 'epoch,step,train_loss', ...Array.from({ length: count }, (_, i) => `0,${i},${2 - i / 100}${wide ? `,${i % 7}` : ''}`)].join('\n') + '\n';
+    writeFileSync(file, rows(40, false));
+    const [spec] = await discoverRuns(dir);
+    const tail = new RunTail(spec);
+    await tail.poll();
+    assert.equal(series(tail.runs()[0], 'train_loss').steps.length, 40);
+    // CSVLogger opens the file with mode "w" (same inode) and writes every row again under the new header.
+    writeFileSync(file, rows(80, true));
+    assert.equal(await tail.poll(), true);
+    assert.equal(series(tail.runs()[0], 'train_loss').steps.length, 80);
+    assert.equal(series(tail.runs()[0], 'grad_norm').steps.length, 80);
+    assert.deepEqual(tail.runs()[0].warnings, []);
+  });
+
+  it('after any sequence of appends, truncations, rewrites in place, rotations and re-creations, reads what a fresh read reads', async () => {
+    const line = fc.record({ step: fc.nat({ max: 60 }), loss: fc.double({ min: 0, max: 9, noNaN: true }) }).map(({ step, loss }) => `{"step": ${step}, "loss": ${loss}}\n`);
+    const lines = fc.array(line, { minLength: 1, maxLength: 12 }).map((list) => list.join(''));
+    const operation = fc.oneof(
+      fc.record({ kind: fc.constant('append' as const), text: lines }),
+      fc.record({ kind: fc.constant('truncate' as const), keep: fc.double({ min: 0, max: 1, noNaN: true }), text: lines }),
+      fc.record({ kind: fc.constant('rewrite' as const), text: lines }),
+      fc.record({ kind: fc.constant('rotate' as const), text: lines }),
+      fc.record({ kind: fc.constant('recreate' as const), text: lines }),
+    );
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gradlens-tail-prop-'));
+    let round = 0;
+    await fc.assert(
+      fc.asyncProperty(lines, fc.array(operation, { minLength: 1, maxLength: 8 }), async (first, operations) => {
+        const file = path.join(dir, `run${round++}.jsonl`);
+        writeFileSync(file, first);
+        const spec = (await specForFile(file))!;
+        const tail = new RunTail(spec);
+        await tail.poll();
+        for (const op of operations) {
+          if (op.kind === 'append') appendFileSync(file, op.text);
+          else if (op.kind === 'truncate') {
+            truncateSync(file, Math.floor(op.keep * readFileSync(file).length));
+            appendFileSync(file, op.text);
+          } else if (op.kind === 'rewrite') writeFileSync(file, op.text);
+          else if (op.kind === 'rotate') {
+            writeFileSync(`${file}.new`, op.text);
+            renameSync(`${file}.new`, file);
+          } else {
+            unlinkSync(file);
+            writeFileSync(file, op.text);
+          }
+          await tail.poll();
+          assert.deepEqual(snapshot(tail.runs()), snapshot(await readRunSpec(spec)), `after ${op.kind}`);
+        }
+      }),
+      { numRuns: 50 },
+    );
   });
 });
