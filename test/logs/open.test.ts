@@ -3,7 +3,7 @@ import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, ren
 import fc from 'fast-check';
 import os from 'node:os';
 import path from 'node:path';
-import { detectFormat } from '../../src/logs/detect';
+import { DETECT_BYTES, detectFormat } from '../../src/logs/detect';
 import { discoverRuns, openRuns, readRunSpec, specForFile } from '../../src/logs/open';
 import { RunTail } from '../../src/logs/tail';
 import { series, snapshot } from './read';
@@ -24,6 +24,54 @@ describe('format detection', () => {
     assert.equal(detectFormat('grads.log', bytes('# run: lr=0.1, clip=1\n{"step": 0, "grad_norm": 1}\n')), 'jsonl');
     assert.equal(detectFormat('run-abc.wandb', bytes(':W&B\u00e1\u00be\u0000')), 'wandb');
     assert.equal(detectFormat('blob', new Uint8Array(4096).map((_, i) => (i * 7919) % 256)), undefined);
+  });
+});
+
+describe('format detection on a head that cuts the content', () => {
+  const lightningCsv = (rows: number, raggedAt?: number) =>
+    [
+      'epoch,grad_2.0_norm_total,step,train_loss,val_loss',
+      ...Array.from({ length: rows }, (_, i) => (i === raggedAt ? `0,${i}` : i % 5 === 4 ? `0,,${i},,${1 + i / 10}` : `0,${1 + i / 100},${i},${2 - i / 100},`)),
+    ].join('\n') + '\n';
+
+  it('reads JSON lines of any length as JSON lines, however much of the first line the head holds', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3000 }), fc.double({ min: 0, max: 1, noNaN: true }), (parameters, cutAt) => {
+        // A model logging one norm per parameter: 3000 parameters make a 120 KiB line.
+        const record = { step: 0, loss: 1.5, ...Object.fromEntries(Array.from({ length: parameters }, (_, i) => [`grad_norm/model.layers.${i}.mlp.weight`, 0.01 * i])) };
+        const file = bytes(`${JSON.stringify(record)}\n${JSON.stringify({ ...record, step: 1 })}\n`);
+        const head = file.subarray(0, Math.max(2, Math.min(DETECT_BYTES, Math.floor(cutAt * file.length))));
+        assert.equal(detectFormat('log', head), 'jsonl');
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('reads a CSV as CSV when the head ends mid-row, or one of its first rows is ragged', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 6, max: 40 }), fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }), fc.double({ min: 0, max: 1, noNaN: true }), (rows, raggedAt, cutAt) => {
+        const file = bytes(lightningCsv(rows, raggedAt));
+        // Cut after the header, and when a row is ragged, after at least two rows that are not.
+        const lineEnds = [...file.keys()].filter((i) => file[i] === 10);
+        const from = lineEnds[raggedAt === undefined ? 0 : Math.max(3, raggedAt + 1)] + 1;
+        assert.equal(detectFormat('log', file.subarray(0, from + Math.floor(cutAt * (file.length - from)))), 'csv');
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('follows a metrics.csv first seen mid-row', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gradlens-midrow-'));
+    const file = path.join(dir, 'metrics.csv');
+    const text = lightningCsv(32);
+    const cut = text.indexOf('\n', text.indexOf('\n') + 1) + 6;
+    writeFileSync(file, text.slice(0, cut));
+    const tail = new RunTail((await specForFile(file))!);
+    await tail.poll();
+    appendFileSync(file, text.slice(cut));
+    await tail.poll();
+    assert.equal(series(tail.runs()[0], 'grad_2.0_norm_total').steps.length, 26);
+    assert.equal(series(tail.runs()[0], 'val_loss').steps.length, 6);
   });
 });
 
