@@ -117,11 +117,16 @@ async function walkFiles(dir: string, depth: number): Promise<string[]> {
   return found;
 }
 
-/** `global_step` of a trainer_state.json, to pick the newest of a run's checkpoints. */
+/**
+ * `global_step` of a trainer_state.json, to pick the newest of a run's
+ * checkpoints: -1 when there is no file, 0 when it does not say yet (the
+ * Trainer is writing it), so the run does not vanish while it is rewritten.
+ */
 async function globalStep(file: string): Promise<number> {
-  const text = await fs.readFile(file, 'utf8').catch(() => '');
+  const text = await fs.readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) return -1;
   const match = /"global_step"\s*:\s*(\d+)/.exec(text);
-  return match ? Number(match[1]) : -1;
+  return match ? Number(match[1]) : 0;
 }
 
 /**

@@ -27,6 +27,8 @@ interface FileState {
   end: Uint8Array;
 }
 
+const hasIncomplete = (run: Run): boolean => run.warnings.some((w) => w.incomplete);
+
 /** How many bytes at each end of what was read are compared: for a file up to twice this, the whole of it. */
 const WITNESS_BYTES = 4096;
 
@@ -81,9 +83,18 @@ export class RunTail {
           (file.rewritten ? stat.mtimeMs !== state.mtimeMs || stat.size !== state.size : !(await stillPrefix(state).catch(() => false))));
       if (replaced) {
         // Earlier files' data lives in the same builder: start the whole run over.
+        const kept = { builder: this.builder, files: this.files };
         this.reset();
-        return (await this.poll()) || true;
+        await this.poll();
+        // A file rewritten whole can be caught mid-write: the last good read stands until a complete one comes.
+        if (this.builder.runs().some(hasIncomplete) && !kept.builder.runs().some(hasIncomplete)) {
+          this.builder = kept.builder;
+          this.files = kept.files;
+          return false;
+        }
+        return true;
       }
+      const fresh = !state;
       if (!state) {
         state = { path: file.path, reader: file.reader(this.builder, file.path), offset: 0, inode: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, head: new Uint8Array(0), end: new Uint8Array(0) };
         this.files[index] = state;
@@ -91,7 +102,8 @@ export class RunTail {
       }
       state.mtimeMs = stat.mtimeMs;
       state.size = stat.size;
-      if (stat.size > state.offset) {
+      // A rewritten file is read whole even when empty: an empty trainer_state.json is one being written.
+      if (stat.size > state.offset || (file.rewritten && fresh)) {
         const current = state;
         current.offset = await feedFile(file.path, (bytes) => current.reader.push(bytes), current.offset);
         Object.assign(current, await witnesses(file.path, current.offset));

@@ -196,6 +196,26 @@ describe('tailing a run while it is written', () => {
     assert.deepEqual(series(tail.runs()[0], 'grad_norm').steps, [1, 2, 3, 4, 5]);
   });
 
+  it('keeps the last good read of trainer_state.json while the Trainer is halfway through rewriting it', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gradlens-tail-hf-half-'));
+    const file = path.join(dir, 'trainer_state.json');
+    const state = (steps: number) => JSON.stringify({ global_step: steps, log_history: Array.from({ length: steps }, (_, i) => ({ loss: 2, grad_norm: i, step: i + 1 })) }, null, 2);
+    writeFileSync(file, state(5));
+    const tail = new RunTail((await discoverRuns(dir))[0]);
+    await tail.poll();
+    // Opened with mode "w": first empty, then half written.
+    for (const partial of ['', state(6).slice(0, 300)]) {
+      writeFileSync(file, partial);
+      await tail.poll();
+      assert.deepEqual(series(tail.runs()[0], 'grad_norm').steps, [1, 2, 3, 4, 5]);
+      assert.deepEqual(tail.runs()[0].warnings, []);
+      assert.equal((await discoverRuns(dir)).length, 1, 'the run is still found');
+    }
+    writeFileSync(file, state(6));
+    assert.equal(await tail.poll(), true);
+    assert.deepEqual(series(tail.runs()[0], 'grad_norm').steps, [1, 2, 3, 4, 5, 6]);
+  });
+
   it('starts over when Lightning rewrites metrics.csv in place with a wider header', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'gradlens-tail-csv-'));
     const file = path.join(dir, 'metrics.csv');
