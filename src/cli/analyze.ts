@@ -2,7 +2,7 @@ import { diagnose } from '../diagnosis/diagnose';
 import { SEVERITY_RANK, type Diagnosis, type Severity } from '../diagnosis/types';
 import { openRuns, UnreadablePathError } from '../logs/open';
 import { isRole, type TagRule } from '../logs/roles';
-import type { Run } from '../logs/run';
+import { unreadableFiles, type Run } from '../logs/run';
 import { PARAMETER_COLUMNS, parameterRows, runHeading, stepRange, summaryRows } from '../report/summary';
 import { warningLines } from '../report/warnings';
 import { type CommandSpec, type Parsed, UsageError } from './args';
@@ -136,6 +136,12 @@ export async function analyzeCommand(parsed: Parsed): Promise<number> {
   const reports = runs.map((run) => ({ run, diagnosis: diagnose(run, options) }));
   if (parsed.options.has('json')) process.stdout.write(jsonText({ runs: reports.map(({ run, diagnosis }) => runReport(run, diagnosis)) }) + '\n');
   else process.stdout.write(reports.map(({ run, diagnosis }) => textReport(run, diagnosis)).join('\n\n') + '\n');
+  const unread = runs.flatMap(unreadableFiles);
+  if (unread.length > 0) {
+    // Findings on the runs that were read are no verdict on the ones that were not.
+    process.stderr.write(`gradlens analyze: ${unread.length} file(s) could not be read, so the result is incomplete:\n${unread.slice(0, 10).map((file) => `  ${file}\n`).join('')}`);
+    return 2;
+  }
   const failed = failOn !== undefined && reports.some(({ diagnosis }) => diagnosis.findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[failOn]));
   return failed ? 1 : 0;
 }

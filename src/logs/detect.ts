@@ -19,8 +19,10 @@ function isCsvHeader(lines: string[]): boolean {
   if (!header || header.length < 2) return false;
   // A header names columns; a log line like "Step 3: loss=4.1, norm=2" has '=' or ':' and numbers in its fields.
   if (!header.every((field) => field.trim().length > 0 && !/[=:{}]/.test(field) && !/^\s*[-+.\d]/.test(field))) return false;
+  // Most of the first rows have the header's width: one ragged or half-written row does not make a CSV a text log.
   const rows = lines.slice(1, 6).filter((line) => line.trim().length > 0);
-  return rows.every((row) => splitCsvLine(row, delimiter)?.length === header.length);
+  const fitting = rows.filter((row) => splitCsvLine(row, delimiter)?.length === header.length).length;
+  return fitting * 2 > rows.length || rows.length === 0;
 }
 
 /**
@@ -48,9 +50,11 @@ export function detectFormat(fileName: string, head: Uint8Array): LogFormat | un
   }).length;
   if (controls > sample.length / 10) return undefined;
   const lines = text.split('\n').map((line) => line.replace(/\r$/, ''));
-  if (head.length >= DETECT_BYTES) lines.pop(); // the last line may be cut
-  // A leading '# ...' comment (a run's settings, say) does not decide the format; the first data line does.
+  // A leading '# ...' comment (a run's settings, say) does not decide the format; the first data line does,
+  // even when the head cuts it (a JSON line of a 720-parameter model is longer than the head).
   const firstLine = lines.find((line) => line.trim().length > 0 && !line.trimStart().startsWith('#'))?.trim() ?? '';
+  // The last line may be cut (by the head's size, or by a writer still writing it): rows are judged whole.
+  if (!text.endsWith('\n') && lines.length > 1) lines.pop();
   if (firstLine.startsWith('{')) {
     if (firstLine === '{' || name === 'trainer_state.json') return /"log_history"/.test(text) || name === 'trainer_state.json' ? 'hf-trainer-state' : 'jsonl';
     // A Python dict repr ({'loss': ...}) is console output, not JSON.

@@ -14,7 +14,7 @@ import { readTextLog } from './formats/text';
 import { readTfEvents } from './formats/tfevents';
 import { parseWandbRunFolder, readWandb, readWandbSummary } from './formats/wandb';
 import { TagRoles, type TagRule } from './roles';
-import { RunBuilder, type LogFormat, type Run, type RunSource } from './run';
+import { RunBuilder, unreadableFiles, type LogFormat, type Run, type RunSource } from './run';
 import type { ReaderFactory } from './sink';
 
 export const READERS: Record<Exclude<LogFormat, 'mlflow'>, ReaderFactory> = {
@@ -54,17 +54,39 @@ const SKIPPED_DIRS = new Set(['node_modules', '.git', '.venv', 'venv', '__pycach
 /** How deep a folder walk goes: deep enough for mlruns/<exp>/<run>/metrics/<a>/<b>. */
 const MAX_DEPTH = 8;
 const CHUNK_BYTES = 1 << 20;
+/**
+ * Runs read at once. Reading every run of a big folder at once runs out of
+ * file descriptors (256 by default on macOS) and loses the runs it could not open.
+ */
+const RUNS_READ_AT_ONCE = 16;
 
-async function readHead(file: string): Promise<Uint8Array> {
+/** `map` over items with at most `limit` calls in flight, results in the items' order. */
+async function mapWithLimit<T, R>(items: readonly T[], limit: number, map: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const work = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await map(items[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, work));
+  return results;
+}
+
+/** Up to `length` bytes of a file from `position` (fewer where the file ends). */
+export async function readBytesAt(file: string, position: number, length: number): Promise<Uint8Array> {
   const handle = await fs.open(file, 'r');
   try {
-    const buffer = new Uint8Array(DETECT_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, DETECT_BYTES, 0);
+    const buffer = new Uint8Array(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, position);
     return buffer.subarray(0, bytesRead);
   } finally {
     await handle.close();
   }
 }
+
+const readHead = (file: string) => readBytesAt(file, 0, DETECT_BYTES);
 
 /** A file taken by name: one run whatever its name; undefined for binary content no reader knows. */
 export async function specForFile(file: string, id = path.basename(file)): Promise<RunSpec | undefined> {
@@ -89,15 +111,22 @@ async function listDir(dir: string): Promise<{ files: string[]; dirs: string[] }
 
 async function walkFiles(dir: string, depth: number): Promise<string[]> {
   const { files, dirs } = await listDir(dir);
-  const nested = depth >= MAX_DEPTH ? [] : await Promise.all(dirs.map((name) => walkFiles(path.join(dir, name), depth + 1)));
-  return [...files.map((name) => path.join(dir, name)), ...nested.flat()];
+  const found = files.map((name) => path.join(dir, name));
+  // One folder at a time, so a deep tree does not hold a descriptor per folder.
+  if (depth < MAX_DEPTH) for (const name of dirs) found.push(...(await walkFiles(path.join(dir, name), depth + 1)));
+  return found;
 }
 
-/** `global_step` of a trainer_state.json, to pick the newest of a run's checkpoints. */
+/**
+ * `global_step` of a trainer_state.json, to pick the newest of a run's
+ * checkpoints: -1 when there is no file, 0 when it does not say yet (the
+ * Trainer is writing it), so the run does not vanish while it is rewritten.
+ */
 async function globalStep(file: string): Promise<number> {
-  const text = await fs.readFile(file, 'utf8').catch(() => '');
+  const text = await fs.readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) return -1;
   const match = /"global_step"\s*:\s*(\d+)/.exec(text);
-  return match ? Number(match[1]) : -1;
+  return match ? Number(match[1]) : 0;
 }
 
 /**
@@ -175,7 +204,11 @@ export async function discoverRuns(root: string): Promise<RunSpec[]> {
 
     for (const name of files) {
       if (/tfevents/.test(name) || name === 'trainer_state.json' || !LOG_FILE.test(name)) continue;
-      const spec = await specForFile(path.join(dir, name), idOf(path.join(dir, name)));
+      const file = path.join(dir, name);
+      // A file that cannot be opened now is still a run: reading it reports why, and the run counts as unread.
+      const spec = await specForFile(file, idOf(file)).catch(
+        (): RunSpec => ({ source: { id: idOf(file), path: file, files: [file], format: 'text' }, files: [{ path: file, reader: readTextLog, rewritten: false }] }),
+      );
       if (spec) specs.push(spec);
     }
     if (depth >= MAX_DEPTH) return;
@@ -206,7 +239,10 @@ export async function feedFile(file: string, push: (bytes: Uint8Array) => void, 
   }
 }
 
-/** Reads one discovered run. A file that cannot be read is a warning on the run, not an exception. */
+/**
+ * Reads one discovered run. A file that cannot be read is an `unreadable`
+ * warning on the run, not an exception: what was read is kept.
+ */
 export async function readRunSpec(spec: RunSpec, options: OpenOptions = {}): Promise<Run[]> {
   const builder = new RunBuilder(spec.source, new TagRoles(options.tagRules));
   for (const file of spec.files) {
@@ -214,7 +250,7 @@ export async function readRunSpec(spec: RunSpec, options: OpenOptions = {}): Pro
     try {
       await feedFile(file.path, (bytes) => reader.push(bytes));
     } catch (error) {
-      builder.warning({ file: file.path, message: `could not read: ${(error as Error).message}` });
+      builder.warning({ file: file.path, message: `could not read: ${(error as Error).message}`, unreadable: true });
     }
     reader.end();
   }
@@ -226,7 +262,7 @@ export class UnreadablePathError extends Error {}
 /**
  * The runs at a path: a file is one run (or one per rank), whatever its
  * name; a folder is searched as discoverRuns says, keeping the runs that
- * hold data.
+ * hold data or could not be read (see unreadableFiles).
  */
 export async function openRuns(target: string, options: OpenOptions = {}): Promise<Run[]> {
   const stat = await fs.stat(target).catch((error: Error) => {
@@ -240,6 +276,6 @@ export async function openRuns(target: string, options: OpenOptions = {}): Promi
     if (!spec) throw new UnreadablePathError(`${target}: binary content in no format GradLens reads`);
     return readRunSpec(spec, options);
   }
-  const runs = (await Promise.all((await discoverRuns(target)).map((spec) => readRunSpec(spec, options)))).flat();
-  return runs.filter((run) => run.series.length > 0 || run.histograms.length > 0);
+  const runs = (await mapWithLimit(await discoverRuns(target), RUNS_READ_AT_ONCE, (spec) => readRunSpec(spec, options))).flat();
+  return runs.filter((run) => run.series.length > 0 || run.histograms.length > 0 || unreadableFiles(run).length > 0);
 }

@@ -43,6 +43,11 @@ export function seriesWithRole(run: Run, role: Role): Series | undefined {
   return run.series.find((s) => s.role === role);
 }
 
+/** The files of a run that could not be read (a run with any is incomplete). */
+export function unreadableFiles(run: Run): string[] {
+  return [...new Set(run.warnings.filter((w) => w.unreadable).map((w) => w.file))];
+}
+
 export function seriesOfRole(run: Run, role: Role): Series[] {
   return run.series.filter((s) => s.role === role);
 }
@@ -182,7 +187,8 @@ export class RunBuilder implements LogSink {
   }
 
   warning(warning: ReadWarning): void {
-    if (this.warnings.length < RunBuilder.MAX_WARNINGS) this.warnings.push(warning);
+    // A file that could not be read is always kept: it decides whether the run is complete.
+    if (this.warnings.length < RunBuilder.MAX_WARNINGS || warning.unreadable) this.warnings.push(warning);
     else this.droppedWarnings++;
   }
 

@@ -24,6 +24,10 @@ export interface ReadWarning {
   /** Byte offset for binary formats. */
   offset?: number;
   message: string;
+  /** The file, or the rest of it, could not be read at all (a permission, an I/O error): the run is incomplete. */
+  unreadable?: true;
+  /** The content ends before it is complete (a file caught while being written): a later read may succeed. */
+  incomplete?: true;
 }
 
 /**

@@ -49,7 +49,8 @@ async function eachLine(file: string, onLine: (bytes: Uint8Array, start: number,
 /**
  * Feeds the file line by line to its reader and reports, for each line, the
  * steps the reader took from it, and the step from which training went back
- * (a restart from a checkpoint) when it did.
+ * (a restart from a checkpoint) when it did: a tag written again at or
+ * before its last step, as the run's series read it, or a purge.
  */
 async function eachStepLine(
   file: string,
@@ -58,15 +59,19 @@ async function eachStepLine(
   onLine: (steps: number[], restartFrom: number | undefined, bytes: Uint8Array, start: number, end: number, line: number) => boolean,
 ): Promise<void> {
   let lineSteps: number[] = [];
-  let purgedFrom: number | undefined;
-  let previous = -Infinity;
+  let restartFrom: number | undefined;
+  const lastStepOfTag = new Map<string, number>();
   const sink: LogSink = {
-    scalar: (_tag, step, _value, from) => {
-      if (from === stream) lineSteps.push(step);
+    scalar: (tag, step, _value, from) => {
+      if (from !== stream) return;
+      lineSteps.push(step);
+      const last = lastStepOfTag.get(tag);
+      if (last !== undefined && step <= last) restartFrom = Math.min(step, restartFrom ?? Infinity);
+      lastStepOfTag.set(tag, step);
     },
     histogram: () => {},
     purge: (step, from) => {
-      if (from === stream) purgedFrom = Math.min(step, purgedFrom ?? Infinity);
+      if (from === stream) restartFrom = Math.min(step, restartFrom ?? Infinity);
     },
     event: () => {},
     warning: () => {},
@@ -75,15 +80,11 @@ async function eachStepLine(
   await eachLine(file, (bytes, start, end, line) => {
     reader.push(bytes.subarray(start, end));
     reader.push(LF);
-    const first = lineSteps.length > 0 ? lineSteps[0] : Infinity;
-    // A step before the previous line's: training went back, and what follows replaces what was read.
-    const wentBack = first < previous ? first : undefined;
-    const restartFrom = purgedFrom === undefined ? wentBack : Math.min(purgedFrom, wentBack ?? Infinity);
     const steps = lineSteps;
-    if (steps.length > 0) previous = first;
+    const from = restartFrom;
     lineSteps = [];
-    purgedFrom = undefined;
-    return onLine(steps, restartFrom, bytes, start, end, line);
+    restartFrom = undefined;
+    return onLine(steps, from, bytes, start, end, line);
   });
 }
 

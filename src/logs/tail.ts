@@ -1,14 +1,16 @@
 /**
  * Follows a run while training writes it. Each poll reads only the bytes
  * appended since the last one and feeds them to the same readers, so the
- * runs grow exactly as a whole read would give. A file that shrank or was
- * replaced (a new inode, as when Lightning rewrites metrics.csv) starts the
- * run over; a file rewritten whole on each save (trainer_state.json) is read
- * again whenever it changes; new files of the run (a new TensorBoard event
- * file) join it.
+ * runs grow exactly as a whole read would give. A file that was replaced (a
+ * new inode), shrank, or was rewritten in place (Lightning's CSVLogger
+ * rewrites metrics.csv with a wider header when a metric appears; a file
+ * deleted and recreated may get its old inode back) starts the run over; a
+ * file rewritten whole on each save (trainer_state.json) is read again
+ * whenever it changes; new files of the run (a new TensorBoard event file)
+ * join it.
  */
 import { promises as fs } from 'node:fs';
-import { discoverRuns, feedFile, type OpenOptions, type RunSpec } from './open';
+import { discoverRuns, feedFile, readBytesAt, type OpenOptions, type RunSpec } from './open';
 import { TagRoles } from './roles';
 import { RunBuilder, type Run } from './run';
 import type { LogReader } from './sink';
@@ -20,6 +22,31 @@ interface FileState {
   inode: number;
   mtimeMs: number;
   size: number;
+  /** The first and the last bytes read, to tell an append from a rewrite of what was read. */
+  head: Uint8Array;
+  end: Uint8Array;
+}
+
+const hasIncomplete = (run: Run): boolean => run.warnings.some((w) => w.incomplete);
+
+/** How many bytes at each end of what was read are compared: for a file up to twice this, the whole of it. */
+const WITNESS_BYTES = 4096;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
+
+/** The bytes a later poll compares with, taken right after reading up to `offset`. */
+async function witnesses(file: string, offset: number): Promise<{ head: Uint8Array; end: Uint8Array }> {
+  const head = await readBytesAt(file, 0, Math.min(WITNESS_BYTES, offset));
+  const endStart = Math.max(head.length, offset - WITNESS_BYTES);
+  return { head, end: await readBytesAt(file, endStart, offset - endStart) };
+}
+
+/** Whether the bytes read so far are still the file's first bytes: false after a truncation or a rewrite in place. */
+async function stillPrefix(state: FileState): Promise<boolean> {
+  const now = await witnesses(state.path, state.offset);
+  return sameBytes(now.head, state.head) && sameBytes(now.end, state.end);
 }
 
 export class RunTail {
@@ -48,22 +75,38 @@ export class RunTail {
       const stat = await fs.stat(file.path).catch(() => undefined);
       if (!stat) continue;
       let state = this.files[index];
-      const replaced = state !== undefined && (stat.ino !== state.inode || stat.size < state.offset || (file.rewritten && (stat.mtimeMs !== state.mtimeMs || stat.size !== state.size)));
+      // The prefix is checked at every poll, not only when mtime or size moved: a same-size rewrite can keep both on a coarse clock.
+      const replaced =
+        state !== undefined &&
+        (stat.ino !== state.inode ||
+          stat.size < state.offset ||
+          (file.rewritten ? stat.mtimeMs !== state.mtimeMs || stat.size !== state.size : !(await stillPrefix(state).catch(() => false))));
       if (replaced) {
         // Earlier files' data lives in the same builder: start the whole run over.
+        const kept = { builder: this.builder, files: this.files };
         this.reset();
-        return (await this.poll()) || true;
+        await this.poll();
+        // A file rewritten whole can be caught mid-write: the last good read stands until a complete one comes.
+        if (this.builder.runs().some(hasIncomplete) && !kept.builder.runs().some(hasIncomplete)) {
+          this.builder = kept.builder;
+          this.files = kept.files;
+          return false;
+        }
+        return true;
       }
+      const fresh = !state;
       if (!state) {
-        state = { path: file.path, reader: file.reader(this.builder, file.path), offset: 0, inode: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size };
+        state = { path: file.path, reader: file.reader(this.builder, file.path), offset: 0, inode: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, head: new Uint8Array(0), end: new Uint8Array(0) };
         this.files[index] = state;
         changed = true;
       }
-      if (stat.size > state.offset) {
+      state.mtimeMs = stat.mtimeMs;
+      state.size = stat.size;
+      // A rewritten file is read whole even when empty: an empty trainer_state.json is one being written.
+      if (stat.size > state.offset || (file.rewritten && fresh)) {
         const current = state;
         current.offset = await feedFile(file.path, (bytes) => current.reader.push(bytes), current.offset);
-        current.mtimeMs = stat.mtimeMs;
-        current.size = stat.size;
+        Object.assign(current, await witnesses(file.path, current.offset));
         // A rewritten file is complete each time it is saved; appended files wait for their next line.
         if (file.rewritten) current.reader.end();
         changed = true;

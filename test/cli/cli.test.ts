@@ -105,6 +105,29 @@ describe('gradlens CLI', () => {
     });
   });
 
+  describe('faults', () => {
+    /** The CLI under a descriptor limit, as on macOS (256 by default) or a tight CI container. */
+    const underFileLimit = (limit: number, ...args: string[]) => {
+      const r = spawnSync('bash', ['-c', `ulimit -n ${limit} && exec "$0" "$@"`, process.execPath, CLI, ...args], { encoding: 'utf8', cwd: dir });
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+
+    it('reads every run of a folder of 300 under a 64-descriptor limit, and never exits 0 with runs it could not read', () => {
+      const folder = mkdtempSync(path.join(os.tmpdir(), 'gradlens-many-'));
+      for (let i = 0; i < 300; i++) writeFileSync(path.join(folder, `run${i}.jsonl`), '{"step": 0, "loss": 1, "grad_norm": 1}\n{"step": 1, "loss": 1, "grad_norm": 1}\n');
+      const roomy = underFileLimit(64, 'analyze', '--json', '--fail-on', 'never', folder);
+      assert.equal(roomy.code, 0, roomy.stderr);
+      assert.equal((JSON.parse(roomy.stdout) as { runs: unknown[] }).runs.length, 300);
+      // So tight a limit that some opens fail: the exit code says the result is incomplete.
+      const tight = underFileLimit(20, 'analyze', '--json', '--fail-on', 'never', folder);
+      if (tight.code === 0) assert.equal((JSON.parse(tight.stdout) as { runs: unknown[] }).runs.length, 300);
+      else {
+        assert.equal(tight.code, 2);
+        assert.match(tight.stderr, /could not be read|cannot read|no training data/);
+      }
+    });
+  });
+
   describe('train', () => {
     it('writes one JSON line per step to stdout and a summary to stderr', () => {
       const r = gradlens('train', '--steps', '5', '--hidden', '8', '--seq-len', '10');

@@ -57,6 +57,15 @@ describe('JSON-lines reader', () => {
     assert.deepEqual(series(run, 'eval_loss'), { steps: [2], values: [5] });
   });
 
+  it('skips a step-less summary line at the end of a stepped log with a warning, rather than reading it as a restart', () => {
+    const lines = Array.from({ length: 100 }, (_, i) => JSON.stringify({ step: 50 * i, loss: 3 - i / 100 }));
+    const run = read([...lines, '{"loss": 0.3, "train_runtime": 123.4}'].join('\n') + '\n');
+    assert.equal(series(run, 'loss').steps.length, 100);
+    assert.equal(series(run, 'loss').values[99], 3 - 99 / 100);
+    assert.equal(run.series.find((s) => s.tag === 'train_runtime'), undefined);
+    assert.deepEqual(run.warnings.map((w) => [w.line, w.message.split(';')[0]]), [[101, 'no step, where earlier lines have one (a summary line?)']]);
+  });
+
   it('reads a restart (steps going back) as replacing the later data', () => {
     const run = read('{"step": 0, "loss": 5}\n{"step": 1, "loss": 4}\n{"step": 2, "loss": 3}\n{"step": 1, "loss": 9}\n');
     assert.deepEqual(series(run, 'loss'), { steps: [0, 1], values: [5, 9] });

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import fc from 'fast-check';
 import os from 'node:os';
 import path from 'node:path';
-import { detectFormat } from '../../src/logs/detect';
-import { discoverRuns, openRuns } from '../../src/logs/open';
+import { DETECT_BYTES, detectFormat } from '../../src/logs/detect';
+import { discoverRuns, openRuns, readRunSpec, specForFile } from '../../src/logs/open';
 import { RunTail } from '../../src/logs/tail';
-import { series } from './read';
+import { series, snapshot } from './read';
 import { coreRow, WandbLogWriter } from './wandb-writer';
 
 const REAL = path.join(__dirname, '../fixtures/real');
@@ -23,6 +24,54 @@ describe('format detection', () => {
     assert.equal(detectFormat('grads.log', bytes('# run: lr=0.1, clip=1\n{"step": 0, "grad_norm": 1}\n')), 'jsonl');
     assert.equal(detectFormat('run-abc.wandb', bytes(':W&B\u00e1\u00be\u0000')), 'wandb');
     assert.equal(detectFormat('blob', new Uint8Array(4096).map((_, i) => (i * 7919) % 256)), undefined);
+  });
+});
+
+describe('format detection on a head that cuts the content', () => {
+  const lightningCsv = (rows: number, raggedAt?: number) =>
+    [
+      'epoch,grad_2.0_norm_total,step,train_loss,val_loss',
+      ...Array.from({ length: rows }, (_, i) => (i === raggedAt ? `0,${i}` : i % 5 === 4 ? `0,,${i},,${1 + i / 10}` : `0,${1 + i / 100},${i},${2 - i / 100},`)),
+    ].join('\n') + '\n';
+
+  it('reads JSON lines of any length as JSON lines, however much of the first line the head holds', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3000 }), fc.double({ min: 0, max: 1, noNaN: true }), (parameters, cutAt) => {
+        // A model logging one norm per parameter: 3000 parameters make a 120 KiB line.
+        const record = { step: 0, loss: 1.5, ...Object.fromEntries(Array.from({ length: parameters }, (_, i) => [`grad_norm/model.layers.${i}.mlp.weight`, 0.01 * i])) };
+        const file = bytes(`${JSON.stringify(record)}\n${JSON.stringify({ ...record, step: 1 })}\n`);
+        const head = file.subarray(0, Math.max(2, Math.min(DETECT_BYTES, Math.floor(cutAt * file.length))));
+        assert.equal(detectFormat('log', head), 'jsonl');
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('reads a CSV as CSV when the head ends mid-row, or one of its first rows is ragged', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 6, max: 40 }), fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }), fc.double({ min: 0, max: 1, noNaN: true }), (rows, raggedAt, cutAt) => {
+        const file = bytes(lightningCsv(rows, raggedAt));
+        // Cut after the header, and when a row is ragged, after at least two rows that are not.
+        const lineEnds = [...file.keys()].filter((i) => file[i] === 10);
+        const from = lineEnds[raggedAt === undefined ? 0 : Math.max(3, raggedAt + 1)] + 1;
+        assert.equal(detectFormat('log', file.subarray(0, from + Math.floor(cutAt * (file.length - from)))), 'csv');
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('follows a metrics.csv first seen mid-row', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gradlens-midrow-'));
+    const file = path.join(dir, 'metrics.csv');
+    const text = lightningCsv(32);
+    const cut = text.indexOf('\n', text.indexOf('\n') + 1) + 6;
+    writeFileSync(file, text.slice(0, cut));
+    const tail = new RunTail((await specForFile(file))!);
+    await tail.poll();
+    appendFileSync(file, text.slice(cut));
+    await tail.poll();
+    assert.equal(series(tail.runs()[0], 'grad_2.0_norm_total').steps.length, 26);
+    assert.equal(series(tail.runs()[0], 'val_loss').steps.length, 6);
   });
 });
 
@@ -145,5 +194,83 @@ describe('tailing a run while it is written', () => {
     write(5);
     assert.equal(await tail.poll(), true);
     assert.deepEqual(series(tail.runs()[0], 'grad_norm').steps, [1, 2, 3, 4, 5]);
+  });
+
+  it('keeps the last good read of trainer_state.json while the Trainer is halfway through rewriting it', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gradlens-tail-hf-half-'));
+    const file = path.join(dir, 'trainer_state.json');
+    const state = (steps: number) => JSON.stringify({ global_step: steps, log_history: Array.from({ length: steps }, (_, i) => ({ loss: 2, grad_norm: i, step: i + 1 })) }, null, 2);
+    writeFileSync(file, state(5));
+    const tail = new RunTail((await discoverRuns(dir))[0]);
+    await tail.poll();
+    // Opened with mode "w": first empty, then half written.
+    for (const partial of ['', state(6).slice(0, 300)]) {
+      writeFileSync(file, partial);
+      await tail.poll();
+      assert.deepEqual(series(tail.runs()[0], 'grad_norm').steps, [1, 2, 3, 4, 5]);
+      assert.deepEqual(tail.runs()[0].warnings, []);
+      assert.equal((await discoverRuns(dir)).length, 1, 'the run is still found');
+    }
+    writeFileSync(file, state(6));
+    assert.equal(await tail.poll(), true);
+    assert.deepEqual(series(tail.runs()[0], 'grad_norm').steps, [1, 2, 3, 4, 5, 6]);
+  });
+
+  it('starts over when Lightning rewrites metrics.csv in place with a wider header', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gradlens-tail-csv-'));
+    const file = path.join(dir, 'metrics.csv');
+    const rows = (count: number, wide: boolean) =>
+      [wide ? 'epoch,step,train_loss,grad_norm' : 'epoch,step,train_loss', ...Array.from({ length: count }, (_, i) => `0,${i},${2 - i / 100}${wide ? `,${i % 7}` : ''}`)].join('\n') + '\n';
+    writeFileSync(file, rows(40, false));
+    const [spec] = await discoverRuns(dir);
+    const tail = new RunTail(spec);
+    await tail.poll();
+    assert.equal(series(tail.runs()[0], 'train_loss').steps.length, 40);
+    // CSVLogger opens the file with mode "w" (same inode) and writes every row again under the new header.
+    writeFileSync(file, rows(80, true));
+    assert.equal(await tail.poll(), true);
+    assert.equal(series(tail.runs()[0], 'train_loss').steps.length, 80);
+    assert.equal(series(tail.runs()[0], 'grad_norm').steps.length, 80);
+    assert.deepEqual(tail.runs()[0].warnings, []);
+  });
+
+  it('after any sequence of appends, truncations, rewrites in place, rotations and re-creations, reads what a fresh read reads', async () => {
+    const line = fc.record({ step: fc.nat({ max: 60 }), loss: fc.double({ min: 0, max: 9, noNaN: true }) }).map(({ step, loss }) => `{"step": ${step}, "loss": ${loss}}\n`);
+    const lines = fc.array(line, { minLength: 1, maxLength: 12 }).map((list) => list.join(''));
+    const operation = fc.oneof(
+      fc.record({ kind: fc.constant('append' as const), text: lines }),
+      fc.record({ kind: fc.constant('truncate' as const), keep: fc.double({ min: 0, max: 1, noNaN: true }), text: lines }),
+      fc.record({ kind: fc.constant('rewrite' as const), text: lines }),
+      fc.record({ kind: fc.constant('rotate' as const), text: lines }),
+      fc.record({ kind: fc.constant('recreate' as const), text: lines }),
+    );
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gradlens-tail-prop-'));
+    let round = 0;
+    await fc.assert(
+      fc.asyncProperty(lines, fc.array(operation, { minLength: 1, maxLength: 8 }), async (first, operations) => {
+        const file = path.join(dir, `run${round++}.jsonl`);
+        writeFileSync(file, first);
+        const spec = (await specForFile(file))!;
+        const tail = new RunTail(spec);
+        await tail.poll();
+        for (const op of operations) {
+          if (op.kind === 'append') appendFileSync(file, op.text);
+          else if (op.kind === 'truncate') {
+            truncateSync(file, Math.floor(op.keep * readFileSync(file).length));
+            appendFileSync(file, op.text);
+          } else if (op.kind === 'rewrite') writeFileSync(file, op.text);
+          else if (op.kind === 'rotate') {
+            writeFileSync(`${file}.new`, op.text);
+            renameSync(`${file}.new`, file);
+          } else {
+            unlinkSync(file);
+            writeFileSync(file, op.text);
+          }
+          await tail.poll();
+          assert.deepEqual(snapshot(tail.runs()), snapshot(await readRunSpec(spec)), `after ${op.kind}`);
+        }
+      }),
+      { numRuns: 50 },
+    );
   });
 });

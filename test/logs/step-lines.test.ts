@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findStepLine } from '../../src/logs/step-lines';
+import fc from 'fast-check';
+import { readJsonLines } from '../../src/logs/formats/jsonl';
+import { findStepLine, findStepLines, stepAtLine } from '../../src/logs/step-lines';
+import { readBytes, series } from './read';
 
 /** "Open the log at this step": the line found is where the log says that step. */
 const REAL = path.join(__dirname, '../fixtures/real');
@@ -57,5 +60,29 @@ describe('log line of a step', () => {
     writeFileSync(file, ['[default0]:step 1: loss=2.0 grad_norm=1.0', '[default1]:step 1: loss=2.1 grad_norm=1.1', '[default1]:step 2: loss=2.2 grad_norm=9.0', '[default0]:step 2: loss=1.9 grad_norm=0.9', ''].join('\n'));
     assert.equal(await findStepLine(file, 'text', 2, 'rank 1'), 2);
     assert.equal(await findStepLine(file, 'text', 2, 'rank 0'), 3);
+  });
+
+  it('for any JSON-lines log with restarts and step-less lines, finds for every step shown the line its value came from, and back', async () => {
+    const entry = fc.oneof(
+      { weight: 4, arbitrary: fc.nat({ max: 30 }).map((step) => ({ step })) },
+      { weight: 1, arbitrary: fc.constant({ step: undefined }) },
+    );
+    let round = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(entry, { minLength: 1, maxLength: 40 }), async (entries) => {
+        const file = path.join(dir, `property${round++}.jsonl`);
+        // A step-less line is a summary (or a config line when it comes first); each line's loss is its index.
+        const text = entries.map(({ step }, i) => JSON.stringify(step === undefined ? { loss: i, train_runtime: 1.5 } : { step, loss: i })).join('\n') + '\n';
+        writeFileSync(file, text);
+        const shown = series(readBytes(readJsonLines, [new TextEncoder().encode(text)], 'jsonl', file)[0] ?? { series: [] }, 'loss');
+        const lines = await findStepLines(file, 'jsonl', new Set(shown.steps));
+        for (const [index, step] of shown.steps.entries()) {
+          const line = lines.get(step)?.line;
+          assert.equal(line, shown.values[index], `step ${step}: the line whose loss is shown`);
+          assert.equal(await stepAtLine(file, 'jsonl', line!), step);
+        }
+      }),
+      { numRuns: 50 },
+    );
   });
 });

@@ -376,7 +376,8 @@ describe('W&B summary (wandb-summary.json)', () => {
   });
 
   it('warns about a file that is not a JSON object', () => {
-    assert.deepEqual(readSummary('{"loss": 1.5,').warnings, [{ file: SUMMARY, message: 'not a W&B summary: the file is not one JSON object' }]);
+    assert.deepEqual(readSummary('{"loss": 1.5,').warnings, [{ file: SUMMARY, message: 'not a W&B summary: the file is not complete JSON (W&B may be writing it)', incomplete: true }]);
+    assert.deepEqual(readSummary('[1.5]').warnings, [{ file: SUMMARY, message: 'not a W&B summary: the file is not one JSON object' }]);
     assert.deepEqual(readSummary('').warnings, []);
   });
 

@@ -49,7 +49,7 @@ export const readTrainerState: ReaderFactory = (sink, file) => {
       try {
         state = parsePythonJson(text.replace(/^\uFEFF/, ''));
       } catch (error) {
-        sink.warning({ file, message: `not complete JSON (${(error as Error).message}); the Trainer may be writing it` });
+        sink.warning({ file, message: `not complete JSON (${(error as Error).message}); the Trainer may be writing it`, incomplete: true });
         return;
       }
       if (!isRecord(state) || !Array.isArray(state.log_history)) {

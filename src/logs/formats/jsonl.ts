@@ -28,15 +28,19 @@ export function stepKeyIndex(record: ScannedRecord): number {
 /**
  * JSON lines: GradLens's native format (nested `layers`, `weight_norms`), flat
  * keys (`grad_norm/<param>`), and any object per line with a step and numbers.
- * An object without a step key is numbered by its position among records.
- * Blank lines are skipped; lines that are not a JSON object are reported
- * with their number and skipped.
+ * In a file without step keys, records are numbered by their position; once
+ * a record has had one, a record without (an end-of-training summary such as
+ * `{"loss": 0.3, "train_runtime": 123.4}`) is reported and skipped, since
+ * numbering it by position would read as training going back. Blank lines
+ * are skipped; lines that are not a JSON object are reported with their
+ * number and skipped.
  */
 export const readJsonLines: ReaderFactory = (sink, file) => {
   const scanner = new JsonObjectScanner();
   const record = newScannedRecord();
   const decoder = new TextDecoder('utf-8');
   let ordinal = 0;
+  let stepped = false;
   const splitter = new LineSplitter({
     overlong: (line, length) => sink.warning(overlongWarning(file, line, length)),
     line: (bytes, start, end, lineNumber) => {
@@ -46,6 +50,11 @@ export const readJsonLines: ReaderFactory = (sink, file) => {
         return;
       }
       const stepIndex = stepKeyIndex(record);
+      if (stepIndex < 0 && stepped) {
+        sink.warning({ file, line: lineNumber, message: `no step, where earlier lines have one (a summary line?); line skipped: ${preview(decoder.decode(bytes.subarray(start, end)))}` });
+        return;
+      }
+      stepped ||= stepIndex >= 0;
       const step = stepIndex >= 0 ? record.values[stepIndex] : ordinal;
       ordinal++;
       if (!Number.isFinite(step)) {

@@ -453,7 +453,8 @@ export const readWandbSummary: ReaderFactory = (sink, file) => {
       try {
         summary = parsePythonJson(content);
       } catch {
-        summary = undefined;
+        sink.warning({ file, message: 'not a W&B summary: the file is not complete JSON (W&B may be writing it)', incomplete: true });
+        return;
       }
       if (!isPlainObject(summary)) {
         sink.warning({ file, message: 'not a W&B summary: the file is not one JSON object' });
