@@ -72,7 +72,7 @@ describe('gradlens CLI', () => {
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /300 steps/);
       assert.match(r.stdout, /clip threshold\s+recommended/);
-      assert.match(r.stdout, /no findings/);
+      assert.match(r.stdout, /No findings: the gradients look healthy/);
       const bad = gradlens('analyze', path.join(REAL, 'torch_rnn_radius1.6_noclip/grads.jsonl'));
       assert.equal(bad.code, 1);
       assert.match(bad.stdout, /ERROR\s+nonfinite, steps 1–299/);

@@ -158,7 +158,7 @@ describe('diagnosis rules', () => {
       d.findings.map((f) => [f.kind, f.severity, f.step]),
       [['nonfinite', 'info', 10]],
     );
-    assert.match(d.findings[0].message, /loss scaler skipped 2 steps/);
+    assert.match(d.findings[0].message, /loss scaler skipped 2 of 100 steps \(2%/);
 
     const stuck = healthy(100, 1).map((v, i) => (i >= 90 ? NaN : v));
     const persistent = diagnose(runOf({ grad_norm: stuck }, Array.from({ length: 10 }, (_, i) => ({ step: 90 + i }))));
