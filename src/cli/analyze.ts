@@ -1,5 +1,6 @@
 import { diagnose } from '../diagnosis/diagnose';
 import { SEVERITY_RANK, type Diagnosis, type Severity } from '../diagnosis/types';
+import { noFindingsText } from '../diagnosis/verdict';
 import { openRuns, UnreadablePathError } from '../logs/open';
 import { isRole, type TagRule } from '../logs/roles';
 import { unreadableFiles, type Run } from '../logs/run';
@@ -11,7 +12,7 @@ export const analyzeSpec: CommandSpec = {
   name: 'analyze',
   summary:
     'Reads training logs (files or folders of runs: JSON lines, CSV, trainer_state.json, TensorBoard, MLflow, W&B offline, text) and prints, per run, ' +
-    'a summary table and the findings with hints. Exits 1 when a finding reaches --fail-on, 2 for bad usage or unreadable input.',
+    'a summary table and the findings with hints. Exits 1 when a finding reaches --fail-on, 2 for bad usage, unreadable input or no training data.',
   usage: 'gradlens analyze PATH... [--json] [--fail-on warn|error|never] [--threshold X] [--tag-role PATTERN=ROLE,...]',
   positionals: [1, Infinity],
   options: [
@@ -92,7 +93,7 @@ export function textReport(run: Run, d: Diagnosis): string {
     out.push(...table([PARAMETER_COLUMNS, ...parameterRows(d, WORST_PARAMETERS)]).map((line) => `    ${line}`));
     if (d.parameters.length > WORST_PARAMETERS) out.push(`    … and ${d.parameters.length - WORST_PARAMETERS} more`);
   }
-  if (d.findings.length === 0) out.push(d.steps > 0 ? '  no findings: the gradients look healthy' : '  no gradient data found');
+  if (d.findings.length === 0) out.push(wrap(d.steps > 0 ? noFindingsText(d) : 'No training steps: no loss or gradient norm was found (see the warnings).', '  '));
   for (const f of d.findings) {
     out.push(`  ${f.severity.toUpperCase().padEnd(7)} ${f.kind}, ${stepRange(f.step, f.endStep)}`);
     out.push(wrap(f.message, '      '));
@@ -140,6 +141,12 @@ export async function analyzeCommand(parsed: Parsed): Promise<number> {
   if (unread.length > 0) {
     // Findings on the runs that were read are no verdict on the ones that were not.
     process.stderr.write(`gradlens analyze: ${unread.length} file(s) could not be read, so the result is incomplete:\n${unread.slice(0, 10).map((file) => `  ${file}\n`).join('')}`);
+    return 2;
+  }
+  // Series but not one step of loss or gradient norm: nothing was diagnosed, which is no pass.
+  if (reports.every(({ run, diagnosis }) => diagnosis.steps === 0 && run.histograms.length === 0)) {
+    const why = runs.flatMap(warningLines).slice(0, 3).map((line) => `\n  ${line}`).join('');
+    process.stderr.write(`gradlens analyze: no training data (no loss or gradient norm) in ${parsed.positionals.join(', ')}${why}\n`);
     return 2;
   }
   const failed = failOn !== undefined && reports.some(({ diagnosis }) => diagnosis.findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[failOn]));

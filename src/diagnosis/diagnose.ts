@@ -78,7 +78,8 @@ export function diagnose(run: Run, options: Partial<DiagnoseOptions> = {}): Diag
     }
   }
   const stepAxis = steps.length > 0 ? steps : (loss?.steps ?? new Float64Array(0));
-  const findings = DETECTORS.flatMap((detect) => detect(context)).sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.step - b.step);
+  // Without a step of loss or gradient norm there is nothing to judge: the run's warnings say what was looked for.
+  const findings = stepAxis.length === 0 ? [] : DETECTORS.flatMap((detect) => detect(context)).sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.step - b.step);
 
   return {
     steps: stepAxis.length,

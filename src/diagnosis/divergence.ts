@@ -4,8 +4,15 @@ import { formatNumber, median } from './stats';
 import type { Finding, Hint } from './types';
 import { seriesOfRole } from '../logs/run';
 
-/** The loss counts as diverged when it ends this many times above where it started. */
-const DIVERGED = 2;
+/**
+ * The loss counts as diverged when it ends this many times its own scale
+ * away from where it started: above for any loss (2.3 → 4.6 and more), and
+ * below for a loss that falls through its scale (a cross-entropy gone
+ * negative, −3.4e4 → −6.5e7), which a bounded loss cannot do.
+ */
+const DIVERGED = 1;
+/** This many times the scale is an error rather than a warning (a positive loss ending at 10× its start). */
+const DIVERGED_FAR = 9;
 /** A weight norm that grows this much over the run is growing without bound. */
 const WEIGHT_GROWTH = 10;
 
@@ -13,7 +20,7 @@ function windowMedian(values: ArrayLike<number>, from: number, to: number): numb
   return median(Array.prototype.slice.call(values, from, to) as number[]);
 }
 
-/** A loss that ends far above where it started, and weights that keep growing. */
+/** A loss that ends far from where it started, relative to its scale, and weights that keep growing. */
 export function divergenceFindings(context: Context): Finding[] {
   const { view } = context;
   const findings: Finding[] = [];
@@ -24,21 +31,32 @@ export function divergenceFindings(context: Context): Finding[] {
     // The first few steps, before any explosion has had time to move the loss.
     const start = windowMedian(loss.values, 0, Math.min(edge, 5));
     const end = windowMedian(loss.values, n - edge, n);
+    // The loss's own scale: its size at the start (a loss that starts at 0 has none to measure against).
+    const scale = start === null ? 0 : Math.abs(start);
+    const moved = start !== null && end !== null && scale > 0 ? (end - start) / scale : 0;
     let best: number | null = null;
     for (const value of loss.values) if (Number.isFinite(value) && (best === null || value < best)) best = value;
-    if (start !== null && end !== null && start > 0 && end >= DIVERGED * start) {
+    // Falling strictly through: a positive loss that reaches 0 has fitted its data, not broken.
+    if (start !== null && end !== null && (moved >= DIVERGED || moved < -DIVERGED)) {
+      const rose = moved > 0;
       const advice: Hint[] = [];
       if (!context.clipping.on) advice.push(hints.addNormClipping(context.advice.recommended));
       advice.push(hints.lowerLr(view.lr ? view.lr.values[0] : undefined));
       if (view.recurrent) advice.push(hints.orthogonalInit());
+      const span = `median of the last ${edge} steps`;
+      const message = rose
+        ? start > 0
+          ? `Training diverged: the loss ends at ${formatNumber(end)} (${span}), ${formatNumber(end / start)}× the ${formatNumber(start)} the first steps had${best !== null ? `, after reaching ${formatNumber(best)}` : ''}.`
+          : `Training diverged: the loss ends at ${formatNumber(end)} (${span}), ${formatNumber(end - start)} above the ${formatNumber(start)} the first steps had, ${formatNumber(moved)}× the size of its start.`
+        : `The loss fell without bound: it ends at ${formatNumber(end)} (${span}), ${formatNumber(-moved)}× the size of the ${formatNumber(start)} the first steps had below it. A loss that keeps falling through its own scale is broken (its sign, its reduction, or a term with no lower bound) rather than learning.`;
       findings.push({
         kind: 'divergence',
-        severity: end >= 10 * start ? 'error' : 'warning',
+        severity: Math.abs(moved) >= DIVERGED_FAR ? 'error' : 'warning',
         step: loss.steps[n - edge],
         endStep: loss.steps[n - 1],
         layers: [],
-        message: `Training diverged: the loss ends at ${formatNumber(end)} (median of the last ${edge} steps), ${formatNumber(end / start)}× the ${formatNumber(start)} the first steps had${best !== null ? `, after reaching ${formatNumber(best)}` : ''}.`,
-        evidence: { startLoss: start, endLoss: end, bestLoss: best },
+        message,
+        evidence: { startLoss: start, endLoss: end, bestLoss: best, change: moved },
         hints: advice,
       });
     }

@@ -80,17 +80,33 @@ export function nonFiniteFindings(context: Context): Finding[] {
   return findings;
 }
 
+/**
+ * How many steps the scaler skipped: one per announcement (several can fall
+ * between two logged steps), or the log's own running count (DeepSpeed's
+ * `skipped=`) when that says more.
+ */
+function skipCount(context: Context, skipped: number[]): number {
+  const { view } = context;
+  const announced = view.run.events.filter((e) => e.kind === 'overflow-skip').length;
+  const total = view.skippedTotal;
+  const counted = total && total.values.length > 0 ? total.values[total.values.length - 1] : 0;
+  return Math.max(skipped.length, announced, Number.isFinite(counted) ? counted : 0);
+}
+
 function skipFinding(context: Context, skipped: number[]): Finding {
   const { view } = context;
-  const steps = view.norms.steps.length || skipped.length;
+  const count = skipCount(context, skipped);
+  // Against the steps the log covers, whatever it logged them with: a log without gradient norms still has its step lines.
+  const steps = Math.max(view.stepsCovered(), count);
   const tail = view.norms.steps.length > 0 ? view.norms.steps[view.norms.steps.length - 1] : skipped[skipped.length - 1];
   let consecutiveAtEnd = 0;
   for (let i = view.norms.steps.length - 1; i >= 0 && context.skips.has(view.norms.steps[i]); i--) consecutiveAtEnd++;
-  const fraction = skipped.length / Math.max(steps, 1);
+  const fraction = count / Math.max(steps, 1);
   const persistent = consecutiveAtEnd >= 5 || fraction > 0.2;
+  const of = `${count} of ${steps} steps`;
   const message = persistent
-    ? `The fp16 loss scaler skipped ${skipped.length} steps (${formatPercent(fraction)}, from step ${skipped[0]}${consecutiveAtEnd >= 5 ? `, and every one of the last ${consecutiveAtEnd}` : ''}): the gradients overflow even at a reduced loss scale, so the model stopped learning. This is no longer the scaler's normal search for a scale.`
-    : `The fp16 loss scaler skipped ${skipped.length} step${skipped.length === 1 ? '' : 's'} (first at step ${skipped[0]}, last at ${skipped[skipped.length - 1]}): the gradient overflowed, the update was not applied and the loss scale was lowered. This is the scaler's normal behaviour, not an explosion.`;
+    ? `The fp16 loss scaler skipped ${of} (${formatPercent(fraction)}, from step ${skipped[0]}${consecutiveAtEnd >= 5 ? `, and every one of the last ${consecutiveAtEnd}` : ''}): the gradients overflow even at a reduced loss scale, so the model stopped learning. This is no longer the scaler's normal search for a scale.`
+    : `The fp16 loss scaler skipped ${count === 1 ? `1 of ${steps} steps` : of} (${formatPercent(fraction)}; first at step ${skipped[0]}, last at ${skipped[skipped.length - 1]}): each time the gradient overflowed, the update was not applied and the loss scale was lowered. This is the scaler's normal behaviour, not an explosion.`;
   return {
     kind: 'nonfinite',
     severity: persistent ? 'error' : 'info',
@@ -98,7 +114,7 @@ function skipFinding(context: Context, skipped: number[]): Finding {
     endStep: persistent ? tail : skipped[skipped.length - 1],
     layers: [],
     message,
-    evidence: { skippedSteps: skipped.length, skippedFraction: fraction, consecutiveAtEnd },
+    evidence: { skippedSteps: count, skippedFraction: fraction, consecutiveAtEnd },
     hints: [hints.lossScaler()],
   };
 }

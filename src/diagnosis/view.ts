@@ -19,6 +19,17 @@ export function valueAt(series: Series, step: number): number | undefined {
   return index < 0 ? undefined : series.values[index];
 }
 
+/**
+ * The training loss: of the series the table calls a loss, the one logged
+ * most often. nanoGPT prints an estimated `train loss` every few hundred
+ * iterations and the step's `loss` at every one; the latter is the curve.
+ */
+function trainingLoss(run: Run): Series | undefined {
+  let best: Series | undefined;
+  for (const series of seriesOfRole(run, 'loss')) if (!best || series.steps.length > best.steps.length) best = series;
+  return best;
+}
+
 export interface ParameterSeries {
   name: string;
   series: Series;
@@ -44,7 +55,7 @@ export class RunView {
   readonly recurrent: boolean;
 
   constructor(readonly run: Run) {
-    this.loss = seriesWithRole(run, 'loss');
+    this.loss = trainingLoss(run);
     this.lr = seriesWithRole(run, 'lr');
     this.clipped = seriesWithRole(run, 'clipped');
     this.maxNorm = seriesWithRole(run, 'maxNorm');
@@ -119,6 +130,27 @@ export class RunView {
       });
     }
     return this.alignedNorms;
+  }
+
+  /**
+   * How many training steps the log covers: from its first logged step to
+   * its last when steps are counted in whole numbers (a log that prints every
+   * tenth step still covers the nine between), else the steps it has.
+   */
+  stepsCovered(): number {
+    let first = Infinity;
+    let last = -Infinity;
+    let most = 0;
+    let whole = true;
+    for (const series of this.run.series) {
+      const { steps } = series;
+      if (steps.length === 0) continue;
+      first = Math.min(first, steps[0]);
+      last = Math.max(last, steps[steps.length - 1]);
+      most = Math.max(most, steps.length);
+      whole &&= Number.isInteger(steps[0]) && Number.isInteger(steps[steps.length - 1]);
+    }
+    return most === 0 ? 0 : whole ? Math.max(most, last - first + 1) : most;
   }
 
   /** Clip threshold in force, when the log says (a max_norm series or its first value). */

@@ -34,19 +34,26 @@ export interface TagRule {
 export const DEFAULT_TAG_RULES: readonly TagRule[] = [
   // Totals first: `grad_norm/total` must not read as a parameter named "total".
   ...['grad_norm', 'grad_norm/total', 'grad_norm/_total', 'grad_norm_total', 'grad_2.0_norm_total', 'grad_2.0_norm/total', 'train/grad_norm', 'global_norm', 'global_grad_norm',
-    'gradients/global_norm', 'train.grad_norm', 'grad norm', 'gradient norm', 'total_norm', 'total_grad_norm', 'norm', 'train/norm', 'gradnorm', 'grad_norm_before_clip', 'optimizer/grad_norm'].map(
+    'gradients/global_norm', 'train.grad_norm', 'grad norm', 'gradient norm', 'total_norm', 'total_grad_norm', 'norm', 'train/norm', 'gradnorm', 'grad_norm_before_clip', 'optimizer/grad_norm',
+    // OLMo, OLMo-core, Composer's OptimizerMonitor, per-parameter CSV dumps
+    'optim/total_grad_norm', 'optim/total grad norm', 'l2_norm/grad/global', 'grad_l2_norm', 'total_grad_l2_norm'].map(
     (pattern): TagRule => ({ pattern, role: 'gradNorm' }),
   ),
-  ...['layers.{name}', 'grad_norm/{name}', 'grad_2.0_norm/{name}', 'grad_2.0_norm_{name}', 'gradients/{name}', 'gradient_norm/{name}', 'grad_norms/{name}', 'grad/{name}', 'grads/{name}', 'grad_norm.{name}'].map(
+  ...['layers.{name}', 'grad_norm/{name}', 'grad_2.0_norm/{name}', 'grad_2.0_norm_{name}', 'gradients/{name}', 'gradient_norm/{name}', 'grad_norms/{name}', 'grad/{name}.norm', 'grad/{name}', 'grads/{name}', 'grad_norm.{name}',
+    'optim/grad/{name}.norm', 'l2_norm/grad/{name}', '{name}_grad_l2_norm'].map(
     (pattern): TagRule => ({ pattern, role: 'paramGradNorm' }),
   ),
-  ...['loss', 'train_loss', 'train/loss', 'train.loss', 'train_loss_step', 'train/loss_step', 'loss/train', 'train loss', 'lm loss', 'lm_loss', 'training_loss', 'train/lm_loss', 'loss_step'].map(
+  ...['loss', 'train_loss', 'train/loss', 'train.loss', 'train_loss_step', 'train/loss_step', 'loss/train', 'train loss', 'lm loss', 'lm_loss', 'training_loss', 'train/lm_loss', 'loss_step',
+    // OLMo, OLMo-core, Composer, detectron2, Ultralytics (its component losses), Keras's TensorBoard callback, llm.c, RLHF actor and critic
+    'train/CrossEntropyLoss', 'train/CE loss', 'loss/train/total', 'total_loss', 'train/box_loss', 'train/cls_loss', 'train/dfl_loss', 'train/seg_loss', 'train/pose_loss',
+    'epoch_loss', 'batch_loss', 'trl', 'act_loss', 'actor_loss', 'actor loss', 'cri_loss', 'critic_loss', 'critic loss'].map(
     (pattern): TagRule => ({ pattern, role: 'loss' }),
   ),
-  ...['eval_loss', 'eval/loss', 'eval.loss', 'val_loss', 'val/loss', 'valid_loss', 'validation_loss', 'loss/val', 'loss/eval', 'val loss', 'validation loss', 'test_loss'].map(
+  ...['eval_loss', 'eval/loss', 'eval.loss', 'val_loss', 'val/loss', 'valid_loss', 'validation_loss', 'loss/val', 'loss/eval', 'val loss', 'validation loss', 'test_loss',
+    'tel', 'eval/*/CrossEntropyLoss', 'eval/lm/*/CE loss', 'metrics/eval/LanguageCrossEntropy', 'val/box_loss', 'val/cls_loss', 'val/dfl_loss', 'val/seg_loss', 'val/pose_loss'].map(
     (pattern): TagRule => ({ pattern, role: 'evalLoss' }),
   ),
-  ...['lr', 'learning_rate', 'learning rate', 'train/learning_rate', 'train.learning_rate', 'train/lr', 'lr-*', 'lr/*', 'optimizer/lr', 'lr_scheduler/lr'].map((pattern): TagRule => ({ pattern, role: 'lr' })),
+  ...['lr', 'learning_rate', 'learning rate', 'train/learning_rate', 'train.learning_rate', 'train/lr', 'lr-*', 'lr/*', 'optimizer/lr', 'lr_scheduler/lr', 'optim/LR*'].map((pattern): TagRule => ({ pattern, role: 'lr' })),
   { pattern: 'clipped', role: 'clipped' },
   { pattern: 'max_norm', role: 'maxNorm' },
   { pattern: 'clip_value', role: 'clipValue' },
@@ -54,7 +61,7 @@ export const DEFAULT_TAG_RULES: readonly TagRule[] = [
   ...['update_ratio/{name}', 'update_ratios.{name}'].map((pattern): TagRule => ({ pattern, role: 'updateRatio' })),
   ...['loss scale', 'loss_scale', 'scaler/scale', 'train/loss_scale', 'grad_scale'].map((pattern): TagRule => ({ pattern, role: 'lossScale' })),
   // Megatron counts skips per logging interval; DeepSpeed's `skipped=` counts them since the start.
-  ...['number of skipped iterations', 'skipped_iterations'].map((pattern): TagRule => ({ pattern, role: 'skipped' })),
+  ...['number of skipped iterations', 'skipped_iterations', 'optim/step skipped'].map((pattern): TagRule => ({ pattern, role: 'skipped' })),
   { pattern: 'skipped', role: 'skippedTotal' },
 ];
 

@@ -203,22 +203,48 @@ export class RunBuilder implements LogSink {
         : this.warnings;
     const named = [...this.streams].filter(([, data]) => data.series.size > 0 || data.histograms.size > 0);
     if (named.length === 0) return [{ ...this.source, series: [], histograms: [], events: [], warnings }];
-    return named.map(([stream, data]) => ({
-      ...this.source,
-      id: stream ? `${this.source.id} [${stream}]` : this.source.id,
-      ...(stream ? { stream } : {}),
-      series: [...data.series.values()].map((buffer) => {
+    return named.map(([stream, data]) => {
+      const series = [...data.series.values()].map((buffer): Series => {
         const meaning = this.roles.meaning(buffer.tag);
         return { tag: buffer.tag, ...meaning, ...buffer.view() };
-      }),
-      histograms: [...data.histograms.values()].map((buffer) => {
-        const param = histogramParam(buffer.tag);
-        return { tag: buffer.tag, ...(param !== undefined ? { param } : {}), steps: buffer.steps, histograms: buffer.histograms };
-      }),
-      events: data.events,
-      warnings,
-    }));
+      });
+      const unused = data.histograms.size === 0 ? unrecognisedWarning(this.source.files[0] ?? this.source.path, series) : undefined;
+      return {
+        ...this.source,
+        id: stream ? `${this.source.id} [${stream}]` : this.source.id,
+        ...(stream ? { stream } : {}),
+        series,
+        histograms: [...data.histograms.values()].map((buffer) => {
+          const param = histogramParam(buffer.tag);
+          return { tag: buffer.tag, ...(param !== undefined ? { param } : {}), steps: buffer.steps, histograms: buffer.histograms };
+        }),
+        events: data.events,
+        warnings: unused ? [...warnings, unused] : warnings,
+      };
+    });
   }
+}
+
+/** The roles that give a run its training steps: without one of them there is nothing to diagnose. */
+const TRAINING_ROLES: ReadonlySet<Role | undefined> = new Set<Role | undefined>(['loss', 'gradNorm', 'paramGradNorm']);
+const TAGS_NAMED = 8;
+
+/**
+ * Numbers were read, but none is a training loss or a gradient norm by the
+ * tag table: say which series there are and how to name them, rather than
+ * reporting an empty run.
+ */
+function unrecognisedWarning(file: string, series: readonly Series[]): ReadWarning | undefined {
+  if (series.length === 0 || series.some((s) => TRAINING_ROLES.has(s.role))) return undefined;
+  const tags = series.map((s) => JSON.stringify(s.tag));
+  const listed = tags.slice(0, TAGS_NAMED).join(', ') + (tags.length > TAGS_NAMED ? ` and ${tags.length - TAGS_NAMED} more` : '');
+  const example = series.find((s) => /loss/i.test(s.tag))?.tag ?? series[0].tag;
+  return {
+    file,
+    message:
+      `${series.length} numeric series found, none recognised as a training loss or a gradient norm: ${listed}. ` +
+      `To use them, give their roles: --tag-role "${example.replace(/[,=]/g, '*')}=loss" (gradNorm, paramGradNorm with {name}) on the CLI, or the gradlens.tagRoles setting in VS Code.`,
+  };
 }
 
 /** `grads/rnn.weight_hh_l0` or `rnn.weight_hh_l0/grad` → `rnn.weight_hh_l0`. */

@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Run } from '../logs/run';
 import type { HostToDashboard, RunPayload } from '../protocol/dashboard';
+import { noFindingsText } from '../diagnosis/verdict';
 import { encodeWire } from '../protocol/wire';
 import { createNonce, renderPage } from './page';
 import { PARAMETER_COLUMNS, parameterRows, runHeading, stepRange, summaryRows } from './summary';
@@ -88,7 +89,7 @@ export function markdownSummary(runs: RunPayload[]): string {
     out.push(...markdownTable(['', ''], summaryRows(d)), '');
     if (d.parameters.length > 0) out.push('### Parameters, worst first', '', ...markdownTable(PARAMETER_COLUMNS, parameterRows(d)), '');
     out.push('### Findings', '');
-    if (d.findings.length === 0) out.push(d.steps > 0 ? 'No findings: the gradients look healthy.' : 'No gradient data found.', '');
+    if (d.findings.length === 0) out.push(d.steps > 0 ? md(noFindingsText(d)) : 'No training steps: no loss or gradient norm was found.', '');
     for (const f of d.findings) {
       out.push(`- **${SEVERITY_WORD[f.severity]}: ${f.kind}, ${stepRange(f.step, f.endStep)}.** ${md(f.message)}`);
       for (const hint of f.hints) out.push(`  - ${md(hint.text)}`);

@@ -68,7 +68,7 @@ describe('gradlens CLI', () => {
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /300 steps/);
       assert.match(r.stdout, /clip threshold\s+recommended/);
-      assert.match(r.stdout, /no findings/);
+      assert.match(r.stdout, /No findings: the gradients look healthy/);
       const bad = gradlens('analyze', path.join(REAL, 'torch_rnn_radius1.6_noclip/grads.jsonl'));
       assert.equal(bad.code, 1);
       assert.match(bad.stdout, /ERROR\s+nonfinite, steps 1–299/);
@@ -102,6 +102,19 @@ describe('gradlens CLI', () => {
       const r = gradlens('analyze', garbage);
       assert.equal(r.code, 2);
       assert.match(r.stderr, /garbage\.jsonl:1: not a JSON object/);
+    });
+
+    it('exits 2 for numbers of which none is a loss or gradient norm, saying which series it found and how to name them', () => {
+      const log = path.join(dir, 'unnamed.csv');
+      writeFileSync(log, 'step,xent,lr\n' + Array.from({ length: 30 }, (_, i) => `${i},${3 - i / 30},0.001`).join('\n') + '\n');
+      const r = gradlens('analyze', log);
+      assert.equal(r.code, 2, r.stdout);
+      assert.match(r.stderr, /no training data \(no loss or gradient norm\) in .*unnamed\.csv/);
+      assert.match(r.stderr, /2 numeric series found, none recognised as a training loss or a gradient norm: "xent", "lr"\. To use them, give their roles: --tag-role "xent=loss"/);
+      assert.match(r.stdout, /No training steps/);
+      const named = gradlens('analyze', log, '--tag-role', 'xent=loss');
+      assert.equal(named.code, 0, named.stderr);
+      assert.match(named.stdout, /No findings, but this log has no gradient norms/);
     });
   });
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { diagnose } from '../../src/diagnosis/diagnose';
 import type { Diagnosis, FindingKind } from '../../src/diagnosis/types';
+import { noFindingsText } from '../../src/diagnosis/verdict';
 import { readCsv } from '../../src/logs/formats/csv';
 import { readTrainerState } from '../../src/logs/formats/hf-trainer-state';
 import { readJsonLines } from '../../src/logs/formats/jsonl';
@@ -158,7 +159,7 @@ describe('diagnosis rules', () => {
       d.findings.map((f) => [f.kind, f.severity, f.step]),
       [['nonfinite', 'info', 10]],
     );
-    assert.match(d.findings[0].message, /loss scaler skipped 2 steps/);
+    assert.match(d.findings[0].message, /loss scaler skipped 2 of 100 steps \(2%/);
 
     const stuck = healthy(100, 1).map((v, i) => (i >= 90 ? NaN : v));
     const persistent = diagnose(runOf({ grad_norm: stuck }, Array.from({ length: 10 }, (_, i) => ({ step: 90 + i }))));
@@ -198,5 +199,51 @@ describe('diagnosis rules', () => {
     const run = runOf({ grad_norm: healthy(100, 30) });
     assert.deepEqual(diagnose(run).findings, []);
     assert.equal(finding(diagnose(run, { warnThreshold: 1, alertThreshold: 10 }), 'explosion').severity, 'error');
+  });
+
+  it('counts loss-scaler skips against the steps the log covers, not against gradient norms it does not have', () => {
+    // Loss at every step, OVERFLOW announcements at 38 of 2000, no gradient norm at all (DeepSpeed's console).
+    const skipsAt = Array.from({ length: 38 }, (_, k) => 13 + 52 * k);
+    const d = diagnose(runOf({ loss: healthy(2000, 2) }, skipsAt.map((step) => ({ step }))));
+    assert.deepEqual(d.findings.map((f) => [f.kind, f.severity]), [['nonfinite', 'info']]);
+    assert.match(d.findings[0].message, /skipped 38 of 2000 steps \(2%;/);
+    // A log that prints every tenth step still covers the nine between, and its own running count says how many were skipped.
+    const sparse = new RunBuilder({ id: 'ds', path: 'ds', files: ['ds'], format: 'text' });
+    for (let step = 10; step <= 2000; step += 10) {
+      sparse.scalar('loss', step, 2);
+      sparse.scalar('skipped', step, Math.floor(step / 50));
+    }
+    sparse.event({ kind: 'overflow-skip', step: 50, text: 'OVERFLOW! Rank 0 Skipping step.' });
+    const counted = diagnose(sparse.runs()[0]);
+    assert.equal(finding(counted, 'nonfinite').severity, 'info');
+    assert.match(finding(counted, 'nonfinite').message, /skipped 40 of 1991 steps/);
+  });
+
+  it('finds divergence for a loss of any sign, relative to its own scale', () => {
+    const curve = (from: number, to: number) => Array.from({ length: 100 }, (_, i) => from + ((to - from) * i) / 99);
+    const unbounded = diagnose(runOf({ loss: curve(-3.4e4, -6.5e7) }));
+    assert.equal(finding(unbounded, 'divergence').severity, 'error');
+    assert.match(finding(unbounded, 'divergence').message, /fell without bound/);
+    assert.equal(finding(diagnose(runOf({ loss: curve(2.3, -0.5) })), 'divergence').severity, 'warning');
+    assert.equal(finding(diagnose(runOf({ loss: curve(-10, 15) })), 'divergence').severity, 'warning');
+    assert.equal(finding(diagnose(runOf({ loss: curve(2, 30) })), 'divergence').severity, 'error');
+    // Learning, not diverging: a loss that falls towards 0, and a signed objective that falls within its scale.
+    for (const loss of [curve(2.3, 0), curve(-100, -150), curve(0.7, 0.1)]) assert.ok(!diagnose(runOf({ loss })).findings.some((f) => f.kind === 'divergence'), String(loss[0]));
+  });
+
+  it('has nothing to say about a run with no step of loss or gradient norm, and its warning names what it found', () => {
+    const run = runOf({ lr: healthy(50, 1e-3), 'throughput/tokens': healthy(50, 1e4) });
+    const d = diagnose(run);
+    assert.equal(d.steps, 0);
+    assert.deepEqual(d.findings, []);
+    assert.equal(run.warnings.length, 1);
+    assert.match(run.warnings[0].message, /^2 numeric series found, none recognised as a training loss or a gradient norm: "lr", "throughput\/tokens"\. .*--tag-role .*gradlens\.tagRoles/);
+  });
+
+  it('never calls the gradients of a run without gradient norms healthy', () => {
+    const d = diagnose(runOf({ loss: healthy(100, 2) }));
+    assert.deepEqual(d.findings, []);
+    assert.match(noFindingsText(d), /^No findings, but this log has no gradient norms: the loss was checked for divergence and non-finite values; explosions, vanishing gradients and clipping could not be/);
+    assert.equal(noFindingsText(diagnose(runOf({ loss: healthy(100, 2), grad_norm: healthy(100, 1) }))), 'No findings: the gradients look healthy.');
   });
 });

@@ -96,7 +96,9 @@ describe('Runs and Findings views: what they show', () => {
 
   it('tells what the Findings view is waiting for, or that a run has none', () => {
     assert.equal(findingsMessage(undefined), 'Select a run in Runs.');
-    assert.equal(findingsMessage({ ...healthy, diagnosis: { ...healthy.diagnosis, findings: [] } }), 'No findings for grads.jsonl: its gradients look healthy.');
+    assert.equal(findingsMessage({ ...healthy, diagnosis: { ...healthy.diagnosis, findings: [] } }), 'No findings for grads.jsonl: the gradients look healthy.');
+    const noNorms = { ...healthy.diagnosis, findings: [], gradNormSource: 'none' as const };
+    assert.match(findingsMessage({ ...healthy, diagnosis: noNorms }) ?? '', /^No findings for grads\.jsonl, but this log has no gradient norms: the loss was checked .*could not be/);
     assert.equal(findingsMessage(exploding), undefined);
   });
 });

@@ -6,6 +6,7 @@
  */
 import { formatNumber } from '../../diagnosis/stats';
 import type { Finding, FindingKind, Severity } from '../../diagnosis/types';
+import { noFindingsText } from '../../diagnosis/verdict';
 import type { RunStatus } from '../../protocol/dashboard';
 import { FORMAT_NAMES, stepRange } from '../../report/summary';
 import type { RunSummary } from '../../worker/logs-protocol';
@@ -116,6 +117,6 @@ export function findingDescription(finding: Finding): string {
 /** What the Findings view says instead of (or above) a list. */
 export function findingsMessage(run: RunSummary | undefined): string | undefined {
   if (!run) return 'Select a run in Runs.';
-  if (run.diagnosis.findings.length === 0) return run.steps === 0 ? `${run.label} has no steps yet.` : `No findings for ${run.label}: its gradients look healthy.`;
+  if (run.diagnosis.findings.length === 0) return run.steps === 0 ? `${run.label} has no steps yet.` : noFindingsText(run.diagnosis, run.label);
   return undefined;
 }

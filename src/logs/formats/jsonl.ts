@@ -5,9 +5,12 @@ import { JsonObjectScanner, newScannedRecord, type ScannedRecord } from './json-
 /**
  * Keys that hold the step, most specific first. Loggers disagree: the native
  * format and most loops write `step`, W&B exports `_step`, Lightning
- * `trainer/global_step`, Megatron-style dumps `iteration`.
+ * `trainer/global_step`, Megatron-style dumps and detectron2's metrics.json
+ * `iteration`, LLaMA-Factory's trainer_log.jsonl `current_steps` (next to an
+ * `epoch` rounded to two decimals). An epoch is the step only when nothing
+ * else counts.
  */
-export const STEP_KEYS = ['step', 'global_step', '_step', 'trainer/global_step', 'train/global_step', 'iteration', 'iter', 'it', 'epoch'] as const;
+export const STEP_KEYS = ['step', 'global_step', '_step', 'trainer/global_step', 'train/global_step', 'iteration', 'iter', 'it', 'current_steps', 'epoch'] as const;
 
 const STEP_RANK = new Map<string, number>(STEP_KEYS.map((key, rank) => [key, rank]));
 

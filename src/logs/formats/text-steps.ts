@@ -32,8 +32,48 @@ const TIMM = /(?<![\w/.-])Train:\s*(\d{1,9})\s*\[\s*(\d{1,12})\s*\/\s*(\d{1,12})
 const STEP = /(?<![\w/.-])(?:global[_ ]step|num_updates|iteration|iter|step)(?![\w/.-])\s*(?:[:=#]\s*)?(?:\[\s*)?(\d{1,15})(?:\s*\/\s*(\d{1,15}))?(?:\s*\])?(?:\s*:)?/i;
 const EPOCH = /(?<![\w/.-])epoch(?![\w/.-])\s*(?:[:=#]\s*)?(?:\[\s*)?(\d{1,9})(?:\s*\/\s*(\d{1,9}))?(?:\s*\])?(?:\s*:)?/i;
 
+/** llm.c's main.log (llmc/logger.h): `s:250 trl:4.5610 lr:0.000600 norm:0.92`, `s:250 tel:4.5643`; the step starts the line. */
+const LLMC = /^\s*s:(\d{1,12})(?=\s)/;
+
 export function findStep(text: string): StepMark | undefined {
-  return openMMLabStep(text) ?? timmStep(text) ?? counterStep(text);
+  return openMMLabStep(text) ?? timmStep(text) ?? llmcStep(text) ?? counterStep(text);
+}
+
+function llmcStep(text: string): StepMark | undefined {
+  const match = LLMC.exec(text);
+  return match ? { start: match.index, end: match.index + match[0].length, kind: 'step', step: Number(match[1]) } : undefined;
+}
+
+/**
+ * A progress marker that heads a block of metric lines, one `name=value` or
+ * `name: value` per indented line below it, rather than holding values itself.
+ */
+export type BlockHeader = { kind: 'step'; step: number } | { kind: 'eval' };
+
+/**
+ * OLMo (`[step=10/739328]`) and OLMo-core (`[step=10/5000,epoch=0,eta=3h12m]`)
+ * end their console logger's header with it, after the logging prefix.
+ */
+const OLMO_HEADER = /\[step=(\d{1,15})\/(?:\d{1,15}|\?{3})(?:,[^\]\s]*)?\]\s*$/;
+/**
+ * Composer's ConsoleLogger (llm-foundry prints through it): `[batch=12/6000]:`,
+ * `[token=2048/100000]:`, and with a duration in epochs `[epoch=2][batch=12/100]:`,
+ * whose batch counts within the (1-based) epoch.
+ */
+const COMPOSER_HEADER = /^\s*(?:\[epoch=(\d{1,9})\])?\[(?:batch|sample|token|iteration|step)=(\d{1,15})(?:\/(\d{1,15}))?\]:\s*$/;
+/** Composer's evaluation block: `[Eval batch=10/10] Eval on eval data:`. */
+const COMPOSER_EVAL_HEADER = /^\s*\[Eval batch=\d{1,12}(?:\/\d{1,12})?\] Eval on \S+ data:\s*$/;
+
+export function findBlockHeader(text: string): BlockHeader | undefined {
+  const olmo = OLMO_HEADER.exec(text);
+  if (olmo) return { kind: 'step', step: Number(olmo[1]) };
+  const composer = COMPOSER_HEADER.exec(text);
+  if (composer) {
+    const [, epoch, count, total] = composer;
+    const step = epoch !== undefined && total !== undefined ? (Number(epoch) - 1) * Number(total) + Number(count) : Number(count);
+    return { kind: 'step', step };
+  }
+  return COMPOSER_EVAL_HEADER.test(text) ? { kind: 'eval' } : undefined;
 }
 
 function openMMLabStep(text: string): StepMark | undefined {

@@ -77,17 +77,41 @@ function readField(field: string, pairs: Pair[]): void {
   if (!readAlternating(tokens, pairs)) readTokens(tokens, pairs);
 }
 
-/** `loss 2.3 lr 0.001`: words and numbers taking turns, and nothing else. */
+/** A number with its unit stuck to it (`11136.00ms`, `28.77%`, `4.5it/s`): the place of a value, though not one GradLens reads. */
+const UNIT_VALUE = new RegExp(String.raw`^(?:${NUMBER})[A-Za-z%/]+$`, 'i');
+
+/**
+ * `loss 2.3 lr 0.001`, nanoGPT's `loss 8.7390 time 156.20ms mfu 28.77%`:
+ * words and numbers taking turns, and nothing else. Numbers with units keep
+ * their turn but are not values.
+ */
 function readAlternating(tokens: string[], pairs: Pair[]): boolean {
   if (tokens.length < 4 || tokens.length % 2 !== 0) return false;
   const found: Pair[] = [];
   for (let i = 0; i < tokens.length; i += 2) {
+    if (!KEY_WORD.test(tokens[i])) return false;
     const value = readValue(tokens[i + 1]);
-    if (!KEY_WORD.test(tokens[i]) || value === undefined) return false;
-    found.push([tokens[i], value]);
+    if (value !== undefined) found.push([tokens[i], value]);
+    else if (!UNIT_VALUE.test(tokens[i + 1])) return false;
   }
   pairs.push(...found);
-  return true;
+  return found.length > 0;
+}
+
+/** OLMo's format_float writes large values with thousands separators (`65,312`). */
+const THOUSANDS = /^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/;
+/**
+ * One indented line of a block under a progress marker: `    train/CE loss=9.123`
+ * (OLMo's console logger), `\t Train loss/train/total: 7.1000` (Composer's, which
+ * puts `Train ` or `Eval ` before each name). Names may have spaces.
+ */
+const BLOCK_LINE = /^\s+(?:(?:Train|Eval) )?([^=\s](?:[^=]*?[^=\s])?)(?:=|: )\s*(\S+)$/;
+
+export function readBlockLine(text: string): Pair | undefined {
+  const match = BLOCK_LINE.exec(text.trimEnd());
+  if (!match) return undefined;
+  const value = THOUSANDS.test(match[2]) ? Number(match[2].replace(/,/g, '')) : readValue(match[2]);
+  return value === undefined ? undefined : [match[1], value];
 }
 
 /** `val_loss:4.2 train_time:123ms`, `INFO loss: 0.5 acc: 0.9`: single-word keys among other words. */

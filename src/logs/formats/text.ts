@@ -12,8 +12,8 @@
 import { lineReader } from '../lines';
 import type { LogReader, LogSink, ReaderFactory } from '../sink';
 import { trainerEntryPrefix } from './hf-trainer-state';
-import { findStep, type StepMark } from './text-steps';
-import { readDict, readPairs, type Pair } from './text-values';
+import { findBlockHeader, findStep, type BlockHeader, type StepMark } from './text-steps';
+import { readBlockLine, readDict, readPairs, type Pair } from './text-values';
 
 // Colours and cursor moves (CSI), window titles (OSC), and two-byte escapes.
 const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]/g;
@@ -53,7 +53,9 @@ type Reading =
   /** Evaluation values without a step: they belong to the latest training step. */
   | { kind: 'latest'; pairs: Pair[] }
   /** A loss-scaler skip without a step: it belongs to the next step line. */
-  | { kind: 'skip' };
+  | { kind: 'skip' }
+  /** A progress marker whose values follow on the indented lines below it (OLMo, Composer). */
+  | { kind: 'block'; header: BlockHeader };
 
 interface StreamState {
   /** The step of the latest training values. */
@@ -66,6 +68,8 @@ interface StreamState {
   counted: boolean;
   /** For step counters that restart each epoch: the first epoch's number (0 or 1). */
   epochBase?: number;
+  /** The step the indented metric lines under the latest block header belong to. */
+  block?: number;
 }
 
 const newStreamState = (): StreamState => ({ entries: 0, pendingSkips: [], counted: false });
@@ -163,7 +167,27 @@ export const readTextLog: ReaderFactory = (sink: LogSink, file: string): LogRead
       case 'skip':
         at.pendingSkips.push(text.slice(0, MAX_EVENT_TEXT));
         return;
+      case 'block':
+        if (reading.header.kind === 'step') {
+          at.counted = true;
+          emitStep(reading.header.step, [], stream, at, text, false);
+        }
+        at.block = at.lastStep ?? 0;
+        return;
     }
+  };
+
+  /** A line of the block under the latest header, read as that step's; any line not indented ends the block. */
+  const readInBlock = (body: string, stream: string | undefined): boolean => {
+    const at = streams.get(stream ?? '');
+    if (at?.block === undefined) return false;
+    if (!/^\s/.test(body)) {
+      at.block = undefined;
+      return false;
+    }
+    const pair = readBlockLine(body);
+    if (pair) emitValues([pair], at.block, stream);
+    return pair !== undefined;
   };
 
   const onLine = (raw: string): void => {
@@ -188,6 +212,7 @@ export const readTextLog: ReaderFactory = (sink: LogSink, file: string): LogRead
         }
       }
     }
+    if (readInBlock(body, stream)) return;
     // Progress bars redraw with carriage returns: each segment is one complete redraw or message.
     for (const segment of body.split('\r')) {
       const reading = read(segment, state(stream));
@@ -213,6 +238,8 @@ export const readTextLog: ReaderFactory = (sink: LogSink, file: string): LogRead
 
 /** What a segment says, read without changing any state (a rank label is decided by whether its line reads). */
 function read(segment: string, at: StreamState): Reading | undefined {
+  const header = findBlockHeader(segment);
+  if (header) return { kind: 'block', header };
   const dict = readDict(segment);
   if (dict) {
     // `epoch 3: {'accuracy': 0.8}`: a dict after a step or epoch is that step's.

@@ -6,6 +6,7 @@
  */
 import type { Finding } from '../../diagnosis/types';
 import { SEVERITY_RANK } from '../../diagnosis/types';
+import { noFindingsText } from '../../diagnosis/verdict';
 import type { RunModel } from './model';
 import { el, section } from './dom';
 
@@ -44,7 +45,7 @@ export class Findings {
       const findings = [...m.run.diagnosis.findings].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.step - b.step);
       const list =
         findings.length === 0
-          ? el('p', { className: 'no-findings' }, m.run.diagnosis.steps === 0 ? 'No training steps in this log yet.' : 'No findings: the gradients look healthy.')
+          ? el('p', { className: 'no-findings' }, m.run.diagnosis.steps === 0 ? 'No training steps in this log yet.' : noFindingsText(m.run.diagnosis))
           : el('ol', { className: 'findings' }, ...findings.map((f) => this.item(m.run.key, f)));
       return compare ? el('div', { className: 'run-findings' }, el('h3', {}, m.label), list) : list;
     });
