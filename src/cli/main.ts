@@ -5,6 +5,7 @@ import { demoCommand, demoSpec } from './demo';
 import { reportCommand, reportSpec } from './report';
 import { trainCommand, trainSpec } from './train';
 import { verifyCommand, verifySpec } from './verify';
+import { errorMessage } from '../shared/errors';
 
 /** The bundled worker sits beside the bundled CLI in dist/. */
 const WORKER = path.join(__dirname, 'training-worker.js');
@@ -44,7 +45,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(error.message + '\n');
       return 2;
     }
-    process.stderr.write(`gradlens ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`gradlens ${name}: ${errorMessage(error)}\n`);
     return 1;
   }
 }

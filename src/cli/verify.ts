@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { compareCase, computeReferenceCase, parseReferenceFile } from '../engine/reference';
 import { toJsonLine } from '../engine/record';
 import { type CommandSpec, type Parsed, UsageError } from './args';
+import { errorMessage } from '../shared/errors';
 
 export const verifySpec: CommandSpec = {
   name: 'verify-reference',
@@ -21,13 +22,13 @@ export function verifyCommand(parsed: Parsed): number {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new UsageError(`gradlens verify-reference: cannot read ${file}: ${(error as Error).message}`);
+    throw new UsageError(`gradlens verify-reference: cannot read ${file}: ${errorMessage(error)}`);
   }
   let reference;
   try {
     reference = parseReferenceFile(JSON.parse(text));
   } catch (error) {
-    throw new UsageError(`gradlens verify-reference: ${file}: ${(error as Error).message}`);
+    throw new UsageError(`gradlens verify-reference: ${file}: ${errorMessage(error)}`);
   }
   const computed = reference.cases.map((c) => computeReferenceCase(c, 'float64'));
   if (parsed.options.has('json')) {

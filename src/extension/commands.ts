@@ -10,6 +10,7 @@ import type { GradLensLanguageServer } from './language-client';
 import { PlaygroundPanel } from './playground-panel';
 import type { RunEntry, RunsModel } from './runs/model';
 import { runDescription } from './runs/present';
+import { errorMessage } from '../shared/errors';
 
 export interface CommandServices {
   context: vscode.ExtensionContext;
@@ -92,8 +93,8 @@ export function commandTable(s: CommandServices): Record<CommandId, (...args: un
     try {
       entries = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `GradLens: reading ${name}` }, () => model.open(target.fsPath, 'opened'));
     } catch (error) {
-      log.warn(`inspect ${target.fsPath}: ${(error as Error).message}`);
-      void vscode.window.showErrorMessage(`GradLens could not read ${name}: ${(error as Error).message}`);
+      log.warn(`inspect ${target.fsPath}: ${errorMessage(error)}`);
+      void vscode.window.showErrorMessage(`GradLens could not read ${name}: ${errorMessage(error)}`);
       return;
     }
     if (entries.length === 0) {

@@ -6,6 +6,7 @@ import { hintIdSchema } from '../protocol/diagnosis';
 import { hintLocationRequest, trainingScriptsRequest } from '../protocol/language-server';
 import { applyTextDocumentEdit, type GradLensLanguageServer } from './language-client';
 import type { RunEntry } from './runs/model';
+import { errorMessage } from '../shared/errors';
 
 /** Not training scripts: environments, caches, installed packages. */
 const SCRIPT_EXCLUDE = '**/{node_modules,.git,.venv,venv,env,.tox,__pycache__,site-packages,dist-packages}/**';
@@ -71,7 +72,7 @@ export class DashboardLinks {
         void vscode.window.showWarningMessage('GradLens: the script changed since the fix was computed; use the quick fix (the light bulb) on the line instead.');
       }
     } catch (error) {
-      this.log.error(`hint ${hint}: ${(error as Error).message}`);
+      this.log.error(`hint ${hint}: ${errorMessage(error)}`);
       void vscode.window.showErrorMessage(`${text} (GradLens could not open the training script: see the GradLens output.)`);
     }
   }

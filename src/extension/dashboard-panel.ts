@@ -1,11 +1,12 @@
-import * as nodePath from 'node:path';
 import * as vscode from 'vscode';
 import { dashboardStateSchema, dashboardToHostSchema, type DashboardToHost, type Focus } from '../protocol/dashboard';
 import { decodeWire, encodeWire } from '../protocol/wire';
 import type { DashboardLinks } from './dashboard-links';
 import type { RunEntry, RunsModel } from './runs/model';
+import { isInside } from '../shared/paths';
 import type { DashboardMessageRequest } from '../worker/logs-client';
 import { loadWebviewPage, webviewPanelOptions } from './webview-panel';
+import { errorMessage } from '../shared/errors';
 
 export const DASHBOARD_VIEW_TYPE = 'gradlens.dashboard';
 /** At most one update per run in this time: a growing log still shows within a second. */
@@ -99,7 +100,7 @@ export class DashboardPanel implements vscode.Disposable {
         const entries = await this.model.open(path, isInside(path, this.experimentsFolder) ? 'experiment' : 'opened');
         keys.push(...entries.filter((e) => e.stream === stream).map((e) => e.key));
       } catch (error) {
-        this.log.warn(`dashboard: ${path} could not be read again: ${(error as Error).message}`);
+        this.log.warn(`dashboard: ${path} could not be read again: ${errorMessage(error)}`);
       }
     }
     // A command may have shown other runs meanwhile.
@@ -187,7 +188,7 @@ export class DashboardPanel implements vscode.Disposable {
       for (const { key, message } of unreadable) this.log.warn(`dashboard: run ${key} could not be read: ${message}`);
       return text;
     } catch (error) {
-      this.log.warn(`dashboard: runs ${request.keys.join(', ')} could not be read: ${(error as Error).message}`);
+      this.log.warn(`dashboard: runs ${request.keys.join(', ')} could not be read: ${errorMessage(error)}`);
       return undefined;
     }
   }
@@ -231,11 +232,6 @@ export class DashboardPanel implements vscode.Disposable {
     this.panel?.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
-}
-
-function isInside(file: string, folder: string): boolean {
-  const relative = nodePath.relative(folder, file);
-  return relative !== '' && !relative.startsWith('..') && !nodePath.isAbsolute(relative);
 }
 
 function sameKeys(a: readonly string[], b: readonly string[]): boolean {

@@ -23,6 +23,7 @@ import {
   type NumberRule,
 } from './experiment-config';
 import type { RunsModel } from './runs/model';
+import { errorMessage } from '../shared/errors';
 
 const fmt = (v: number): string => (Number.isFinite(v) ? v.toPrecision(4) : String(v));
 
@@ -118,7 +119,7 @@ export class Experiments implements vscode.Disposable {
     try {
       validateConfig(run.config);
     } catch (error) {
-      void vscode.window.showErrorMessage(`GradLens: this experiment cannot run: ${(error as Error).message}`);
+      void vscode.window.showErrorMessage(`GradLens: this experiment cannot run: ${errorMessage(error)}`);
       return undefined;
     }
     return { name: run.id, description: `${model}, ${init} init, radius ${radius}, clipping ${clipLabel(clip)}, ${steps} steps`, runs: [run] };
@@ -151,8 +152,8 @@ export class Experiments implements vscode.Disposable {
         }
       });
     } catch (error) {
-      this.log.error(`experiment ${preset.name}: ${(error as Error).message}`);
-      void vscode.window.showErrorMessage(`GradLens experiment ${preset.name} failed: ${(error as Error).message}`);
+      this.log.error(`experiment ${preset.name}: ${errorMessage(error)}`);
+      void vscode.window.showErrorMessage(`GradLens experiment ${preset.name} failed: ${errorMessage(error)}`);
     } finally {
       this.active = false;
       this.running = undefined;
@@ -187,9 +188,9 @@ export class Experiments implements vscode.Disposable {
       return summary;
     } catch (error) {
       await writer.flushed();
-      this.log.error(`experiment ${id} failed: ${(error as Error).message}`);
-      void vscode.window.showErrorMessage(`GradLens experiment ${id} failed: ${(error as Error).message}`);
-      return `${id}: failed (${(error as Error).message}).`;
+      this.log.error(`experiment ${id} failed: ${errorMessage(error)}`);
+      void vscode.window.showErrorMessage(`GradLens experiment ${id} failed: ${errorMessage(error)}`);
+      return `${id}: failed (${errorMessage(error)}).`;
     } finally {
       this.running = undefined;
     }

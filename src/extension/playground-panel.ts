@@ -3,6 +3,7 @@ import { playgroundToHostSchema, type HostToPlayground, type PlaygroundParams } 
 import { decodeWire, encodeWire } from '../protocol/wire';
 import { PlaygroundWorker, SupersededError } from '../worker/training-client';
 import { loadWebviewPage, webviewPanelOptions } from './webview-panel';
+import { errorMessage } from '../shared/errors';
 
 export const PLAYGROUND_VIEW_TYPE = 'gradlens.playground';
 const TITLE = 'GradLens Playground';
@@ -68,7 +69,7 @@ export class PlaygroundPanel {
       this.post({ type: 'result', id, result });
     } catch (error) {
       if (error instanceof SupersededError || this.disposed) return; // a newer request is on its way; or nobody is listening
-      const text = error instanceof Error ? error.message : String(error);
+      const text = errorMessage(error);
       this.log.error(`playground: ${text}`);
       this.post({ type: 'error', id, message: text });
     }

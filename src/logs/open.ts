@@ -16,6 +16,7 @@ import { parseWandbRunFolder, readWandb, readWandbSummary } from './formats/wand
 import { TagRoles, type TagRule } from './roles';
 import { RunBuilder, unreadableFiles, type LogFormat, type Run, type RunSource } from './run';
 import type { ReaderFactory } from './sink';
+import { errorMessage } from '../shared/errors';
 
 export const READERS: Record<Exclude<LogFormat, 'mlflow'>, ReaderFactory> = {
   jsonl: readJsonLines,
@@ -250,7 +251,7 @@ export async function readRunSpec(spec: RunSpec, options: OpenOptions = {}): Pro
     try {
       await feedFile(file.path, (bytes) => reader.push(bytes));
     } catch (error) {
-      builder.warning({ file: file.path, message: `could not read: ${(error as Error).message}`, unreadable: true });
+      builder.warning({ file: file.path, message: `could not read: ${errorMessage(error)}`, unreadable: true });
     }
     reader.end();
   }

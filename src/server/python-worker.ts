@@ -8,6 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { PythonAnalyzer } from '../python';
 import { pythonWorkerDataSchema, serverToPythonSchema, type PythonToServer, type ServerToPython } from './python-worker-protocol';
+import { errorMessage } from '../shared/errors';
 
 const port = parentPort;
 const data = pythonWorkerDataSchema.parse(workerData);
@@ -44,5 +45,5 @@ port.on('message', (raw: unknown) => {
   const request = serverToPythonSchema.parse(raw);
   // The server sends only messages of the protocol; one that is not has no id to answer.
   if (!request) return;
-  answer(request).then(send, (error: unknown) => send({ type: 'failed', id: request.id, message: error instanceof Error ? error.message : String(error) }));
+  answer(request).then(send, (error: unknown) => send({ type: 'failed', id: request.id, message: errorMessage(error) }));
 });

@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parseWandbRunFolder } from '../logs/formats/wandb';
 import { discoverRuns, specForFile, type RunSpec } from '../logs/open';
+import { isInside } from '../shared/paths';
 import type { MatchedFolder, OpenOrigin, RunSummary } from './logs-protocol';
 
 /** Where a run sits in the sidebar, and whether it is listed before it holds data. */
@@ -30,18 +31,13 @@ export function specId(spec: RunSpec): string {
 
 const exists = (file: string): Promise<boolean> => fs.stat(file).then(() => true, () => false);
 
-function isWithin(dir: string, top: string): boolean {
-  const relative = path.relative(top, dir);
-  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
-}
-
 /**
  * The folder whose discovery finds a matched file's run: the run folder when
  * the file sits in a tool's layout (a W&B run, an MLflow run's metrics, a
  * Hugging Face checkpoint), else the file's own folder.
  */
 async function runRoot(file: string, top: string): Promise<{ root: string; layout: boolean }> {
-  for (let dir = path.dirname(file); isWithin(dir, top); dir = path.dirname(dir)) {
+  for (let dir = path.dirname(file); isInside(dir, top); dir = path.dirname(dir)) {
     const name = path.basename(dir);
     if (parseWandbRunFolder(name)) return { root: dir, layout: true };
     if (CHECKPOINT_DIR.test(name)) return { root: path.dirname(dir), layout: true };

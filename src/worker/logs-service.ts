@@ -19,6 +19,7 @@ import { markdownSummary, readReportAssets, renderReport, seriesCsv } from '../r
 import { warningLines } from '../report/warnings';
 import { discoverMatched, openedPlacement, specId, workspacePlacement, type Placement } from './logs-discovery';
 import type { HostToLogs, LogsSettings, LogsToHost, MatchedFolder, OpenOrigin, RunSummary } from './logs-protocol';
+import { errorMessage } from '../shared/errors';
 
 /** A run is live while one of its files changed this recently. */
 export const LIVE_MS = 10_000;
@@ -43,7 +44,6 @@ const ORIGIN_RANK: Record<Placement['origin'], number> = { workspace: 0, experim
 
 const WORKSPACE = 'workspace';
 const openClaimant = (target: string): string => `open:${target}`;
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 /** A file holding several ranks gives one run per rank, named with it, as the readers name them. */
 const rankSuffix = (run: Run): string => (run.stream !== undefined ? ` [${run.stream}]` : '');
 
@@ -144,7 +144,7 @@ export class LogsService {
       try {
         this.send(await work());
       } catch (error) {
-        this.send({ type: 'failed', requestId, message: messageOf(error) });
+        this.send({ type: 'failed', requestId, message: errorMessage(error) });
       }
     });
   }
@@ -282,7 +282,7 @@ export class LogsService {
       followed.lastError = undefined;
     } catch (error) {
       // Reported once per distinct problem, not at every poll.
-      const problem = `could not read ${followed.spec.source.path}: ${messageOf(error)}`;
+      const problem = `could not read ${followed.spec.source.path}: ${errorMessage(error)}`;
       if (problem !== followed.lastError) this.send({ type: 'log', level: 'warn', message: problem });
       followed.lastError = problem;
     }
@@ -353,7 +353,7 @@ export class LogsService {
       try {
         runs.push(this.payload(key));
       } catch (error) {
-        unreadable.push({ key, message: messageOf(error) });
+        unreadable.push({ key, message: errorMessage(error) });
       }
     }
     const message: HostToDashboard = { type: 'show', runs, ...(request.focus ? { focus: request.focus } : {}) };

@@ -3,6 +3,7 @@ import { Trainer } from '../engine/trainer';
 import type { StepRecord } from '../engine/record';
 import { computePlayground } from '../playground/compute';
 import { configMismatch, hostToTrainingSchema, playgroundRequestSchema, refusedStartSchema, type PlaygroundReply, type StopReason, type TrainingToHost } from './training-protocol';
+import { errorMessage } from '../shared/errors';
 
 /** Records are sent in batches at most this often, so a fast run does not flood the host. */
 const FLUSH_MS = 50;
@@ -49,7 +50,7 @@ port.on('message', (raw: unknown) => {
     flush();
     send({ type: 'done', runId, reason, steps: trainer.stepsDone, elapsedMs: Date.now() - started });
   } catch (error) {
-    send({ type: 'error', runId, message: error instanceof Error ? error.message : String(error) });
+    send({ type: 'error', runId, message: errorMessage(error) });
   }
 });
 
@@ -62,7 +63,7 @@ port.on('message', (raw: unknown) => {
   try {
     reply = { type: 'playgroundResult', requestId, result: computePlayground(request.params) };
   } catch (error) {
-    reply = { type: 'playgroundError', requestId, message: error instanceof Error ? error.message : String(error) };
+    reply = { type: 'playgroundError', requestId, message: errorMessage(error) };
   }
   port.postMessage(reply);
 });

@@ -10,6 +10,7 @@ import { LogsWorkerClient, type DashboardMessageRequest } from '../../worker/log
 import type { LogsSettings, MatchedFolder, OpenOrigin, RunSummary } from '../../worker/logs-protocol';
 import { affectsGradLens, readConfig, type GradLensConfig } from '../config';
 import { groupRuns } from './present';
+import { errorMessage } from '../../shared/errors';
 
 /**
  * One listed run. The model keeps one object per key for as long as the run
@@ -229,7 +230,7 @@ export class RunsModel implements vscode.Disposable {
       await this.worker.followWorkspace(matched);
       this.log.trace('listing: done');
     } catch (error) {
-      this.log.warn(`could not list the workspace's training logs: ${(error as Error).message}`);
+      this.log.warn(`could not list the workspace's training logs: ${errorMessage(error)}`);
     } finally {
       this.scanning = false;
       if (this.rescanWanted && !this.disposed) {

@@ -1,6 +1,7 @@
 import { concatBytes } from '../bytes';
 import type { LogSink, ReaderFactory } from '../sink';
 import { parsePythonJson } from './python-json';
+import { errorMessage } from '../../shared/errors';
 
 /** Keys only the Trainer's end-of-training summary entry has. */
 const SUMMARY_KEYS = ['train_runtime', 'train_samples_per_second', 'total_flos'];
@@ -49,7 +50,7 @@ export const readTrainerState: ReaderFactory = (sink, file) => {
       try {
         state = parsePythonJson(text.replace(/^\uFEFF/, ''));
       } catch (error) {
-        sink.warning({ file, message: `not complete JSON (${(error as Error).message}); the Trainer may be writing it`, incomplete: true });
+        sink.warning({ file, message: `not complete JSON (${errorMessage(error)}); the Trainer may be writing it`, incomplete: true });
         return;
       }
       if (!isRecord(state) || !Array.isArray(state.log_history)) {
