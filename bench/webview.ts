@@ -24,83 +24,29 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { diagnose } from '../src/diagnosis/diagnose';
-import type { Run, Series } from '../src/logs/run';
-import type { Role } from '../src/logs/roles';
 import { encodeWire } from '../src/protocol/wire';
-import { toRunPayload } from '../src/report/payload';
+import type { Run } from '../src/logs/run';
+import { runChange, toRunPayload } from '../src/report/payload';
 import { FRAME_MEASURE } from '../src/webview/charts/marks';
 import { FIRST_DRAW_MARK, SHOW_MARK } from '../src/webview/dashboard/marks';
 import { buildBundles } from '../test/bundles';
 import { launchHarness, type WebviewPage } from '../test/webview/harness';
+import { runPrefix, SYNTHETIC_PARAMETERS, syntheticRun } from '../test/webview/synthetic-run';
 import { cpuModel, writeSection } from './report';
 
 const SECTION = 'Dashboard';
-const PARAMETERS = ['embedding.weight', 'rnn.weight_ih_l0', 'rnn.weight_hh_l0', 'rnn.bias_ih_l0', 'rnn.bias_hh_l0', 'rnn.weight_hh_l1', 'head.weight', 'head.bias'];
 const VIEWPORT = { width: 1400, height: 900 };
 const ZOOMS = 12;
 const FIRST_CHART_GOAL_MS = 1000;
 const ZOOM_GOAL_MS = 50;
+const LIVE_UPDATES = 8;
+const LIVE_STEPS = 250;
+const LIVE_GOAL_MS = 50;
 
 const { values: args } = parseArgs({ options: { steps: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '3' }, 'no-write': { type: 'boolean', default: false } } });
 const STEPS = Number(args.steps);
 const ROUNDS = Number(args.rounds);
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-/**
- * A long recurrent-network run: norms wander in log space; at 60 % of the
- * run the recurrent weight's gradient grows ×10 every 200 steps for 2,000
- * steps, the next 50 steps are NaN or Inf, then training goes on clipped.
- */
-function syntheticRun(steps: number): Run {
-  let seed = 7;
-  const random = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
-  const stepAxis = new Float64Array(steps);
-  for (let i = 0; i < steps; i++) stepAxis[i] = i;
-  const explosionStart = Math.floor(steps * 0.6);
-  const explosionEnd = explosionStart + Math.min(2000, Math.floor(steps / 100));
-  const nonFiniteEnd = explosionEnd + 50;
-  const layers = PARAMETERS.map(() => new Float64Array(steps));
-  const levels = PARAMETERS.map(() => Math.log(0.05 + random()));
-  const total = new Float64Array(steps);
-  const loss = new Float64Array(steps);
-  const lr = new Float64Array(steps);
-  const clipped = new Float64Array(steps);
-  const maxNorm = new Float64Array(steps).fill(1);
-  for (let i = 0; i < steps; i++) {
-    let squares = 0;
-    for (let p = 0; p < PARAMETERS.length; p++) {
-      levels[p] += 0.04 * (random() - 0.5) - 0.0005 * levels[p];
-      let norm = Math.exp(levels[p]);
-      if (i >= explosionStart && i < explosionEnd && PARAMETERS[p].includes('weight_hh')) norm *= 10 ** ((i - explosionStart) / 200);
-      if (i >= explosionEnd && i < nonFiniteEnd) norm = p % 3 === 0 ? Infinity : NaN;
-      layers[p][i] = norm;
-      squares += norm * norm;
-    }
-    total[i] = Math.sqrt(squares);
-    const progress = i / steps;
-    loss[i] = i >= explosionEnd && i < nonFiniteEnd ? NaN : 3 * Math.exp(-3 * progress) + 0.2 + 0.05 * random() + (i >= explosionStart && i < explosionEnd ? 2 : 0);
-    lr[i] = 3e-4 * Math.min(1, i / 2000) * (0.5 + 0.5 * Math.cos(Math.PI * progress));
-    clipped[i] = total[i] > 1 ? 1 : 0;
-  }
-  const series = (tag: string, role: Role, values: Float64Array, param?: string): Series => ({ tag, role, ...(param ? { param } : {}), steps: stepAxis, values });
-  return {
-    id: 'synthetic-1M.jsonl',
-    path: '/bench/synthetic-1M.jsonl',
-    files: ['/bench/synthetic-1M.jsonl'],
-    format: 'jsonl',
-    series: [
-      series('grad_norm', 'gradNorm', total),
-      series('loss', 'loss', loss),
-      series('lr', 'lr', lr),
-      series('clipped', 'clipped', clipped),
-      series('max_norm', 'maxNorm', maxNorm),
-      ...PARAMETERS.map((name, p) => series(`layers.${name}`, 'paramGradNorm', layers[p], name)),
-    ],
-    histograms: [],
-    events: [],
-    warnings: [],
-  };
-}
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -142,6 +88,44 @@ async function zooms(view: WebviewPage): Promise<{ latency: number[]; drawing: n
   return { latency, drawing };
 }
 
+/**
+ * A live run growing by LIVE_STEPS steps per update, as the host sends it:
+ * each update an `append` of the new points (the diagnosis made in Node
+ * first, as the logs worker does); message posted → every chart redrawn.
+ * Then one whole `update` of the same run, as before appends, for contrast.
+ */
+async function liveUpdates(view: WebviewPage, run: Run): Promise<{ append: number[]; appendBytes: number; whole: number; wholeBytes: number }> {
+  const total = run.series[0].steps.length;
+  const start = total - LIVE_UPDATES * LIVE_STEPS;
+  const first = runPrefix(run, start);
+  const shown = runChange(first, diagnose(first), true, 'live');
+  if (shown.message.type !== 'update') throw new Error('the first message of a run is whole');
+  await firstDraw(view, encodeWire({ type: 'show', runs: [shown.message.run] }));
+  let since = shown.cursor;
+  const append: number[] = [];
+  let appendBytes = 0;
+  for (let points = start + LIVE_STEPS; points <= total; points += LIVE_STEPS) {
+    const grown = runPrefix(run, points);
+    const change = runChange(grown, diagnose(grown), true, 'live', since);
+    if (change.message.type !== 'append') throw new Error('a run that only grew goes as an append');
+    since = change.cursor;
+    const text = encodeWire(change.message);
+    appendBytes = text.length;
+    append.push(await redrawAfter(view, text));
+  }
+  const text = encodeWire(runChange(run, diagnose(run), true, 'live').message);
+  return { append, appendBytes, whole: await redrawAfter(view, text), wholeBytes: text.length };
+}
+
+/** Posts a message to the page; ms until the frame drawn after it ends. */
+async function redrawAfter(view: WebviewPage, text: string): Promise<number> {
+  const posted = await view.deliverLarge(text);
+  await view.waitForEntry(FRAME_MEASURE, posted);
+  const frame = await view.call('latestEntry', FRAME_MEASURE);
+  if (!frame) throw new Error('no frame after the message');
+  return frame[0] + frame[1] - posted;
+}
+
 async function bundleSizes(): Promise<{ plain: number; minified: number; gzip: number }> {
   const bundle = (production: boolean) => readFile(path.join(buildBundles(['webview'], { production }), 'webview.js'));
   const [plain, minified] = await Promise.all([bundle(false), bundle(true)]);
@@ -169,6 +153,8 @@ async function main(): Promise<void> {
     log(`first chart (warm): ${warm.map((w) => ms(w.total)).join(', ')}`);
     const zoom = await zooms(view);
     log(`zooms: ${zoom.latency.map(ms).join(', ')}`);
+    const live = await liveUpdates(view, run);
+    log(`live appends of ${LIVE_STEPS} steps: ${live.append.map(ms).join(', ')}; one whole update: ${ms(live.whole)}`);
     if (view.errors.length > 0) throw new Error(`page errors: ${view.errors.join('; ')}`);
     const sizes = await bundleSizes();
 
@@ -185,12 +171,17 @@ async function main(): Promise<void> {
       `| one zoom (wheel event → every chart redrawn), median of ${ZOOMS} | ${ms(zoomMedian)} | ≤ 50 ms: ${verdict(zoomMedian, ZOOM_GOAL_MS)} |`,
       `| … slowest of those zooms | ${ms(Math.max(...zoom.latency))} | |`,
       `| … drawing alone (all charts in the frame), median | ${ms(median(zoom.drawing))} | |`,
+      `| live run: ${LIVE_STEPS} new steps as an \`append\` (message posted → every chart redrawn), median of ${live.append.length} | ${ms(median(live.append))} | ≤ 50 ms: ${verdict(median(live.append), LIVE_GOAL_MS)} |`,
+      `| … slowest of those appends | ${ms(Math.max(...live.append))} | |`,
+      `| … the same run sent whole as an \`update\` instead (before appends) | ${ms(live.whole)} | |`,
     ].join('\n');
     const report = [
       `\`npm run bench:webview\` on ${cpuModel()}, headless Chromium ${version ?? ''} (playwright-core, \`--disable-gpu\`), viewport ${VIEWPORT.width}×${VIEWPORT.height}.`,
-      `The run: ${STEPS.toLocaleString('en-US')} steps, ${run.series.length} series at every step (total norm, loss, learning rate, clipped, max_norm and ${PARAMETERS.length} per-parameter norms; ${(points / 1e6).toFixed(0)} M points), an explosion to 1e8 and 50 non-finite steps; the 'show' message is ${(text.length / 1e6).toFixed(0)} MB of wire text. Diagnosing it in Node took ${ms(diagnoseMs)} (the host does that, in the logs worker).`,
+      `The run: ${STEPS.toLocaleString('en-US')} steps, ${run.series.length} series at every step (total norm, loss, learning rate, clipped, max_norm and ${SYNTHETIC_PARAMETERS.length} per-parameter norms; ${(points / 1e6).toFixed(0)} M points), an explosion to 1e8 and 50 non-finite steps; the 'show' message is ${(text.length / 1e6).toFixed(0)} MB of wire text. Diagnosing it in Node took ${ms(diagnoseMs)} (the host does that, in the logs worker).`,
       '',
       table,
+      '',
+      `A live update is ${(live.appendBytes / 1e3).toFixed(0)} kB of wire text as an \`append\` (the new points, the per-parameter norms thinned again for the heat map, the diagnosis) against ${(live.wholeBytes / 1e6).toFixed(0)} MB whole.`,
       '',
       `Webview bundle (dist/webview.js, dashboard and playground): ${kb(sizes.plain)} as \`npm run build\` writes it, ${kb(sizes.minified)} minified, ${kb(sizes.gzip)} minified and gzipped.`,
     ].join('\n');

@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
-import { dashboardStateSchema, dashboardToHostSchema, type DashboardToHost, type Focus } from '../protocol/dashboard';
+import { dashboardStateSchema, dashboardToHostSchema, type DashboardToHost, type Focus, type RunCursor } from '../protocol/dashboard';
 import { decodeWire, encodeWire } from '../protocol/wire';
 import type { DashboardLinks } from './dashboard-links';
 import type { RunEntry, RunsModel } from './runs/model';
 import { isInside } from '../shared/paths';
-import type { DashboardMessageRequest } from '../worker/logs-client';
+import type { DashboardMessageReply, DashboardMessageRequest } from '../worker/logs-protocol';
 import { loadWebviewPage, webviewPanelOptions } from './webview-panel';
 import { errorMessage } from '../shared/errors';
 
@@ -40,6 +40,8 @@ export class DashboardPanel implements vscode.Disposable {
   /** Each `show` sent supersedes those still gathering their payloads. */
   private generation = 0;
   private readonly throttles = new Map<string, UpdateThrottle>();
+  /** What the page holds of each shown run, as the logs worker described it: updates then carry only new points. */
+  private readonly cursors = new Map<string, RunCursor>();
   private readonly panelDisposables: vscode.Disposable[] = [];
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -175,18 +177,19 @@ export class DashboardPanel implements vscode.Disposable {
     await this.restoring;
     const generation = ++this.generation;
     const focus = this.focus;
-    const text = await this.dashboardMessage({ kind: 'show', keys: this.keys, ...(focus ? { focus } : {}) });
-    if (text === undefined || generation !== this.generation || !this.ready) return;
+    const reply = await this.dashboardMessage({ kind: 'show', keys: this.keys, ...(focus ? { focus } : {}) });
+    if (reply === undefined || generation !== this.generation || !this.ready) return;
     this.focus = undefined;
-    await this.post(text);
+    this.cursors.clear();
+    if (await this.post(reply.text)) for (const [key, cursor] of Object.entries(reply.cursors)) this.cursors.set(key, cursor);
   }
 
   /** The message as the logs worker encoded it, whole (never spliced: the wire numbers shared arrays across a whole message). */
-  private async dashboardMessage(request: DashboardMessageRequest): Promise<string | undefined> {
+  private async dashboardMessage(request: DashboardMessageRequest): Promise<DashboardMessageReply | undefined> {
     try {
-      const { text, unreadable } = await this.model.dashboardMessage(request);
-      for (const { key, message } of unreadable) this.log.warn(`dashboard: run ${key} could not be read: ${message}`);
-      return text;
+      const reply = await this.model.dashboardMessage(request);
+      for (const { key, message } of reply.unreadable) this.log.warn(`dashboard: run ${key} could not be read: ${message}`);
+      return reply;
     } catch (error) {
       this.log.warn(`dashboard: runs ${request.keys.join(', ')} could not be read: ${errorMessage(error)}`);
       return undefined;
@@ -214,18 +217,30 @@ export class DashboardPanel implements vscode.Disposable {
     t.again = false;
     t.last = Date.now();
     try {
-      const text = await this.dashboardMessage({ kind: 'update', keys: [key] });
-      if (text !== undefined && this.ready && this.keys.includes(key)) await this.post(text);
+      const since = this.cursors.get(key);
+      const reply = await this.dashboardMessage({ kind: 'update', keys: [key], ...(since ? { since } : {}) });
+      if (reply === undefined || !this.ready || !this.keys.includes(key)) return;
+      if (this.cursors.get(key) !== since) {
+        // A show went out meanwhile: this change is relative to what the page held before it. Ask again.
+        t.again = true;
+        return;
+      }
+      // A message the page did not get leaves it holding less than the cursor says: the next update goes whole.
+      this.cursors.delete(key);
+      const cursor = reply.cursors[key];
+      if ((await this.post(reply.text)) && cursor) this.cursors.set(key, cursor);
     } finally {
       t.busy = false;
       if (t.again) this.runChanged(key);
     }
   }
 
-  private async post(text: string): Promise<void> {
-    if (!this.panel) return;
+  /** Whether the page got the message. */
+  private async post(text: string): Promise<boolean> {
+    if (!this.panel) return false;
     const delivered = await this.panel.webview.postMessage(text);
     if (!delivered) this.log.trace('dashboard: a message was not delivered (the panel is hidden or closed)');
+    return delivered;
   }
 
   dispose(): void {

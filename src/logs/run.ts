@@ -64,8 +64,9 @@ class SeriesBuffer {
 
   constructor(readonly tag: string) {}
 
-  push(step: number, value: number): void {
-    if (this.length > 0 && step <= this.steps[this.length - 1]) this.truncateFrom(step);
+  /** Returns whether points were dropped (a restart) rather than only added. */
+  push(step: number, value: number): boolean {
+    const dropped = this.length > 0 && step <= this.steps[this.length - 1] && this.truncateFrom(step);
     if (this.length === this.steps.length) {
       const steps = new Float64Array(this.length * 2);
       steps.set(this.steps);
@@ -77,9 +78,11 @@ class SeriesBuffer {
     this.steps[this.length] = step;
     this.values[this.length] = value;
     this.length++;
+    return dropped;
   }
 
-  truncateFrom(step: number): void {
+  /** Drops the points from `step` on; returns whether there were any. */
+  truncateFrom(step: number): boolean {
     let lo = 0;
     let hi = this.length;
     while (lo < hi) {
@@ -87,7 +90,9 @@ class SeriesBuffer {
       if (this.steps[mid] < step) lo = mid + 1;
       else hi = mid;
     }
+    const dropped = lo < this.length;
     this.length = lo;
+    return dropped;
   }
 
   view(): { steps: Float64Array; values: Float64Array } {
@@ -100,17 +105,21 @@ class HistogramBuffer {
   histograms: Histogram[] = [];
   constructor(readonly tag: string) {}
 
-  push(step: number, histogram: Histogram): void {
-    this.truncateFrom(step);
+  /** Returns whether histograms were dropped (a restart) rather than only added. */
+  push(step: number, histogram: Histogram): boolean {
+    const dropped = this.truncateFrom(step);
     this.steps.push(step);
     this.histograms.push(histogram);
+    return dropped;
   }
 
-  truncateFrom(step: number): void {
+  truncateFrom(step: number): boolean {
     let keep = this.steps.length;
     while (keep > 0 && this.steps[keep - 1] >= step) keep--;
+    const dropped = keep < this.steps.length;
     this.steps.length = keep;
     this.histograms.length = keep;
+    return dropped;
   }
 }
 
@@ -132,7 +141,16 @@ export interface RunSource {
  * Collects what readers emit into runs. Memory grows with the values kept
  * (16 bytes a point), not with the size of the file read.
  */
+let builders = 0;
+
 export class RunBuilder implements LogSink {
+  /**
+   * Changes with any data other than data added after what was there: a new
+   * builder, or a restart that dropped points. While it stays the same, the
+   * runs only grew, so a reader of them may take the new points alone.
+   */
+  private readonly generation = ++builders;
+  private drops = 0;
   private readonly streams = new Map<string, StreamData>();
   private readonly warnings: ReadWarning[] = [];
   /** Warnings beyond this many are counted, not kept: a binary file fed as text would otherwise keep millions. */
@@ -160,7 +178,7 @@ export class RunBuilder implements LogSink {
       buffer = new SeriesBuffer(tag);
       series.set(tag, buffer);
     }
-    buffer.push(step, value);
+    if (buffer.push(step, value)) this.drops++;
   }
 
   histogram(tag: string, step: number, histogram: Histogram, stream?: string): void {
@@ -170,16 +188,24 @@ export class RunBuilder implements LogSink {
       buffer = new HistogramBuffer(tag);
       histograms.set(tag, buffer);
     }
-    buffer.push(step, histogram);
+    if (buffer.push(step, histogram)) this.drops++;
   }
 
   purge(step: number, stream?: string): void {
     const data = this.stream(stream);
-    for (const buffer of data.series.values()) buffer.truncateFrom(step);
-    for (const buffer of data.histograms.values()) buffer.truncateFrom(step);
+    let dropped = false;
+    for (const buffer of data.series.values()) dropped = buffer.truncateFrom(step) || dropped;
+    for (const buffer of data.histograms.values()) dropped = buffer.truncateFrom(step) || dropped;
     let keep = data.events.length;
     while (keep > 0 && data.events[keep - 1].step >= step) keep--;
+    dropped ||= keep < data.events.length;
     data.events.length = keep;
+    if (dropped) this.drops++;
+  }
+
+  /** See `generation`: equal editions mean the runs only grew in between. */
+  edition(): string {
+    return `${this.generation}.${this.drops}`;
   }
 
   event(event: RunEvent, stream?: string): void {

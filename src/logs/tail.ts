@@ -131,4 +131,9 @@ export class RunTail {
   runs(): Run[] {
     return this.builder.runs();
   }
+
+  /** Equal between two polls when the runs only grew (no restart, rewrite or re-read): what was read of them still holds. */
+  edition(): string {
+    return this.builder.edition();
+  }
 }

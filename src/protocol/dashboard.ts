@@ -7,7 +7,7 @@
 import { ROLES } from '../logs/roles';
 import { LOG_FORMATS } from '../logs/run';
 import { diagnosisSchema } from './diagnosis';
-import { array, boolean, finite, float64Array, literal, message, number, object, optional, refine, string, union, type Infer } from './schema';
+import { array, boolean, finite, float64Array, literal, message, nullable, number, object, optional, record, refine, string, union, type Infer } from './schema';
 
 /** How a run looks at a glance: the sidebar's icon, the dashboard's badge. */
 export const runStatusSchema = literal('healthy', 'warning', 'exploding', 'nonfinite', 'empty');
@@ -28,6 +28,20 @@ export const seriesPayloadSchema = refine(
 );
 
 export const stepValuesSchema = refine(object({ steps: float64Array, values: float64Array }), sameLength);
+
+/** How a series changed: the page keeps its first `keep` points and adds these (0: the series whole, new or thinned anew). */
+export const seriesDeltaSchema = refine(
+  object({
+    tag: string,
+    role: optional(literal(...ROLES)),
+    param: optional(string),
+    steps: float64Array,
+    values: float64Array,
+    keep: finite,
+  }),
+  sameLength,
+);
+export type SeriesDelta = Infer<typeof seriesDeltaSchema>;
 
 export const histogramPayloadSchema = object({
   tag: string,
@@ -58,6 +72,39 @@ export const runPayloadSchema = object({
   warnings: array(string),
 });
 export type RunPayload = Infer<typeof runPayloadSchema>;
+
+/**
+ * A run that grew since the page was sent it: the new points of each series
+ * that gained any (of a thinned per-parameter series, its last stretches), and
+ * everything else that is small (diagnosis, status, warnings) as it is now.
+ */
+export const runAppendSchema = object({
+  key: string,
+  live: boolean,
+  status: runStatusSchema,
+  series: array(seriesDeltaSchema),
+  /** Present when the total norm changed: keep its first `keep` points, add these. */
+  totalNorm: optional(refine(object({ steps: float64Array, values: float64Array, keep: finite }), sameLength)),
+  /** Present, whole, when the histograms changed. */
+  histograms: optional(array(histogramPayloadSchema)),
+  diagnosis: diagnosisSchema,
+  warnings: array(string),
+});
+export type RunAppend = Infer<typeof runAppendSchema>;
+
+/**
+ * What the page was last sent of a run, kept by the host and given back with
+ * the next request, so that a run that only grew can be sent as what it gained.
+ */
+export const runCursorSchema = object({
+  /** The log reader's edition (RunTail.edition): another edition means points were dropped or re-read. */
+  edition: string,
+  /** Tag → points sent (of the series as read, before any thinning). */
+  series: record(finite),
+  totalNorm: object({ length: finite, lastStep: nullable(number) }),
+  histograms: finite,
+});
+export type RunCursor = Infer<typeof runCursorSchema>;
 export type SeriesPayload = Infer<typeof seriesPayloadSchema>;
 
 /** A place in a run to look at: a finding's step, a parameter. */
@@ -69,6 +116,8 @@ export const hostToDashboardSchema = union({
   show: message('show', { runs: array(runPayloadSchema), focus: optional(focusSchema) }),
   /** A shown run changed (a live log grew, an experiment trained on): replace it by key. */
   update: message('update', { run: runPayloadSchema }),
+  /** A shown run grew: add the points to what the page has, by key. */
+  append: message('append', { run: runAppendSchema }),
   focus: message('focus', { focus: focusSchema }),
 });
 export type HostToDashboard = Infer<typeof hostToDashboardSchema>;

@@ -1,7 +1,7 @@
 import type { Diagnosis } from '../diagnosis/types';
 import { RunView } from '../diagnosis/view';
-import type { Run } from '../logs/run';
-import type { RunPayload, RunStatus } from '../protocol/dashboard';
+import type { Run, Series } from '../logs/run';
+import type { HostToDashboard, RunAppend, RunCursor, RunPayload, RunStatus, SeriesDelta, SeriesPayload } from '../protocol/dashboard';
 import { warningLines } from './warnings';
 
 /**
@@ -26,20 +26,36 @@ export function runKey(run: Pick<Run, 'path' | 'stream'>): string {
 export const MAX_PARAMETER_POINTS = 16384;
 const PER_PARAMETER: ReadonlySet<string> = new Set(['paramGradNorm', 'weightNorm', 'updateRatio']);
 
+
 /**
- * A long per-parameter series cut to `max` points: from each run of equal
- * length, the point a person must not miss (a non-finite value first, else
- * the largest). A million steps of twelve parameters would otherwise be
- * hundreds of megabytes on their way to a heat map a few thousand pixels wide;
- * the diagnosis has already seen every point.
+ * How many consecutive points become one point of a thinned series: the
+ * smallest power of two that leaves at most `max`. A growing series keeps
+ * its stretch, and so every point thinned from a full stretch, until its
+ * length doubles: a live run resends only its last, partial stretch.
  */
-export function thinSeries(steps: Float64Array, values: Float64Array, max: number): { steps: Float64Array; values: Float64Array } {
-  if (steps.length <= max) return { steps, values };
-  const outSteps = new Float64Array(max);
-  const outValues = new Float64Array(max);
-  for (let k = 0; k < max; k++) {
-    const from = Math.floor((k * steps.length) / max);
-    const to = Math.floor(((k + 1) * steps.length) / max);
+export function thinningStretch(length: number, max: number): number {
+  let size = 1;
+  while (Math.ceil(length / size) > max) size *= 2;
+  return size;
+}
+
+/**
+ * A long per-parameter series cut to at most `max` points (more than half
+ * of it): from each stretch, the point a person must not miss (a non-finite
+ * value first, else the largest). A million steps of twelve parameters would
+ * otherwise be hundreds of megabytes on their way to a heat map a few
+ * thousand pixels wide; the diagnosis has already seen every point. With
+ * `fromPoint`, only the thinned points from that one on.
+ */
+export function thinSeries(steps: Float64Array, values: Float64Array, max: number, fromPoint = 0): { steps: Float64Array; values: Float64Array } {
+  const size = thinningStretch(steps.length, max);
+  if (size === 1) return fromPoint === 0 ? { steps, values } : { steps: steps.subarray(fromPoint), values: values.subarray(fromPoint) };
+  const count = Math.max(0, Math.ceil(steps.length / size) - fromPoint);
+  const outSteps = new Float64Array(count);
+  const outValues = new Float64Array(count);
+  for (let k = 0; k < count; k++) {
+    const from = (fromPoint + k) * size;
+    const to = Math.min(from + size, steps.length);
     let pick = from;
     for (let i = from + 1; i < to; i++) {
       const v = values[i];
@@ -60,16 +76,44 @@ function sameSteps(a: Float64Array, b: Float64Array): boolean {
   return true;
 }
 
-export function toRunPayload(run: Run, diagnosis: Diagnosis, live = false): RunPayload {
-  // Series logged at the same steps (most of them) share one step array, which the wire sends once.
+/** Per-parameter series reach the page thinned for its heat map (see thinSeries); every other series goes whole. */
+function stretchOf(s: Series, length = s.steps.length): number {
+  return s.role !== undefined && PER_PARAMETER.has(s.role) ? thinningStretch(length, MAX_PARAMETER_POINTS) : 1;
+}
+
+/** Series logged at the same steps (most of them) share one step array, which the wire sends once. */
+function stepSharer(): (steps: Float64Array) => Float64Array {
   const stepAxes: Float64Array[] = [];
-  const shared = (steps: Float64Array): Float64Array => {
+  return (steps) => {
     const known = stepAxes.find((axis) => sameSteps(axis, steps));
     if (known) return known;
     stepAxes.push(steps);
     return steps;
   };
-  const view = new RunView(run);
+}
+
+function seriesName(s: Series): Pick<SeriesPayload, 'tag' | 'role' | 'param'> {
+  return { tag: s.tag, ...(s.role ? { role: s.role } : {}), ...(s.param !== undefined ? { param: s.param } : {}) };
+}
+
+/** The series as the page gets it, from its `fromPoint`-th point on. */
+function seriesPayload(s: Series, shared: (steps: Float64Array) => Float64Array, fromPoint = 0): SeriesPayload {
+  const { steps, values } = thinSeries(s.steps, s.values, stretchOf(s) === 1 ? Infinity : MAX_PARAMETER_POINTS, fromPoint);
+  return { ...seriesName(s), steps: shared(steps), values };
+}
+
+function histogramPayloads(run: Run): RunPayload['histograms'] {
+  return run.histograms.map((h) => ({ tag: h.tag, ...(h.param !== undefined ? { param: h.param } : {}), steps: h.steps, histograms: h.histograms }));
+}
+
+const histogramCount = (run: Run): number => run.histograms.reduce((sum, h) => sum + h.steps.length, 0);
+
+export function toRunPayload(run: Run, diagnosis: Diagnosis, live = false): RunPayload {
+  return payloadOf(run, diagnosis, live, new RunView(run));
+}
+
+function payloadOf(run: Run, diagnosis: Diagnosis, live: boolean, view: RunView): RunPayload {
+  const shared = stepSharer();
   return {
     key: runKey(run),
     label: run.id,
@@ -78,17 +122,65 @@ export function toRunPayload(run: Run, diagnosis: Diagnosis, live = false): RunP
     format: run.format,
     status: runStatus(diagnosis),
     live,
-    series: run.series.map((s) => ({
-      tag: s.tag,
-      ...(s.role ? { role: s.role } : {}),
-      ...(s.param !== undefined ? { param: s.param } : {}),
-      ...(s.role && PER_PARAMETER.has(s.role) && s.steps.length > MAX_PARAMETER_POINTS
-        ? thinSeries(s.steps, s.values, MAX_PARAMETER_POINTS)
-        : { steps: shared(s.steps), values: s.values }),
-    })),
+    series: run.series.map((s) => seriesPayload(s, shared)),
     // When logged, the same arrays as the gradNorm series: the wire sends them once.
     ...(view.normSource !== 'none' ? { totalNorm: { steps: shared(view.norms.steps), values: view.norms.values } } : {}),
-    histograms: run.histograms.map((h) => ({ tag: h.tag, ...(h.param !== undefined ? { param: h.param } : {}), steps: h.steps, histograms: h.histograms })),
+    histograms: histogramPayloads(run),
+    diagnosis,
+    warnings: warningLines(run),
+  };
+}
+
+function cursorOf(run: Run, view: RunView, edition: string): RunCursor {
+  const { steps } = view.norms;
+  return {
+    edition,
+    series: Object.fromEntries(run.series.map((s) => [s.tag, s.steps.length])),
+    totalNorm: { length: steps.length, lastStep: steps.length > 0 ? steps[steps.length - 1] : null },
+    histograms: histogramCount(run),
+  };
+}
+
+/**
+ * The dashboard message for a shown run that changed, and what the page
+ * then holds. When the page holds `since` and the log only grew after it
+ * (same edition), the message is an `append` of the points added since (a
+ * live run of a million steps sends its last few hundred, not a million);
+ * otherwise it is the run whole.
+ */
+export function runChange(run: Run, diagnosis: Diagnosis, live: boolean, edition: string, since?: RunCursor): { message: HostToDashboard; cursor: RunCursor } {
+  const view = new RunView(run);
+  const cursor = cursorOf(run, view, edition);
+  const append = since && since.edition === edition ? appendOf(run, diagnosis, live, view, since) : undefined;
+  return { message: append ? { type: 'append', run: append } : { type: 'update', run: payloadOf(run, diagnosis, live, view) }, cursor };
+}
+
+function appendOf(run: Run, diagnosis: Diagnosis, live: boolean, view: RunView, since: RunCursor): RunAppend | undefined {
+  const shared = stepSharer();
+  const series: SeriesDelta[] = [];
+  for (const s of run.series) {
+    const sent = since.series[s.tag];
+    if (sent !== undefined && sent > s.steps.length) return undefined;
+    if (sent === s.steps.length) continue;
+    // The page keeps the points thinned from full stretches of what it was sent, while the stretch is the same.
+    const stretch = stretchOf(s);
+    const keep = sent !== undefined && stretchOf(s, sent) === stretch ? Math.floor(sent / stretch) : 0;
+    series.push({ ...seriesPayload(s, shared, keep), keep });
+  }
+  const { steps, values } = view.norms;
+  const { length, lastStep } = since.totalNorm;
+  // A total rebuilt from the parameters can change where a parameter came late: then it goes whole.
+  const totalKept = length <= steps.length && (length === 0 || steps[length - 1] === lastStep);
+  const keep = totalKept ? length : 0;
+  const totalNorm = keep === steps.length ? undefined : { steps: shared(steps.subarray(keep)), values: values.subarray(keep), keep };
+  const histogramsChanged = histogramCount(run) !== since.histograms;
+  return {
+    key: runKey(run),
+    live,
+    status: runStatus(diagnosis),
+    series,
+    ...(totalNorm ? { totalNorm } : {}),
+    ...(histogramsChanged ? { histograms: histogramPayloads(run) } : {}),
     diagnosis,
     warnings: warningLines(run),
   };

@@ -4,7 +4,7 @@
  * receives is parsed against the protocol; the rest is dropped.
  */
 import { Worker } from 'node:worker_threads';
-import { logsToHostSchema, type HostToLogs, type LogsSettings, type LogsToHost, type MatchedFolder, type OpenOrigin, type RunSummary } from './logs-protocol';
+import { logsToHostSchema, type DashboardMessageReply, type DashboardMessageRequest, type HostToLogs, type LogsSettings, type LogsToHost, type MatchedFolder, type OpenOrigin, type RunSummary } from './logs-protocol';
 
 export interface LogsWorkerListener {
   /** Runs that appeared or changed. */
@@ -18,7 +18,7 @@ export interface LogsWorkerListener {
 }
 
 type Reply = Extract<LogsToHost, { requestId: number }>;
-export type DashboardMessageRequest = Omit<Extract<HostToLogs, { type: 'dashboardMessage' }>, 'type' | 'requestId'>;
+
 
 interface Pending {
   settle(reply: Reply): void;
@@ -68,10 +68,10 @@ export class LogsWorkerClient {
   }
 
   /** The dashboard's `show` of these runs, or `update` of one, as wire text encoded whole by the worker. */
-  dashboardMessage(request: DashboardMessageRequest): Promise<{ text: string; unreadable: Array<{ key: string; message: string }> }> {
+  dashboardMessage(request: DashboardMessageRequest): Promise<DashboardMessageReply> {
     return this.request(
       (requestId) => ({ type: 'dashboardMessage', requestId, ...request }),
-      (reply) => (reply.type === 'dashboardMessage' ? { text: reply.text, unreadable: reply.unreadable } : undefined),
+      (reply) => (reply.type === 'dashboardMessage' ? { text: reply.text, cursors: reply.cursors, unreadable: reply.unreadable } : undefined),
     );
   }
 

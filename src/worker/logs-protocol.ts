@@ -8,9 +8,9 @@
  */
 import { ROLES } from '../logs/roles';
 import { LOG_FORMATS } from '../logs/run';
-import { focusSchema, runStatusSchema } from '../protocol/dashboard';
+import { focusSchema, runCursorSchema, runStatusSchema } from '../protocol/dashboard';
 import { diagnosisSchema } from '../protocol/diagnosis';
-import { array, boolean, finite, literal, message, number, object, optional, string, uint8Array, union, type Infer } from '../protocol/schema';
+import { array, boolean, finite, literal, message, number, object, optional, record, string, uint8Array, union, type Infer } from '../protocol/schema';
 
 export const logsSettingsSchema = object({
   /** User tag rules, tried before the built-in table. */
@@ -50,7 +50,14 @@ export const hostToLogsSchema = union({
    * separately encoded parts. Answered by `dashboardMessage` or, for an
    * `update` whose run cannot be read, `failed`.
    */
-  dashboardMessage: message('dashboardMessage', { requestId: finite, kind: literal('show', 'update'), keys: array(string), focus: optional(focusSchema) }),
+  dashboardMessage: message('dashboardMessage', {
+    requestId: finite,
+    kind: literal('show', 'update'),
+    keys: array(string),
+    focus: optional(focusSchema),
+    /** For an `update`: what the page holds of the run (the cursor of the last message it was sent), so only new points go. */
+    since: optional(runCursorSchema),
+  }),
   /** Export Report: the report of these runs, built here so the host thread only writes bytes. `assetsRoot` holds dist/webview.js and media/. */
   report: message('report', { requestId: finite, keys: array(string), assetsRoot: string }),
 });
@@ -87,8 +94,8 @@ export const logsToHostSchema = union({
   /** Runs that are gone (file deleted, no longer matched). */
   removed: message('removed', { keys: array(string) }),
   done: message('done', { requestId: finite, keys: array(string) }),
-  /** The wire text to post as it is; `unreadable`: the runs a `show` left out, and why. */
-  dashboardMessage: message('dashboardMessage', { requestId: finite, text: string, unreadable: array(object({ key: string, message: string })) }),
+  /** The wire text to post as it is; `cursors`: what the page holds of each run once it has it; `unreadable`: the runs a `show` left out, and why. */
+  dashboardMessage: message('dashboardMessage', { requestId: finite, text: string, cursors: record(runCursorSchema), unreadable: array(object({ key: string, message: string })) }),
   /** UTF-8 bytes of the report's three files, their buffers transferred rather than copied. */
   report: message('report', { requestId: finite, html: uint8Array, csv: uint8Array, markdown: uint8Array }),
   failed: message('failed', { requestId: finite, message: string }),
@@ -96,4 +103,7 @@ export const logsToHostSchema = union({
   log: message('log', { level: literal('info', 'warn', 'error'), message: string }),
 });
 export type LogsToHost = Infer<typeof logsToHostSchema>;
+
+export type DashboardMessageRequest = Omit<Extract<HostToLogs, { type: 'dashboardMessage' }>, 'type' | 'requestId'>;
+export type DashboardMessageReply = Omit<Extract<LogsToHost, { type: 'dashboardMessage' }>, 'type' | 'requestId'>;
 

@@ -13,12 +13,12 @@ import { discoverRuns, specForFile, type RunSpec } from '../logs/open';
 import type { Run } from '../logs/run';
 import { RunTail } from '../logs/tail';
 import { encodeWire } from '../protocol/wire';
-import type { HostToDashboard, RunPayload } from '../protocol/dashboard';
-import { runKey, runStatus, toRunPayload } from '../report/payload';
+import type { HostToDashboard, RunCursor, RunPayload } from '../protocol/dashboard';
+import { runChange, runKey, runStatus, toRunPayload } from '../report/payload';
 import { markdownSummary, readReportAssets, renderReport, seriesCsv } from '../report/report';
 import { warningLines } from '../report/warnings';
 import { discoverMatched, openedPlacement, specId, workspacePlacement, type Placement } from './logs-discovery';
-import type { HostToLogs, LogsSettings, LogsToHost, MatchedFolder, OpenOrigin, RunSummary } from './logs-protocol';
+import type { DashboardMessageReply, HostToLogs, LogsSettings, LogsToHost, MatchedFolder, OpenOrigin, RunSummary } from './logs-protocol';
 import { errorMessage } from '../shared/errors';
 
 /** A run is live while one of its files changed this recently. */
@@ -341,32 +341,32 @@ export class LogsService {
     };
   }
 
-  private dashboardMessage(request: Extract<HostToLogs, { type: 'dashboardMessage' }>): { text: string; unreadable: Array<{ key: string; message: string }> } {
+  private dashboardMessage(request: Extract<HostToLogs, { type: 'dashboardMessage' }>): DashboardMessageReply {
     if (request.kind === 'update') {
       if (request.keys.length !== 1) throw new Error(`an update carries one run, not ${request.keys.length}`);
-      const message: HostToDashboard = { type: 'update', run: this.payload(request.keys[0]) };
-      return { text: encodeWire(message), unreadable: [] };
+      const { run, diagnosis, live, edition } = this.shownRun(request.keys[0]);
+      const { message, cursor } = runChange(run, diagnosis, live, edition, request.since);
+      return { text: encodeWire(message), cursors: { [request.keys[0]]: cursor }, unreadable: [] };
     }
     const runs: RunPayload[] = [];
+    const cursors: Record<string, RunCursor> = {};
     const unreadable: Array<{ key: string; message: string }> = [];
     for (const key of request.keys) {
       try {
-        runs.push(this.payload(key));
+        const { run, diagnosis, live, edition } = this.shownRun(key);
+        const { message, cursor } = runChange(run, diagnosis, live, edition);
+        if (message.type === 'update') runs.push(message.run);
+        cursors[key] = cursor;
       } catch (error) {
         unreadable.push({ key, message: errorMessage(error) });
       }
     }
     const message: HostToDashboard = { type: 'show', runs, ...(request.focus ? { focus: request.focus } : {}) };
-    return { text: encodeWire(message), unreadable };
-  }
-
-  private payload(key: string): RunPayload {
-    const { run, diagnosis, live } = this.shownRun(key);
-    return toRunPayload(run, diagnosis, live);
+    return { text: encodeWire(message), cursors, unreadable };
   }
 
   /** A listed run as it is now (diagnosed again first if data came in), named as the host lists it. */
-  private shownRun(key: string): { run: Run; diagnosis: Diagnosis; live: boolean } {
+  private shownRun(key: string): { run: Run; diagnosis: Diagnosis; live: boolean; edition: string } {
     for (const followed of this.followed.values()) {
       if (!followed.shown.has(key)) continue;
       if (followed.dirty) {
@@ -376,7 +376,7 @@ export class LogsService {
       const run = followed.tail.runs().find((r) => runKey(r) === key);
       const diagnosis = followed.diagnoses.get(key);
       if (!run || !diagnosis) break;
-      return { run: { ...run, id: followed.placement.title + rankSuffix(run) }, diagnosis, live: followed.live };
+      return { run: { ...run, id: followed.placement.title + rankSuffix(run) }, diagnosis, live: followed.live, edition: followed.tail.edition() };
     }
     throw new Error(`no run ${key} is followed`);
   }

@@ -103,12 +103,22 @@ describe('exported report', () => {
     values[77_778] = Infinity;
     values[90_001] = Infinity;
     const thin = thinSeries(steps, values, 1000);
-    assert.equal(thin.steps.length, 1000);
+    assert.equal(thin.steps.length, Math.ceil(n / 128), 'one point per stretch of 128 steps, the power of two that leaves at most 1,000');
     assert.ok(thin.steps.every((step, i) => i === 0 || step > thin.steps[i - 1]), 'steps stay in order');
     const at = (step: number) => thin.values[Array.from(thin.steps).indexOf(step)];
     assert.equal(at(12_345), 5e9);
     assert.ok(Number.isNaN(at(77_777)), 'a NaN wins over an infinity in its bucket');
     assert.equal(at(90_001), Infinity);
     assert.equal(thinSeries(steps.subarray(0, 10), values.subarray(0, 10), 1000).values.length, 10, 'short series are kept whole');
+  });
+
+  it('thins a growing series so that its full stretches keep their points: a live run resends its last stretch only', () => {
+    const values = Float64Array.from({ length: 200_000 }, (_, i) => Math.sin(i) + (i % 1000 === 0 ? 50 : 0));
+    const steps = Float64Array.from(values, (_, i) => i);
+    const earlier = thinSeries(steps.subarray(0, 150_000), values.subarray(0, 150_000), 16384);
+    const later = thinSeries(steps, values, 16384);
+    // 150,000 and 200,000 points both thin by stretches of 16: the first 9,375 points are the same.
+    assert.deepEqual([...later.values.subarray(0, 9375)], [...earlier.values]);
+    assert.deepEqual([...thinSeries(steps, values, 16384, 9000).values], [...later.values.subarray(9000)], 'from a point on, the same points');
   });
 });

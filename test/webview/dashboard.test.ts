@@ -12,10 +12,11 @@ import path from 'node:path';
 import { diagnose } from '../../src/diagnosis/diagnose';
 import { openRuns } from '../../src/logs/open';
 import type { Run } from '../../src/logs/run';
-import type { RunPayload } from '../../src/protocol/dashboard';
+import type { HostToDashboard, RunPayload } from '../../src/protocol/dashboard';
 import { encodeWire } from '../../src/protocol/wire';
-import { toRunPayload } from '../../src/report/payload';
+import { runChange, toRunPayload } from '../../src/report/payload';
 import { FIRST_DRAW_MARK } from '../../src/webview/dashboard/marks';
+import { runPrefix, syntheticRun } from './synthetic-run';
 import { fixtureRuns, launchHarness, ROOT, SCREENSHOTS, THEME_VARIABLES, type Harness, type WebviewPage } from './harness';
 
 const LSTM_NOCLIP = 'test/fixtures/real/torch_lstm_sgd_noclip/grads.jsonl';
@@ -242,6 +243,43 @@ describe('dashboard webview (headless Chromium)', function () {
     await view.drawnAfter(() => view.deliver({ type: 'update', run: lstm }));
     assert.equal(await view.page.locator('.range-text').textContent(), zoomed, 'the zoom stays');
     assert.equal(await view.page.locator('.header .live').count(), 0);
+  });
+
+  it('grows a live run from append messages, the new points alone, to exactly what showing it whole draws', async () => {
+    // 120,000 steps: the charts read summaries at this length, and the per-parameter norms go thinned (replaced whole).
+    const full = syntheticRun(120_000);
+    const stages = [40_000, 40_016, 40_250, 90_000, 120_000];
+    const first = runPrefix(full, stages[0]);
+    const shown = runChange(first, diagnose(first), true, 'edition-1');
+    assert.equal(shown.message.type, 'update');
+    await showRuns(view, [(shown.message as Extract<HostToDashboard, { type: 'update' }>).run]);
+    let since = shown.cursor;
+    let sentPoints = 0;
+    for (const points of stages.slice(1)) {
+      const run = runPrefix(full, points);
+      const change = runChange(run, diagnose(run), points < full.series[0].steps.length, 'edition-1', since);
+      assert.equal(change.message.type, 'append', `${points} steps: only what is new`);
+      if (change.message.type !== 'append') return;
+      const loss = change.message.run.series.find((s) => s.tag === 'loss');
+      assert.equal(loss?.steps.length, points - since.series.loss, 'the loss carries its new points alone');
+      sentPoints += loss.steps.length;
+      await view.drawnAfter(() => view.deliver(change.message));
+      since = change.cursor;
+    }
+    assert.equal(sentPoints, 80_000);
+    const drawing = async () => ({
+      canvases: await view.call('canvasImages', '.chart-canvas'),
+      header: await texts(view, '.header'),
+      range: await view.page.locator('.range-text').textContent(),
+      parameters: await view.call('tableText', 'table.parameters tbody tr'),
+      findings: await texts(view, '.finding-message'),
+    });
+    const grown = await drawing();
+    assert.equal(grown.range, 'All steps 0–120k');
+    await showRuns(view, [toRunPayload(full, diagnose(full))]);
+    assert.deepEqual(grown, await drawing(), 'every chart, the header, the table and the findings');
+    // A run shown from another edition (re-read, restarted) goes whole.
+    assert.equal(runChange(full, diagnose(full), false, 'edition-2', since).message.type, 'update');
   });
 
   it('draws the clip threshold the diagnosis read (the first max_norm logged), with the total norm it read', async () => {

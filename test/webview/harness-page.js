@@ -72,6 +72,11 @@
       return { drawn, near, background };
     },
 
+    /** Every drawn pixel of each canvas matching `selector`, as PNG data URLs: two drawings compare equal only when identical. */
+    canvasImages(selector) {
+      return Array.from(document.querySelectorAll(selector), (canvas) => (canvas instanceof HTMLCanvasElement ? canvas.toDataURL() : ''));
+    },
+
     /** The text of every cell, row by row, of the table rows matching `selector`. */
     tableText(selector) {
       return Array.from(document.querySelectorAll(selector), (row) => Array.from(row.children, (cell) => cell.textContent ?? ''));

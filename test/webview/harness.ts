@@ -208,6 +208,7 @@ interface PageHarness {
   installVsCodeApi(): void;
   applyTheme(bodyClass: string, variables: Record<string, string>): void;
   canvasPixels(selector: string, colors: string[], tolerance: number, rows?: number): PixelCount;
+  canvasImages(selector: string): string[];
   tableText(selector: string): string[][];
   computedStyle(selector: string, property: string): string;
   droppedMessages(): number;

@@ -202,6 +202,44 @@ describe('logs worker', function () {
     console.log(`      an appended step showed after ${shownMs.toFixed(0)} ms (poll every 100 ms)`);
   });
 
+  it('sends a grown log as its new points alone, given what the page holds, and whole after a restart or a rewrite', async () => {
+    client.configure({ ...DEFAULT_LOGS_SETTINGS, pollIntervalMs: 100 });
+    const file = path.join(tempDir('deltas'), 'train.jsonl');
+    writeFileSync(file, jsonLines(0, 50));
+    const [key] = await client.open(file, 'opened');
+    const shown = await client.dashboardMessage({ kind: 'show', keys: [key] });
+    const since = shown.cursors[key];
+    assert.equal(since?.series.loss, 50);
+    const decoded = (text: string) => hostToDashboardSchema.parse(decodeWire(text));
+
+    appendFileSync(file, jsonLines(50, 60));
+    await host.until('the appended steps', () => host.runs.get(key)?.steps === 60);
+    const grown = await client.dashboardMessage({ kind: 'update', keys: [key], since });
+    const append = decoded(grown.text);
+    assert.ok(append?.type === 'append', `an append, not a ${append?.type}`);
+    const loss = append.run.series.find((s) => s.tag === 'loss');
+    assert.deepEqual([...(loss?.steps ?? [])], [50, 51, 52, 53, 54, 55, 56, 57, 58, 59]);
+    assert.equal(loss?.keep, 50, 'the page keeps the 50 points it has');
+    assert.equal(append.run.diagnosis.steps, 60, 'the diagnosis is the whole run’s');
+    assert.equal(grown.cursors[key]?.series.loss, 60);
+    // Unchanged since: nothing new to add, yet the (small) diagnosis still comes.
+    const same = decoded((await client.dashboardMessage({ kind: 'update', keys: [key], since: grown.cursors[key] })).text);
+    assert.ok(same?.type === 'append' && same.run.series.length === 0);
+
+    // Training restarted from a checkpoint: steps 55 on are written again, so what the page holds from 55 on is gone.
+    appendFileSync(file, jsonLines(55, 58));
+    await host.until('the restart', () => host.runs.get(key)?.steps === 58);
+    const restarted = decoded((await client.dashboardMessage({ kind: 'update', keys: [key], since: grown.cursors[key] })).text);
+    assert.equal(restarted?.type, 'update', 'a restart sends the run whole');
+    // Without a cursor (the page lost a message), the run goes whole too.
+    const whole = await client.dashboardMessage({ kind: 'update', keys: [key] });
+    assert.equal(decoded(whole.text)?.type, 'update');
+    // The file rewritten in place, as long as before but with other values: read again, sent whole.
+    writeFileSync(file, jsonLines(0, 58, () => 7));
+    await host.until('the rewrite', () => host.runs.get(key)?.diagnosis.gradNorm.max === 7);
+    assert.equal(decoded((await client.dashboardMessage({ kind: 'update', keys: [key], since: whole.cursors[key] })).text)?.type, 'update', 'a rewrite sends the run whole');
+  });
+
   it('drops the run of a deleted file, and lists a run that starts in an opened folder', async function () {
     this.timeout(REDISCOVER_MS * 4);
     client.configure({ ...DEFAULT_LOGS_SETTINGS, pollIntervalMs: 100 });

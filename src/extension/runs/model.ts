@@ -6,8 +6,8 @@
  * so the extension host's thread stays free.
  */
 import * as vscode from 'vscode';
-import { LogsWorkerClient, type DashboardMessageRequest } from '../../worker/logs-client';
-import type { LogsSettings, MatchedFolder, OpenOrigin, RunSummary } from '../../worker/logs-protocol';
+import { LogsWorkerClient } from '../../worker/logs-client';
+import type { DashboardMessageReply, DashboardMessageRequest, LogsSettings, MatchedFolder, OpenOrigin, RunSummary } from '../../worker/logs-protocol';
 import { affectsGradLens, readConfig, type GradLensConfig } from '../config';
 import { groupRuns } from './present';
 import { errorMessage } from '../../shared/errors';
@@ -126,7 +126,7 @@ export class RunsModel implements vscode.Disposable {
   }
 
   /** The dashboard's `show` or `update` message as wire text, encoded whole in the worker: post it as it is. */
-  dashboardMessage(request: DashboardMessageRequest): Promise<{ text: string; unreadable: Array<{ key: string; message: string }> }> {
+  dashboardMessage(request: DashboardMessageRequest): Promise<DashboardMessageReply> {
     return this.worker.dashboardMessage(request);
   }
 

@@ -9,12 +9,15 @@
  * buckets of a power-of-two size read from a min/max summary of the array
  * (smallest and largest finite value, smallest positive one, whether a NaN
  * or infinity is inside). A chunk with no finite value has min > max. The
- * summary is built on first use and kept per array (a WeakMap), so zooming
- * and panning a million points reads a few thousand buckets.
+ * summary is built on first use and kept per buffer (a WeakMap), so zooming
+ * and panning a million points reads a few thousand buckets, and a series
+ * that grows adds only its new buckets.
  */
 
 interface Level {
   size: number;
+  /** Buckets filled; the arrays have room for more, for a series that grows. */
+  count: number;
   min: Float64Array;
   max: Float64Array;
   minPositive: Float64Array;
@@ -28,52 +31,91 @@ const BASE_SIZE = 16;
 /** Chunks per pixel column aimed at: enough that a column's min and max are exact to a bucket. */
 const CHUNKS_PER_PIXEL = 2;
 
-const summaries = new WeakMap<Float64Array, Level[]>();
+interface Summary {
+  byteOffset: number;
+  /** Points summarised. */
+  length: number;
+  levels: Level[];
+}
+
+/**
+ * Kept per buffer, not per array: a live series grows as longer views on
+ * the same buffer (dashboard/append.ts), whose first points never change,
+ * so its summary extends by the new buckets instead of being built again.
+ */
+const summaries = new WeakMap<ArrayBufferLike, Summary>();
+
+function emptyLevel(size: number, capacity: number): Level {
+  return { size, count: 0, min: new Float64Array(capacity), max: new Float64Array(capacity), minPositive: new Float64Array(capacity), nonFinite: new Uint8Array(capacity) };
+}
+
+/** Room for `count` buckets, twice that when it has to grow. */
+function reserve(level: Level, count: number): void {
+  if (count <= level.min.length) return;
+  const bigger = emptyLevel(level.size, 2 * count);
+  bigger.min.set(level.min.subarray(0, level.count));
+  bigger.max.set(level.max.subarray(0, level.count));
+  bigger.minPositive.set(level.minPositive.subarray(0, level.count));
+  bigger.nonFinite.set(level.nonFinite.subarray(0, level.count));
+  Object.assign(level, { min: bigger.min, max: bigger.max, minPositive: bigger.minPositive, nonFinite: bigger.nonFinite });
+}
+
+/** Fills the base buckets from the points, then each level from the one below, from where each had got to. */
+function extendLevels(levels: Level[], values: Float64Array): void {
+  let count = Math.floor(values.length / BASE_SIZE);
+  if (count === 0) return;
+  if (levels.length === 0) levels.push(emptyLevel(BASE_SIZE, count));
+  const base = levels[0];
+  reserve(base, count);
+  for (let b = base.count; b < count; b++) {
+    let min = Infinity;
+    let max = -Infinity;
+    let minPositive = Infinity;
+    let nonFinite = 0;
+    for (let i = b * BASE_SIZE, end = i + BASE_SIZE; i < end; i++) {
+      const v = values[i];
+      if (!Number.isFinite(v)) {
+        nonFinite = 1;
+        continue;
+      }
+      if (v < min) min = v;
+      if (v > max) max = v;
+      if (v > 0 && v < minPositive) minPositive = v;
+    }
+    base.min[b] = min;
+    base.max[b] = max;
+    base.minPositive[b] = minPositive;
+    base.nonFinite[b] = nonFinite;
+  }
+  base.count = count;
+  for (let k = 1, below = base; (count = Math.floor(count / 2)) > 0; k++) {
+    if (levels.length === k) levels.push(emptyLevel(below.size * 2, count));
+    const level = levels[k];
+    reserve(level, count);
+    for (let b = level.count; b < count; b++) {
+      const l = 2 * b;
+      const r = l + 1;
+      level.min[b] = Math.min(below.min[l], below.min[r]);
+      level.max[b] = Math.max(below.max[l], below.max[r]);
+      level.minPositive[b] = Math.min(below.minPositive[l], below.minPositive[r]);
+      level.nonFinite[b] = below.nonFinite[l] | below.nonFinite[r];
+    }
+    level.count = count;
+    below = level;
+  }
+}
 
 function levelsOf(values: Float64Array): Level[] {
-  let levels = summaries.get(values);
-  if (levels) return levels;
-  levels = [];
-  let count = Math.floor(values.length / BASE_SIZE);
-  if (count > 0) {
-    const base: Level = { size: BASE_SIZE, min: new Float64Array(count), max: new Float64Array(count), minPositive: new Float64Array(count), nonFinite: new Uint8Array(count) };
-    for (let b = 0; b < count; b++) {
-      let min = Infinity;
-      let max = -Infinity;
-      let minPositive = Infinity;
-      let nonFinite = 0;
-      for (let i = b * BASE_SIZE, end = i + BASE_SIZE; i < end; i++) {
-        const v = values[i];
-        if (!Number.isFinite(v)) {
-          nonFinite = 1;
-          continue;
-        }
-        if (v < min) min = v;
-        if (v > max) max = v;
-        if (v > 0 && v < minPositive) minPositive = v;
-      }
-      base.min[b] = min;
-      base.max[b] = max;
-      base.minPositive[b] = minPositive;
-      base.nonFinite[b] = nonFinite;
-    }
-    levels.push(base);
-    for (let below = base; (count = Math.floor(count / 2)) > 0; ) {
-      const level: Level = { size: below.size * 2, min: new Float64Array(count), max: new Float64Array(count), minPositive: new Float64Array(count), nonFinite: new Uint8Array(count) };
-      for (let b = 0; b < count; b++) {
-        const l = 2 * b;
-        const r = l + 1;
-        level.min[b] = Math.min(below.min[l], below.min[r]);
-        level.max[b] = Math.max(below.max[l], below.max[r]);
-        level.minPositive[b] = Math.min(below.minPositive[l], below.minPositive[r]);
-        level.nonFinite[b] = below.nonFinite[l] | below.nonFinite[r];
-      }
-      levels.push(level);
-      below = level;
-    }
+  let summary = summaries.get(values.buffer);
+  if (!summary || summary.byteOffset !== values.byteOffset || summary.length > values.length) {
+    summary = { byteOffset: values.byteOffset, length: 0, levels: [] };
+    summaries.set(values.buffer, summary);
   }
-  summaries.set(values, levels);
-  return levels;
+  if (summary.length < values.length) {
+    extendLevels(summary.levels, values);
+    summary.length = values.length;
+  }
+  return summary.levels;
 }
 
 function visitPoints(values: Float64Array, from: number, to: number, visit: ChunkVisitor): void {
@@ -100,7 +142,7 @@ export function forEachChunk(values: Float64Array, start: number, end: number, w
   const size = level.size;
   // Points before the first whole bucket and after the last are read one by one.
   const firstBucket = Math.ceil(start / size);
-  const endBucket = Math.min(level.min.length, Math.floor(end / size));
+  const endBucket = Math.min(level.count, Math.floor(end / size));
   if (endBucket <= firstBucket) {
     visitPoints(values, start, end, visit);
     return;

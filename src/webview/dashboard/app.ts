@@ -2,7 +2,8 @@
  * The dashboard: one run in detail, or several overlaid for comparison.
  *
  * The host says what to show ('show'), that a shown run changed ('update',
- * the zoom stays), or where to look ('focus'). The webview asks the host to
+ * or 'append' with only its new points; the zoom stays), or where to look
+ * ('focus'). The webview asks the host to
  * open a hint's fix, a log, or to export a report; in a standalone report
  * there is no host and those buttons are not there. The view (zoom,
  * parameter, sort, histogram) is kept with setState together with the runs,
@@ -15,6 +16,7 @@ import type { Finding } from '../../diagnosis/types';
 import { hostToDashboardSchema, type DashboardToHost, type Focus, type HostToDashboard, type RunPayload } from '../../protocol/dashboard';
 import { StepAxis } from '../charts/x-axis';
 import { connectToHost, type HostBridge } from '../host';
+import { appendToRun } from './append';
 import { Distribution } from './distribution';
 import { el, present, section } from './dom';
 import { Findings } from './findings';
@@ -75,7 +77,11 @@ class Dashboard {
       performance.mark(SHOW_MARK);
       this.show(message.runs, message.focus);
     } else if (message.type === 'update') this.update(message.run);
-    else this.focus(message.focus);
+    else if (message.type === 'append') {
+      const shown = this.models.find((m) => m.run.key === message.run.key);
+      const grown = shown && appendToRun(shown.run, message.run);
+      if (grown) this.update(grown);
+    } else this.focus(message.focus);
   }
 
   private show(runs: RunPayload[], focus: Focus | undefined): void {
