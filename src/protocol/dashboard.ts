@@ -16,31 +16,20 @@ export type RunStatus = Infer<typeof runStatusSchema>;
 /** A value per step: arrays that differ in length are refused, not drawn against the wrong steps. */
 const sameLength = (s: { steps: Float64Array; values: Float64Array }): boolean => s.steps.length === s.values.length;
 
-export const seriesPayloadSchema = refine(
-  object({
-    tag: string,
-    role: optional(literal(...ROLES)),
-    param: optional(string),
-    steps: float64Array,
-    values: float64Array,
-  }),
-  sameLength,
-);
+const seriesFields = {
+  tag: string,
+  role: optional(literal(...ROLES)),
+  param: optional(string),
+  steps: float64Array,
+  values: float64Array,
+};
+
+export const seriesPayloadSchema = refine(object(seriesFields), sameLength);
 
 export const stepValuesSchema = refine(object({ steps: float64Array, values: float64Array }), sameLength);
 
 /** How a series changed: the page keeps its first `keep` points and adds these (0: the series whole, new or thinned anew). */
-export const seriesDeltaSchema = refine(
-  object({
-    tag: string,
-    role: optional(literal(...ROLES)),
-    param: optional(string),
-    steps: float64Array,
-    values: float64Array,
-    keep: finite,
-  }),
-  sameLength,
-);
+export const seriesDeltaSchema = refine(object({ ...seriesFields, keep: finite }), sameLength);
 export type SeriesDelta = Infer<typeof seriesDeltaSchema>;
 
 export const histogramPayloadSchema = object({
