@@ -10,6 +10,7 @@
  * Hovering a bar shows its range and count as text.
  */
 import { clearFrame, insetBox, redrawOnResizeAndTheme, requestDraw } from './frame';
+import { GrownFold, positiveExtents } from './grown';
 import { formatNumber, logScale, niceExtent } from './scale';
 import { createChartShell, type Surface } from './surface';
 import { withAlpha, type ColorName } from './theme';
@@ -32,11 +33,27 @@ const MARGIN = { left: 54, right: 16, top: 8, bottom: 20 };
 const LABEL_ROW = 14;
 const BINS = 48;
 
+/** Counts of the positive finite values per log-spaced bin over the domain in the key ("lo hi"), kept as a live series grows. */
+const histograms = new GrownFold<{ bins: { start: number; width: number }; counts: Float64Array }>(
+  (key) => {
+    const [lo, hi] = key.split(' ').map(Number);
+    const start = Math.log10(lo);
+    return { bins: { start, width: (Math.log10(hi) - start) / BINS }, counts: new Float64Array(BINS) };
+  },
+  ({ bins: { start, width }, counts }, values, from, to) => {
+    for (let i = from; i < to; i++) {
+      const v = values[i];
+      if (!(v > 0 && v < Infinity)) continue;
+      counts[Math.min(BINS - 1, Math.max(0, Math.floor((Math.log10(v) - start) / width)))]++;
+    }
+  },
+);
+
 export class DistributionChart {
   readonly element: HTMLElement;
   private readonly surface: Surface;
   private readonly readout: HTMLElement;
-  private counts = new Float64Array(0);
+  private counts: Float64Array = new Float64Array(0);
   /** log10 of the first bin's start and of the bin width. */
   private bins = { start: 0, width: 1 };
   private markers: ValueMarker[] = [];
@@ -55,15 +72,7 @@ export class DistributionChart {
   }
 
   set(values: Float64Array, markers: ValueMarker[]): void {
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if (v > 0 && v < Infinity) {
-        if (v < lo) lo = v;
-        if (v > hi) hi = v;
-      }
-    }
+    let { min: lo, max: hi } = positiveExtents.of(values, undefined);
     for (const m of markers) {
       if (m.value > 0 && Number.isFinite(m.value)) {
         lo = Math.min(lo, m.value);
@@ -72,17 +81,11 @@ export class DistributionChart {
     }
     this.markers = markers;
     this.domain = niceExtent(lo, hi, 'log');
-    this.counts = new Float64Array(BINS);
     if (this.domain) {
-      const start = Math.log10(this.domain[0]);
-      const width = (Math.log10(this.domain[1]) - start) / BINS;
-      this.bins = { start, width };
-      for (let i = 0; i < values.length; i++) {
-        const v = values[i];
-        if (!(v > 0 && v < Infinity)) continue;
-        this.counts[Math.min(BINS - 1, Math.max(0, Math.floor((Math.log10(v) - start) / width)))]++;
-      }
-    }
+      const histogram = histograms.of(values, undefined, `${this.domain[0]} ${this.domain[1]}`);
+      this.bins = histogram.bins;
+      this.counts = histogram.counts;
+    } else this.counts = new Float64Array(BINS);
     requestDraw(this);
   }
 

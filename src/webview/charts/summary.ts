@@ -9,10 +9,12 @@
  * buckets of a power-of-two size read from a min/max summary of the array
  * (smallest and largest finite value, smallest positive one, whether a NaN
  * or infinity is inside). A chunk with no finite value has min > max. The
- * summary is built on first use and kept per buffer (a WeakMap), so zooming
+ * summary is built on first use and kept per buffer (charts/grown.ts), so zooming
  * and panning a million points reads a few thousand buckets, and a series
  * that grows adds only its new buckets.
  */
+
+import { GrownFold } from './grown';
 
 interface Level {
   size: number;
@@ -30,20 +32,6 @@ export type ChunkVisitor = (first: number, last: number, min: number, max: numbe
 const BASE_SIZE = 16;
 /** Chunks per pixel column aimed at: enough that a column's min and max are exact to a bucket. */
 const CHUNKS_PER_PIXEL = 2;
-
-interface Summary {
-  byteOffset: number;
-  /** Points summarised. */
-  length: number;
-  levels: Level[];
-}
-
-/**
- * Kept per buffer, not per array: a live series grows as longer views on
- * the same buffer (dashboard/append.ts), whose first points never change,
- * so its summary extends by the new buckets instead of being built again.
- */
-const summaries = new WeakMap<ArrayBufferLike, Summary>();
 
 function emptyLevel(size: number, capacity: number): Level {
   return { size, count: 0, min: new Float64Array(capacity), max: new Float64Array(capacity), minPositive: new Float64Array(capacity), nonFinite: new Uint8Array(capacity) };
@@ -105,18 +93,11 @@ function extendLevels(levels: Level[], values: Float64Array): void {
   }
 }
 
-function levelsOf(values: Float64Array): Level[] {
-  let summary = summaries.get(values.buffer);
-  if (!summary || summary.byteOffset !== values.byteOffset || summary.length > values.length) {
-    summary = { byteOffset: values.byteOffset, length: 0, levels: [] };
-    summaries.set(values.buffer, summary);
-  }
-  if (summary.length < values.length) {
-    extendLevels(summary.levels, values);
-    summary.length = values.length;
-  }
-  return summary.levels;
-}
+/**
+ * Kept per buffer, not per array: a live series grows as longer views on
+ * the same buffer, so its summary extends by the new buckets alone.
+ */
+const summaries = new GrownFold<Level[]>(() => [], (levels, values) => extendLevels(levels, values));
 
 function visitPoints(values: Float64Array, from: number, to: number, visit: ChunkVisitor): void {
   for (let i = from; i < to; i++) {
@@ -132,7 +113,7 @@ export function forEachChunk(values: Float64Array, start: number, end: number, w
     visitPoints(values, start, end, visit);
     return;
   }
-  const levels = levelsOf(values);
+  const levels = summaries.of(values, undefined);
   let level: Level | undefined;
   for (const l of levels) if (l.size <= wanted) level = l;
   if (!level) {

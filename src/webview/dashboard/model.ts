@@ -5,6 +5,7 @@
  */
 import type { RunPayload, SeriesPayload } from '../../protocol/dashboard';
 import type { Role } from '../../logs/roles';
+import { GrownFold } from '../charts/grown';
 import { stepExtent, type XRange } from '../charts/x-axis';
 
 export interface StepValues {
@@ -81,16 +82,39 @@ export function modelOf(run: RunPayload, label = run.label): RunModel {
  */
 function rangesWhere(flag: StepValues): Float64Array {
   const { steps, values } = flag;
-  const out: number[] = [];
-  for (let i = 0; i < steps.length; i++) {
-    if (!(values[i] > 0)) continue;
-    const from = steps[i] - (i > 0 ? (steps[i] - steps[i - 1]) / 2 : 0.5);
-    const to = steps[i] + (i + 1 < steps.length ? (steps[i + 1] - steps[i]) / 2 : 0.5);
-    if (out.length > 0 && from <= out[out.length - 1]) out[out.length - 1] = to;
-    else out.push(from, to);
-  }
-  return Float64Array.from(out);
+  const out = flaggedRanges.of(values, steps);
+  const last = values.length - 1;
+  if (last < 0 || !(values[last] > 0)) return Float64Array.from(out);
+  // The last step has no next one yet: it covers half a step after it.
+  const from = stepFrom(steps, last);
+  const to = steps[last] + 0.5;
+  const merged = out.length > 0 && from <= out[out.length - 1];
+  const ranges = new Float64Array(out.length + (merged ? 0 : 2));
+  ranges.set(out);
+  ranges.set(merged ? [to] : [from, to], merged ? out.length - 1 : out.length);
+  return ranges;
 }
+
+/** Where a flagged step's range starts: half the gap back to the step before it. */
+const stepFrom = (steps: Float64Array, i: number): number => steps[i] - (i > 0 ? (steps[i] - steps[i - 1]) / 2 : 0.5);
+
+/**
+ * The ranges of every flagged step but the last, whose end waits for the
+ * next step; kept as a live series grows (charts/grown.ts), so a long run
+ * that gains a few steps reads those alone.
+ */
+const flaggedRanges = new GrownFold<number[], Float64Array>(
+  () => [],
+  (out, values, from, to, steps) => {
+    for (let i = Math.max(0, from - 1); i < to - 1; i++) {
+      if (!(values[i] > 0)) continue;
+      const start = stepFrom(steps, i);
+      const end = steps[i] + (steps[i + 1] - steps[i]) / 2;
+      if (out.length > 0 && start <= out[out.length - 1]) out[out.length - 1] = end;
+      else out.push(start, end);
+    }
+  },
+);
 
 /** The first and last step of the run's data. */
 export function stepSpan(model: RunModel): XRange | undefined {

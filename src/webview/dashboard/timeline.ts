@@ -4,6 +4,7 @@
  * on the same step axis. With several runs, each run is one colour.
  */
 import { LineChart, type LineSeries, type Marker, type Threshold } from '../charts/line-chart';
+import { positiveExtents } from '../charts/grown';
 import { formatNumber, formatStep, type ScaleKind } from '../charts/scale';
 import { SERIES_COLORS, type ColorName } from '../charts/theme';
 import type { StepAxis, XRange } from '../charts/x-axis';
@@ -148,13 +149,10 @@ function lossScale(series: LineSeries[]): ScaleKind {
   let lo = Infinity;
   let hi = -Infinity;
   for (const s of series) {
-    for (let i = 0; i < s.values.length; i++) {
-      const v = s.values[i];
-      if (!Number.isFinite(v)) continue;
-      if (v <= 0) return 'linear';
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-    }
+    const extent = positiveExtents.of(s.values, undefined);
+    if (extent.nonPositive) return 'linear';
+    lo = Math.min(lo, extent.min);
+    hi = Math.max(hi, extent.max);
   }
   return hi / lo > LOSS_LOG_RATIO ? 'log' : 'linear';
 }
