@@ -266,6 +266,31 @@ describe('gradlens CLI', () => {
       assert.match(readFileSync(out.replace(/html$/, 'md'), 'utf8'), /\*\*Error: explosion, steps 3–4\.\*\*/);
     });
 
+    it('never overwrites a log it reads, and replaces an existing report only with --force', () => {
+      const runDir = mkdtempSync(path.join(os.tmpdir(), 'gradlens-report-inputs-'));
+      const log = path.join(runDir, 'grads.jsonl');
+      const metrics = path.join(runDir, 'metrics.csv');
+      cpSync(path.join(REAL, 'torch_lstm_sgd_noclip', 'grads.jsonl'), log);
+      cpSync(path.join(REAL, 'lightning_rnn_noclip', 'csv', 'version_0', 'metrics.csv'), metrics);
+      const before = [readFileSync(log), readFileSync(metrics)];
+      const intoLog = gradlens('report', log, '--out', log, '--force');
+      assert.equal(intoLog.code, 2);
+      assert.match(intoLog.stderr, /grads\.jsonl is a log the report reads; it is never overwritten/);
+      // metrics.html's CSV beside it would be metrics.csv, the log being reported.
+      const besideLog = gradlens('report', metrics, '--out', path.join(runDir, 'metrics.html'), '--csv');
+      assert.equal(besideLog.code, 2);
+      assert.match(besideLog.stderr, /metrics\.csv is a log the report reads/);
+      assert.ok(!existsSync(path.join(runDir, 'metrics.html')), 'a refused report writes nothing');
+      assert.deepEqual([readFileSync(log), readFileSync(metrics)], before);
+
+      const out = path.join(runDir, 'report.html');
+      assert.equal(gradlens('report', log, '--out', out, '--markdown').code, 0);
+      const again = gradlens('report', log, '--out', out, '--markdown');
+      assert.equal(again.code, 2);
+      assert.match(again.stderr, /report\.html, .*report\.md already exists; pass --force to replace it/);
+      assert.equal(gradlens('report', log, '--out', out, '--markdown', '--force').code, 0);
+    });
+
     it('exits 2 naming a path that holds no training data', () => {
       writeFileSync(path.join(dir, 'empty.jsonl'), '');
       const r = gradlens('report', path.join(dir, 'empty.jsonl'));
