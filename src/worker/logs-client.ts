@@ -26,9 +26,12 @@ export interface LogsWorkerOptions {
    * stopped, which fails every pending request, and the host starts a new one.
    */
   requestTimeoutMs?: number;
+  /** The worker's JavaScript heap limit: a log too big for it stops the worker, never the host. */
+  maxHeapMb?: number;
 }
 
 export const REQUEST_TIMEOUT_MS = 120_000;
+export const MAX_HEAP_MB = 3072;
 
 interface Pending {
   settle(reply: Reply): void;
@@ -53,10 +56,12 @@ export class LogsWorkerClient {
     options: LogsWorkerOptions = {},
   ) {
     this.requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
-    this.worker = new Worker(workerPath);
+    // Without a limit of its own, a worker that runs out of heap takes V8's fatal error, which aborts the whole process.
+    const maxHeapMb = options.maxHeapMb ?? MAX_HEAP_MB;
+    this.worker = new Worker(workerPath, { resourceLimits: { maxOldGenerationSizeMb: maxHeapMb } });
     this.worker.on('message', (raw: unknown) => this.receive(raw));
-    this.worker.on('error', (error: Error) => {
-      this.lastError = error.message;
+    this.worker.on('error', (error: Error & { code?: string }) => {
+      this.lastError = error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `it ran out of memory (its limit is ${maxHeapMb} MB)` : error.message;
       listener.onLog('error', `logs worker: ${error.stack ?? error.message}`);
     });
     this.worker.on('exit', (code: number) => {

@@ -283,6 +283,15 @@ describe('logs worker protocol', () => {
     await assert.rejects(client.payload('any'), /not running/);
   });
 
+  it('reports a worker that runs out of memory, which stops the worker and not this process', async () => {
+    const hungry = path.join(tempDir('hungry'), 'hungry.js');
+    writeFileSync(hungry, "const kept = [];\nsetInterval(() => { for (let i = 0; i < 1e5; i++) kept.push({ i, text: 'x'.repeat(20) + i }); }, 1);\n");
+    const host = new Host();
+    const client = new LogsWorkerClient(hungry, host, { maxHeapMb: 32 });
+    await assert.rejects(client.open('/tmp', 'opened'), /the logs worker stopped \(exit code 1: it ran out of memory \(its limit is 32 MB\)\)/);
+    assert.deepEqual(host.exits, ['the logs worker stopped (exit code 1: it ran out of memory (its limit is 32 MB))']);
+  });
+
   it('reports a worker that dies, and fails what was asked of it', async () => {
     const dying = path.join(tempDir('dying'), 'dying.js');
     writeFileSync(dying, "setTimeout(() => { throw new Error('out of luck'); }, 50);\n");
