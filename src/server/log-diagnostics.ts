@@ -9,6 +9,7 @@ import { formatNumber } from '../diagnosis/stats';
 import { DEFAULT_DIAGNOSE_OPTIONS, type Diagnosis, type Finding, type FindingKind, type Severity } from '../diagnosis/types';
 import { alignedAt, indexOfStep, RunView, type AlignedNorms } from '../diagnosis/view';
 import { readRunSpec, specForFile } from '../logs/open';
+import { markdownCode } from '../report/report';
 import type { LogFormat, Run } from '../logs/run';
 import { findStepLines, LINE_FORMATS, stepAtLine } from '../logs/step-lines';
 
@@ -125,7 +126,7 @@ function describeStep(run: HoverRun, step: number): string | undefined {
     lines.push('', '| parameter | norm | share |', '| --- | ---: | ---: |');
     for (const { name, value } of ranked.slice(0, TOP_PARAMETERS)) {
       const share = Number.isFinite(value) && squaredTotal > 0 ? `${Math.round((100 * value * value) / squaredTotal)}%` : '';
-      lines.push(`| \`${name}\` | ${formatNumber(value)} | ${share} |`);
+      lines.push(`| ${markdownCode(name, 'table')} | ${formatNumber(value)} | ${share} |`);
     }
   }
   const here = run.findings.filter((f) => f.step === step);
