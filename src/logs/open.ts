@@ -144,14 +144,18 @@ async function walkFiles(dir: string, depth: number): Promise<string[]> {
   return found;
 }
 
+/** The Trainer writes its keys sorted: `global_step` comes before `log_history`, in the first bytes of however big a file. */
+const GLOBAL_STEP_BYTES = 1 << 20;
+
 /**
  * `global_step` of a trainer_state.json, to pick the newest of a run's
  * checkpoints: -1 when there is no file, 0 when it does not say yet (the
  * Trainer is writing it), so the run does not vanish while it is rewritten.
  */
 async function globalStep(file: string): Promise<number> {
-  const text = await readSmallText(file);
-  if (text === undefined) return -1;
+  const head = await readBytesAt(file, 0, GLOBAL_STEP_BYTES).catch(() => undefined);
+  if (head === undefined) return -1;
+  const text = new TextDecoder().decode(head);
   const match = /"global_step"\s*:\s*(\d+)/.exec(text);
   return match ? Number(match[1]) : 0;
 }
