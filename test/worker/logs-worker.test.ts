@@ -198,6 +198,19 @@ describe('logs worker', function () {
     assert.deepEqual([...host.runs.keys()], [second.key]);
   });
 
+  it('lists an opened log again when it is deleted and created again', async function () {
+    this.timeout(REDISCOVER_MS * 4);
+    client.configure({ ...DEFAULT_LOGS_SETTINGS, pollIntervalMs: 100 });
+    const file = path.join(tempDir('reopened'), 'grads.jsonl');
+    writeFileSync(file, jsonLines(0, 5));
+    const [key] = await client.open(file, 'opened');
+    unlinkSync(file);
+    await host.until('the deleted run to go', () => !host.runs.has(key));
+    writeFileSync(file, jsonLines(0, 9));
+    const back = await host.until('the run to come back', () => host.runs.get(key));
+    assert.deepEqual([back.group, back.steps], ['Opened', 9]);
+  });
+
   it('replaces the workspace runs when the matched files change', async () => {
     const workspace = tempDir('rescan');
     const a = path.join(workspace, 'a.jsonl');
