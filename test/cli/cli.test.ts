@@ -130,6 +130,14 @@ describe('gradlens CLI', () => {
         assert.match(tight.stderr, /could not be read|cannot read|no training data/);
       }
     });
+
+    it('exits 3, not the code of a finding, on an error it did not expect: here a broken install missing its webview bundle', () => {
+      const lonely = mkdtempSync(path.join(os.tmpdir(), 'gradlens-broken-'));
+      cpSync(CLI, path.join(lonely, 'dist', 'cli.js'));
+      const r = spawnSync(process.execPath, [path.join(lonely, 'dist', 'cli.js'), 'report', path.join(REAL, 'torch_lstm_sgd_noclip', 'grads.jsonl'), '--out', path.join(lonely, 'r.html')], { encoding: 'utf8' });
+      assert.equal(r.status, 3);
+      assert.match(r.stderr, /^gradlens report: internal error, please report it: Error: ENOENT.*webview\.js/);
+    });
   });
 
   describe('train', () => {
