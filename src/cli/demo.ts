@@ -72,7 +72,8 @@ export async function demoCommand(parsed: Parsed, workerPath: string): Promise<n
     for (const run of await openRuns(file)) process.stdout.write(`${textReport(run, diagnose(run))}\n\n`);
   }
   const logs = results.flatMap((r) => (r.file === undefined ? [] : [r.file]));
-  const [report] = await writeReport(logs, { out: path.join(dir, 'report.html') });
+  // The demo's folder is its own: running it again replaces its report, as it replaces its logs.
+  const [report] = await writeReport(logs, { out: path.join(dir, 'report.html'), force: true });
   process.stdout.write(`The dashboard of both runs, overlaid (one self-contained HTML file; open it in any browser): ${report}\n`);
   return 0;
 }

@@ -5,7 +5,6 @@ import { demoCommand, demoSpec } from './demo';
 import { reportCommand, reportSpec } from './report';
 import { trainCommand, trainSpec } from './train';
 import { verifyCommand, verifySpec } from './verify';
-import { errorMessage } from '../shared/errors';
 
 /** The bundled worker sits beside the bundled CLI in dist/. */
 const WORKER = path.join(__dirname, 'training-worker.js');
@@ -45,9 +44,16 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(error.message + '\n');
       return 2;
     }
-    process.stderr.write(`gradlens ${name}: ${errorMessage(error)}\n`);
-    return 1;
+    return internalError(`gradlens ${name}`, error);
   }
+}
+
+/** Exit code 3: an error GradLens did not expect, never the code of a finding (1) or of bad input (2). */
+const INTERNAL_ERROR = 3;
+
+function internalError(where: string, error: unknown): number {
+  process.stderr.write(`${where}: internal error, please report it: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return INTERNAL_ERROR;
 }
 
 main(process.argv.slice(2)).then(
@@ -55,7 +61,6 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`gradlens: ${String(error)}\n`);
-    process.exitCode = 1;
+    process.exitCode = internalError('gradlens', error);
   },
 );

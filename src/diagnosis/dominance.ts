@@ -1,4 +1,5 @@
 import type { Context } from './context';
+import { alignedIndex } from './view';
 import { hints } from './hints';
 import { formatPercent, median } from './stats';
 import type { Finding } from './types';
@@ -17,13 +18,23 @@ export function dominanceFindings(context: Context): Finding[] {
   const healthy = Math.min(context.exploding.indexes[0] ?? steps.length, firstNonFinite < 0 ? steps.length : firstNonFinite);
   if (healthy < MIN_STEPS) return [];
   const aligned = view.aligned();
-  const shares = aligned.map(() => [] as number[]);
-  for (let i = 0; i < healthy; i++) {
-    if (!Number.isFinite(values[i]) || values[i] <= 0) continue;
-    let total = 0;
-    for (const norms of aligned) if (Number.isFinite(norms[i])) total += norms[i] * norms[i];
-    if (total > 0) aligned.forEach((norms, k) => Number.isFinite(norms[i]) && shares[k].push((norms[i] * norms[i]) / total));
+  // The squared total of each healthy step, then each parameter's share of it, walking only the points logged.
+  const totals = new Float64Array(healthy);
+  const counted = (i: number, norm: number): boolean => i < healthy && Number.isFinite(values[i]) && values[i] > 0 && Number.isFinite(norm);
+  for (const norms of aligned) {
+    for (let j = 0; j < norms.values.length; j++) {
+      const i = alignedIndex(norms, j);
+      if (counted(i, norms.values[j])) totals[i] += norms.values[j] * norms.values[j];
+    }
   }
+  const shares = aligned.map((norms) => {
+    const list: number[] = [];
+    for (let j = 0; j < norms.values.length; j++) {
+      const i = alignedIndex(norms, j);
+      if (counted(i, norms.values[j]) && totals[i] > 0) list.push((norms.values[j] * norms.values[j]) / totals[i]);
+    }
+    return list;
+  });
   let top: { name: string; share: number } | undefined;
   shares.forEach((list, k) => {
     const typical = median(list);

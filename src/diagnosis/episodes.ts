@@ -1,4 +1,4 @@
-import { indexOfStep, type RunView } from './view';
+import { alignedAt, indexOfStep, type RunView } from './view';
 import type { DiagnoseOptions } from './types';
 import { median } from './stats';
 
@@ -89,12 +89,12 @@ function onsetBefore(values: ArrayLike<number>, first: number): { index: number;
 
 /** Parameters by their share of the squared total norm at the step of norms index `index`, largest first. */
 export function sharesAt(view: RunView, index: number): { name: string; norm: number; share: number }[] {
-  const aligned = view.aligned();
+  const atStep = view.aligned().map((norms) => alignedAt(norms, index) ?? NaN);
   let total = 0;
-  for (const norms of aligned) if (Number.isFinite(norms[index])) total += norms[index] * norms[index];
+  for (const norm of atStep) if (Number.isFinite(norm)) total += norm * norm;
   const shares: { name: string; norm: number; share: number }[] = [];
   view.parameters.forEach((p, k) => {
-    const norm = aligned[k][index];
+    const norm = atStep[k];
     if (Number.isFinite(norm)) shares.push({ name: p.name, norm, share: total > 0 ? (norm * norm) / total : 0 });
   });
   return shares.sort((a, b) => b.share - a.share);

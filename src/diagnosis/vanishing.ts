@@ -3,7 +3,7 @@ import { hints } from './hints';
 import { listNames } from './nonfinite';
 import { formatNumber, median } from './stats';
 import type { Finding, Hint } from './types';
-import { valueAt } from './view';
+import { alignedIndex, valueAt } from './view';
 
 /** A parameter whose gradient is below this share of the total norm on a typical step barely learns. */
 const VANISHING_SHARE = 1e-4;
@@ -68,8 +68,10 @@ export function vanishingFindings(context: Context): Finding[] {
     if (deadNames.has(name)) return;
     const norms = aligned[k];
     let count = 0;
-    for (let i = 0; i < values.length; i++) {
-      if (exploding[i] === 0 && values[i] > 0 && values[i] < Infinity && Number.isFinite(norms[i])) shares[count++] = norms[i] / values[i];
+    for (let j = 0; j < norms.values.length; j++) {
+      const i = alignedIndex(norms, j);
+      const norm = norms.values[j];
+      if (exploding[i] === 0 && values[i] > 0 && values[i] < Infinity && Number.isFinite(norm)) shares[count++] = norm / values[i];
     }
     if (count < MIN_SHARE_STEPS) return;
     const typical = median(shares.subarray(Math.floor(count / 2), count));

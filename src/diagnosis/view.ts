@@ -30,6 +30,27 @@ function trainingLoss(run: Run): Series | undefined {
   return best;
 }
 
+/**
+ * One parameter's norms at the steps of a RunView's `norms` where it was
+ * logged, in step order: `values[j]` is at norms index `at[j]`, or at `j`
+ * when `at` is absent (the parameter was logged at every step). Memory grows
+ * with the points logged, never with parameters × steps: 20,000 parameters
+ * logged once each over 20,000 steps would be 3.2 GB as dense arrays.
+ */
+export interface AlignedNorms {
+  at?: Int32Array;
+  values: Float64Array;
+}
+
+/** The norms index of an aligned norm's point `j`. */
+export const alignedIndex = (norms: AlignedNorms, j: number): number => (norms.at ? norms.at[j] : j);
+
+/** A parameter's norm at norms index `index`: undefined where it was not logged (NaN where it was logged as NaN). */
+export function alignedAt(norms: AlignedNorms, index: number): number | undefined {
+  const j = norms.at ? indexOfStep(norms.at, index) : index < norms.values.length ? index : -1;
+  return j < 0 ? undefined : norms.values[j];
+}
+
 export interface ParameterSeries {
   name: string;
   series: Series;
@@ -109,24 +130,29 @@ export class RunView {
     return { steps: Float64Array.from(steps), values: Float64Array.from(values) };
   }
 
-  private alignedNorms?: Float64Array[];
+  private alignedNorms?: AlignedNorms[];
 
   /**
-   * Each parameter's norm at each step of `norms` (NaN where it was not
-   * logged), by one merge walk per parameter, so detectors index instead of
-   * searching.
+   * Each parameter's norms at the steps of `norms` where it was logged, by
+   * one merge walk per parameter, so detectors index instead of searching.
    */
-  aligned(): Float64Array[] {
+  aligned(): AlignedNorms[] {
     if (!this.alignedNorms) {
       const steps = this.norms.steps;
-      this.alignedNorms = this.parameters.map(({ series }) => {
-        const out = new Float64Array(steps.length).fill(NaN);
+      this.alignedNorms = this.parameters.map(({ series }): AlignedNorms => {
+        const room = Math.min(steps.length, series.steps.length);
+        const at = new Int32Array(room);
+        const values = new Float64Array(room);
+        let count = 0;
         let j = 0;
-        for (let i = 0; i < steps.length; i++) {
+        for (let i = 0; i < steps.length && j < series.steps.length; i++) {
           while (j < series.steps.length && series.steps[j] < steps[i]) j++;
-          if (j < series.steps.length && series.steps[j] === steps[i]) out[i] = series.values[j];
+          if (j < series.steps.length && series.steps[j] === steps[i]) {
+            at[count] = i;
+            values[count++] = series.values[j];
+          }
         }
-        return out;
+        return count === steps.length ? { values } : { at: at.slice(0, count), values: values.slice(0, count) };
       });
     }
     return this.alignedNorms;

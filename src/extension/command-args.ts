@@ -24,11 +24,6 @@ export function runsArgument(arg: unknown): RunsArgument | undefined {
   return focus.step !== undefined || focus.param !== undefined ? { keys: [focus.key], focus } : { keys: [focus.key] };
 }
 
-/** `report.html` → `report`: the name the CSV and Markdown files share with the HTML report. */
-export function reportBase(htmlPath: string): string {
-  return htmlPath.replace(/\.html?$/i, '');
-}
-
 /** Run Experiment's argument `{ preset: name }` (from a keybinding, or a test): the preset's name, else undefined and the person picks. */
 export function presetArgument(arg: unknown): string | undefined {
   const preset = typeof arg === 'object' && arg !== null ? (arg as { preset?: unknown }).preset : undefined;

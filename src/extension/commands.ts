@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { formatNumber } from '../diagnosis/stats';
-import { presetArgument, reportBase, runsArgument } from './command-args';
+import { inputsAmong, reportBase } from '../report/files';
+import { presetArgument, runsArgument } from './command-args';
 import type { CommandId } from './command-ids';
 import type { DashboardPanel } from './dashboard-panel';
 import type { Experiments } from './experiments';
@@ -127,16 +128,28 @@ export function commandTable(s: CommandServices): Record<CommandId, (...args: un
     });
     if (!target) return;
     const base = reportBase(target.path);
+    const files = [target, target.with({ path: `${base}.csv` }), target.with({ path: `${base}.md` })];
+    const inputs = inputsAmong(
+      files.map((uri) => uri.fsPath),
+      runKeys.flatMap((key) => model.get(key)?.path ?? []),
+    );
+    if (inputs.length > 0) {
+      void vscode.window.showErrorMessage(`GradLens: the report would overwrite ${inputs.map((file) => path.basename(file)).join(' and ')}, a log it is made from. Choose another name.`);
+      return;
+    }
+    // The save dialog asked about the HTML file; the CSV and Markdown beside it are asked about here.
+    const existing = (await Promise.all(files.slice(1).map((uri) => vscode.workspace.fs.stat(uri).then(() => uri, () => undefined)))).filter((uri) => uri !== undefined);
+    if (existing.length > 0) {
+      const names = existing.map((uri) => path.posix.basename(uri.path)).join(' and ');
+      const replace = await vscode.window.showWarningMessage(`GradLens: ${names} already exist${existing.length === 1 ? 's' : ''} beside the report. Replace?`, { modal: true }, 'Replace');
+      if (replace !== 'Replace') return;
+    }
     const written = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'GradLens: exporting the report' }, async () => {
       // Built in the logs worker, which holds the runs: the host thread only writes the bytes.
       const report = await model.report(runKeys, s.context.extensionUri.fsPath);
-      const files: Array<[vscode.Uri, Uint8Array]> = [
-        [target, report.html],
-        [target.with({ path: `${base}.csv` }), report.csv],
-        [target.with({ path: `${base}.md` }), report.markdown],
-      ];
-      await Promise.all(files.map(([uri, bytes]) => vscode.workspace.fs.writeFile(uri, bytes)));
-      return files.map(([uri]) => uri);
+      const contents = [report.html, report.csv, report.markdown];
+      await Promise.all(files.map((uri, index) => vscode.workspace.fs.writeFile(uri, contents[index])));
+      return files;
     });
     log.info(`report written: ${written.map((u) => u.fsPath).join(', ')}`);
     const name = path.posix.basename(base);

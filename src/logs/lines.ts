@@ -10,8 +10,11 @@
 export const MAX_LINE_LENGTH = 8 * 1024 * 1024;
 
 export interface ByteLineHandler {
-  /** bytes[start, end) is the line; the bytes are only valid during the call. */
-  line(bytes: Uint8Array, start: number, end: number, lineNumber: number): void;
+  /**
+   * bytes[start, end) is the line; the bytes are only valid during the call.
+   * `cut`: the bytes ended before the line's newline (at end(): a file still being written, or cut short).
+   */
+  line(bytes: Uint8Array, start: number, end: number, lineNumber: number, cut: boolean): void;
   /** A line over the length limit was skipped. */
   overlong(lineNumber: number, length: number): void;
 }
@@ -60,7 +63,7 @@ export class LineSplitter {
 
   end(): void {
     if (this.skipping) this.finishSkipped(this.skippedLength);
-    else if (this.pending.length > 0) this.emit(this.pending, 0, this.pending.length);
+    else if (this.pending.length > 0) this.emit(this.pending, 0, this.pending.length, true);
     this.pending = new Uint8Array(0);
   }
 
@@ -89,7 +92,7 @@ export class LineSplitter {
     this.skippedLength = 0;
   }
 
-  private emit(bytes: Uint8Array, start: number, end: number): void {
+  private emit(bytes: Uint8Array, start: number, end: number, cut = false): void {
     this.lineNumber++;
     if (this.atStart) {
       this.atStart = false;
@@ -97,7 +100,7 @@ export class LineSplitter {
     }
     if (end > start && bytes[end - 1] === CR) end--;
     if (end - start > this.maxLineLength) this.handler.overlong(this.lineNumber, end - start);
-    else this.handler.line(bytes, start, end, this.lineNumber);
+    else this.handler.line(bytes, start, end, this.lineNumber, cut);
   }
 }
 

@@ -3,7 +3,7 @@
  * reads each, and reading them in chunks. The readers themselves never touch
  * the file system; this module and tail.ts are the only ones that do.
  */
-import { promises as fs } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { DETECT_BYTES, detectFormat } from './detect';
 import { readCsv } from './formats/csv';
@@ -75,9 +75,36 @@ async function mapWithLimit<T, R>(items: readonly T[], limit: number, map: (item
   return results;
 }
 
+/**
+ * Opens a file for reading, refusing what is not a regular file: opening a
+ * FIFO named like a log waits for a writer, and holds one of libuv's four
+ * file threads while it does (O_NONBLOCK makes the open return at once).
+ */
+export async function openRegularFile(file: string): Promise<fs.FileHandle> {
+  const handle = await fs.open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  const stat = await handle.stat().catch(async (error: Error) => {
+    await handle.close();
+    throw error;
+  });
+  if (stat.isFile()) return handle;
+  await handle.close();
+  throw new Error(`${file}: not a regular file (${stat.isDirectory() ? 'a folder' : 'a FIFO, socket or device'}); GradLens reads only regular files`);
+}
+
+/** A whole small file as text (a layout's metadata), or undefined when it is missing or not a regular file. */
+async function readSmallText(file: string): Promise<string | undefined> {
+  const handle = await openRegularFile(file).catch(() => undefined);
+  if (!handle) return undefined;
+  try {
+    return await handle.readFile('utf8').catch(() => undefined);
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Up to `length` bytes of a file from `position` (fewer where the file ends). */
 export async function readBytesAt(file: string, position: number, length: number): Promise<Uint8Array> {
-  const handle = await fs.open(file, 'r');
+  const handle = await openRegularFile(file);
   try {
     const buffer = new Uint8Array(length);
     const { bytesRead } = await handle.read(buffer, 0, length, position);
@@ -118,14 +145,18 @@ async function walkFiles(dir: string, depth: number): Promise<string[]> {
   return found;
 }
 
+/** The Trainer writes its keys sorted: `global_step` comes before `log_history`, in the first bytes of however big a file. */
+const GLOBAL_STEP_BYTES = 1 << 20;
+
 /**
  * `global_step` of a trainer_state.json, to pick the newest of a run's
  * checkpoints: -1 when there is no file, 0 when it does not say yet (the
  * Trainer is writing it), so the run does not vanish while it is rewritten.
  */
 async function globalStep(file: string): Promise<number> {
-  const text = await fs.readFile(file, 'utf8').catch(() => undefined);
-  if (text === undefined) return -1;
+  const head = await readBytesAt(file, 0, GLOBAL_STEP_BYTES).catch(() => undefined);
+  if (head === undefined) return -1;
+  const text = new TextDecoder().decode(head);
   const match = /"global_step"\s*:\s*(\d+)/.exec(text);
   return match ? Number(match[1]) : 0;
 }
@@ -146,9 +177,9 @@ export async function discoverRuns(root: string): Promise<RunSpec[]> {
 
     // MLflow: <run>/meta.yaml and <run>/metrics/<key> (keys with '/' nest); deleted runs stay hidden, as in MLflow's UI.
     if (files.includes('meta.yaml') && dirs.includes('metrics')) {
-      const meta = await fs.readFile(path.join(dir, 'meta.yaml'), 'utf8').catch(() => '');
+      const meta = (await readSmallText(path.join(dir, 'meta.yaml'))) ?? '';
       if (mlflowMetaFields(meta).lifecycle_stage === 'deleted') return;
-      const runNameTag = await fs.readFile(path.join(dir, 'tags', 'mlflow.runName'), 'utf8').catch(() => undefined);
+      const runNameTag = await readSmallText(path.join(dir, 'tags', 'mlflow.runName'));
       const name = mlflowRunName(meta, runNameTag);
       const metricsDir = path.join(dir, 'metrics');
       const metricFiles = await walkFiles(metricsDir, depth);
@@ -225,7 +256,7 @@ export async function discoverRuns(root: string): Promise<RunSpec[]> {
 
 /** Feeds a whole file to a reader in 1 MiB chunks; returns the bytes read. */
 export async function feedFile(file: string, push: (bytes: Uint8Array) => void, from = 0): Promise<number> {
-  const handle = await fs.open(file, 'r');
+  const handle = await openRegularFile(file);
   try {
     const buffer = new Uint8Array(CHUNK_BYTES);
     let position = from;
@@ -269,6 +300,7 @@ export async function openRuns(target: string, options: OpenOptions = {}): Promi
   const stat = await fs.stat(target).catch((error: Error) => {
     throw new UnreadablePathError(`${target}: ${error.message}`);
   });
+  if (!stat.isFile() && !stat.isDirectory()) throw new UnreadablePathError(`${target}: not a regular file or a folder`);
   if (stat.isFile()) {
     const id = path.basename(target);
     const spec = await specForFile(target, id).catch((error: Error) => {

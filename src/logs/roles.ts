@@ -4,6 +4,8 @@
  * extend it with `--tag-role` on the CLI (and, with the dashboard, a setting);
  * their rules come first.
  */
+import { compileTagPattern, type TagMatcher } from './tag-pattern';
+
 export const ROLES = [
   'loss',
   'evalLoss',
@@ -24,7 +26,7 @@ export type Role = (typeof ROLES)[number];
 /**
  * A tag pattern: compared without regard to case; `*` matches any run of
  * characters, and `{name}` (at most once) matches a non-empty parameter name,
- * which becomes the series' parameter.
+ * which becomes the series' parameter (tag-pattern.ts matches them).
  */
 export interface TagRule {
   pattern: string;
@@ -72,18 +74,11 @@ export interface TagMeaning {
 }
 
 interface CompiledRule {
-  regex: RegExp;
+  match: TagMatcher;
   role: Role;
-  hasName: boolean;
 }
 
-function compile(rule: TagRule): CompiledRule {
-  const parts = rule.pattern.split('{name}');
-  if (parts.length > 2) throw new Error(`tag pattern "${rule.pattern}" has more than one {name}`);
-  const escape = (text: string) => text.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
-  const source = parts.length === 2 ? `${escape(parts[0])}(.+)${escape(parts[1])}` : escape(parts[0]);
-  return { regex: new RegExp(`^${source}$`, 'i'), role: rule.role, hasName: parts.length === 2 };
-}
+const compile = (rule: TagRule): CompiledRule => ({ match: compileTagPattern(rule.pattern), role: rule.role });
 
 export function isRole(value: unknown): value is Role {
   return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
@@ -109,8 +104,8 @@ export class TagRoles {
 
   private lookup(tag: string): TagMeaning | null {
     for (const rule of this.rules) {
-      const match = rule.regex.exec(tag);
-      if (match) return rule.hasName ? { role: rule.role, param: match[1] } : { role: rule.role };
+      const match = rule.match(tag);
+      if (match) return { role: rule.role, ...match };
     }
     return null;
   }

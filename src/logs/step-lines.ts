@@ -6,9 +6,8 @@
  * chunks. The language server puts diagnostics there; the dashboard opens
  * the log there.
  */
-import { createReadStream } from 'node:fs';
 import { LineSplitter } from './lines';
-import { READERS } from './open';
+import { openRegularFile, READERS } from './open';
 import type { LogFormat } from './run';
 import type { LogSink } from './sink';
 
@@ -34,7 +33,7 @@ async function eachLine(file: string, onLine: (bytes: Uint8Array, start: number,
     },
     overlong: () => {},
   });
-  const stream = createReadStream(file, { highWaterMark: CHUNK_BYTES });
+  const stream = (await openRegularFile(file)).createReadStream({ highWaterMark: CHUNK_BYTES });
   try {
     for await (const chunk of stream) {
       splitter.push(chunk as Buffer);

@@ -71,8 +71,22 @@ export function seriesCsv(runs: ReadonlyArray<Pick<Run, 'id' | 'series'>>): stri
 }
 
 /** Log text in Markdown: no markup, no HTML, no table breaks. */
-function md(text: string): string {
+/** Log text as Markdown text: every character Markdown (or a GFM table) would read is escaped. */
+export function md(text: string): string {
   return text.replace(/[\\`*_[\]<>|~]/g, '\\$&').replace(/\r?\n/g, ' ');
+}
+
+/**
+ * Log text as a Markdown code span, whatever it holds: fenced by one more
+ * backtick than its longest run of them (a name with a backtick would end a
+ * one-backtick span), with `|` escaped in a GFM table cell (where a code span
+ * takes the escape, and anywhere else would show it).
+ */
+export function markdownCode(text: string, where: 'text' | 'table' = 'text'): string {
+  const fence = '`'.repeat(Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length)) + 1);
+  const line = text.replace(/\r?\n/g, ' ');
+  const body = where === 'table' ? line.replace(/\|/g, '\\|') : line;
+  return /^`|`$/.test(body) ? `${fence} ${body} ${fence}` : `${fence}${body}${fence}`;
 }
 
 function markdownTable(header: string[], rows: string[][]): string[] {
@@ -85,7 +99,7 @@ export function markdownSummary(runs: RunPayload[]): string {
   const out = ['# GradLens report', ''];
   for (const run of runs) {
     const d = run.diagnosis;
-    out.push(`## ${md(run.label)}`, '', `${md(runHeading(run.format, d))}; status: **${run.status}**. Log: \`${run.path.replace(/`/g, "'")}\``, '');
+    out.push(`## ${md(run.label)}`, '', `${md(runHeading(run.format, d))}; status: **${run.status}**. Log: ${markdownCode(run.path)}`, '');
     out.push(...markdownTable(['', ''], summaryRows(d)), '');
     if (d.parameters.length > 0) out.push('### Parameters, worst first', '', ...markdownTable(PARAMETER_COLUMNS, parameterRows(d)), '');
     out.push('### Findings', '');

@@ -7,8 +7,9 @@
 import { diagnose } from '../diagnosis/diagnose';
 import { formatNumber } from '../diagnosis/stats';
 import { DEFAULT_DIAGNOSE_OPTIONS, type Diagnosis, type Finding, type FindingKind, type Severity } from '../diagnosis/types';
-import { indexOfStep, RunView } from '../diagnosis/view';
+import { alignedAt, indexOfStep, RunView, type AlignedNorms } from '../diagnosis/view';
 import { readRunSpec, specForFile } from '../logs/open';
+import { markdownCode } from '../report/report';
 import type { LogFormat, Run } from '../logs/run';
 import { findStepLines, LINE_FORMATS, stepAtLine } from '../logs/step-lines';
 
@@ -42,13 +43,10 @@ export interface HoverRun {
   findings: Finding[];
 }
 
-/** A parameter's norm at each step of the run's total norms. */
+/** A parameter's norms at the steps of the run's total norms where it was logged (NaN included). */
 interface HoverParameter {
   name: string;
-  /** NaN where the parameter was not logged (RunView.aligned) or was logged as NaN. */
-  values: Float64Array;
-  /** Indexes where a NaN was logged, which tell it from a step the parameter missed. */
-  loggedNaN: Set<number>;
+  norms: AlignedNorms;
 }
 
 export interface LogAnalysis {
@@ -61,14 +59,7 @@ export interface LogAnalysis {
 function hoverRun(run: Run, diagnosis: Diagnosis): HoverRun {
   const view = new RunView(run);
   const aligned = view.aligned();
-  const parameters = view.parameters.map(({ name, series }, index) => {
-    const loggedNaN = new Set<number>();
-    for (let at = 0; at < series.values.length; at++) {
-      const step = Number.isNaN(series.values[at]) ? indexOfStep(view.norms.steps, series.steps[at]) : -1;
-      if (step >= 0) loggedNaN.add(step);
-    }
-    return { name, values: aligned[index], loggedNaN };
-  });
+  const parameters = view.parameters.map(({ name }, index) => ({ name, norms: aligned[index] }));
   return { stream: run.stream, norms: view.norms, normSource: view.normSource, clip: view.clipThreshold(), recommended: diagnosis.threshold.recommended, parameters, findings: diagnosis.findings };
 }
 
@@ -124,9 +115,10 @@ function describeStep(run: HoverRun, step: number): string | undefined {
   against.push(`alert threshold ${DEFAULT_DIAGNOSE_OPTIONS.alertThreshold}`);
   const lines = [title, '', `Gradient norm **${formatNumber(norm)}** (${run.normSource === 'logged' ? 'logged' : 'from the parameters'}) · ${against.join(' · ')}`];
 
-  const atStep = run.parameters
-    .filter(({ values, loggedNaN }) => !Number.isNaN(values[index]) || loggedNaN.has(index))
-    .map(({ name, values }) => ({ name, value: values[index] }));
+  const atStep = run.parameters.flatMap(({ name, norms }) => {
+    const value = alignedAt(norms, index);
+    return value === undefined ? [] : [{ name, value }];
+  });
   const squaredTotal = atStep.reduce((sum, p) => sum + (Number.isFinite(p.value) ? p.value * p.value : 0), 0);
   // Non-finite parameters first: they are where a NaN starts.
   const ranked = atStep.sort((a, b) => (Number.isFinite(a.value) ? a.value : Infinity) - (Number.isFinite(b.value) ? b.value : Infinity)).reverse();
@@ -134,7 +126,7 @@ function describeStep(run: HoverRun, step: number): string | undefined {
     lines.push('', '| parameter | norm | share |', '| --- | ---: | ---: |');
     for (const { name, value } of ranked.slice(0, TOP_PARAMETERS)) {
       const share = Number.isFinite(value) && squaredTotal > 0 ? `${Math.round((100 * value * value) / squaredTotal)}%` : '';
-      lines.push(`| \`${name}\` | ${formatNumber(value)} | ${share} |`);
+      lines.push(`| ${markdownCode(name, 'table')} | ${formatNumber(value)} | ${share} |`);
     }
   }
   const here = run.findings.filter((f) => f.step === step);

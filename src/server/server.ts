@@ -77,7 +77,9 @@ async function readScript(uri: string): Promise<string | undefined> {
   const file = filePath(uri);
   if (!file) return undefined;
   try {
-    if ((await stat(file)).size > MAX_SCRIPT_BYTES) return undefined;
+    // A FIFO named like a script would hold a file thread until something writes to it.
+    const info = await stat(file);
+    if (!info.isFile() || info.size > MAX_SCRIPT_BYTES) return undefined;
     const text = await readFile(file, 'utf8');
     return text.includes('backward') ? text : undefined;
   } catch {

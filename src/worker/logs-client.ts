@@ -19,6 +19,19 @@ export interface LogsWorkerListener {
 
 type Reply = Extract<LogsToHost, { requestId: number }>;
 
+export interface LogsWorkerOptions {
+  /**
+   * A request unanswered this long means the worker is stuck (a read that
+   * never returns, a runaway computation): it is stopped and reported as
+   * stopped, which fails every pending request, and the host starts a new one.
+   */
+  requestTimeoutMs?: number;
+  /** The worker's JavaScript heap limit: a log too big for it stops the worker, never the host. */
+  maxHeapMb?: number;
+}
+
+export const REQUEST_TIMEOUT_MS = 120_000;
+export const MAX_HEAP_MB = 3072;
 
 interface Pending {
   settle(reply: Reply): void;
@@ -35,14 +48,20 @@ export class LogsWorkerClient {
   private lastError?: string;
 
   /** `workerPath`: the bundled worker, dist/logs-worker.js (tests bundle src/worker/logs-main.ts the same way). */
+  private readonly requestTimeoutMs: number;
+
   constructor(
     workerPath: string,
     private readonly listener: LogsWorkerListener,
+    options: LogsWorkerOptions = {},
   ) {
-    this.worker = new Worker(workerPath);
+    this.requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+    // Without a limit of its own, a worker that runs out of heap takes V8's fatal error, which aborts the whole process.
+    const maxHeapMb = options.maxHeapMb ?? MAX_HEAP_MB;
+    this.worker = new Worker(workerPath, { resourceLimits: { maxOldGenerationSizeMb: maxHeapMb } });
     this.worker.on('message', (raw: unknown) => this.receive(raw));
-    this.worker.on('error', (error: Error) => {
-      this.lastError = error.message;
+    this.worker.on('error', (error: Error & { code?: string }) => {
+      this.lastError = error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `it ran out of memory (its limit is ${maxHeapMb} MB)` : error.message;
       listener.onLog('error', `logs worker: ${error.stack ?? error.message}`);
     });
     this.worker.on('exit', (code: number) => {
@@ -96,16 +115,33 @@ export class LogsWorkerClient {
   private request<T>(build: (requestId: number) => HostToLogs, take: (reply: Reply) => T | undefined): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the logs worker is not running'));
     const requestId = this.nextRequest++;
+    const message = build(requestId);
     return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.stuck(`the logs worker did not answer "${message.type}" within ${this.requestTimeoutMs / 1000} s`), this.requestTimeoutMs);
       const settle = (reply: Reply): void => {
+        clearTimeout(timer);
         if (reply.type === 'failed') return reject(new Error(reply.message));
         const value = take(reply);
         if (value === undefined) reject(new Error(`the logs worker answered with an unexpected ${reply.type}`));
         else resolve(value);
       };
-      this.pending.set(requestId, { settle, reject });
-      this.worker.postMessage(build(requestId));
+      this.pending.set(requestId, {
+        settle,
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+      this.worker.postMessage(message);
     });
+  }
+
+  /** A stuck worker cannot be asked to stop what it is doing: stop the thread, and report it as stopped. */
+  private stuck(reason: string): void {
+    if (this.closed) return;
+    this.close(reason);
+    void this.worker.terminate();
+    this.listener.onExit(reason);
   }
 
   private receive(raw: unknown): void {

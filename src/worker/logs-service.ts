@@ -90,6 +90,8 @@ export class LogsService {
   /** Who wants which run source followed: the workspace, or one opened path each. */
   private readonly claims = new Map<string, Map<string, Claim>>();
   private readonly openedFolders = new Map<string, OpenOrigin>();
+  /** Opened files, so one deleted and created again comes back. */
+  private readonly openedFiles = new Map<string, OpenOrigin>();
   private readonly followed = new Map<string, Followed>();
   /** Every piece of work runs after the previous one: the followed set never changes under a poll. */
   private queue: Promise<void> = Promise.resolve();
@@ -159,6 +161,10 @@ export class LogsService {
     if (Date.now() - this.searchedAt >= REDISCOVER_MS) {
       this.searchedAt = Date.now();
       for (const [folder, origin] of this.openedFolders) this.claims.set(openClaimant(folder), await this.claimFolder(folder, origin));
+      for (const [file, origin] of this.openedFiles) {
+        // Its run went with the file (forgetSource); a file of that name is back.
+        if (this.claims.get(openClaimant(file))?.size === 0) this.claims.set(openClaimant(file), await this.claimFile(file, origin).catch(() => new Map()));
+      }
       await this.reconcile();
     }
     await this.refresh();
@@ -195,6 +201,12 @@ export class LogsService {
     return new Map(specs.map((spec) => [specId(spec), { spec, placement: openedPlacement(spec, folder, origin, false) }]));
   }
 
+  private async claimFile(file: string, origin: OpenOrigin): Promise<Map<string, Claim>> {
+    const spec = await specForFile(file);
+    if (!spec) throw new Error(`${file}: binary content in no format GradLens reads`);
+    return new Map([[specId(spec), { spec, placement: openedPlacement(spec, file, origin, true) }]]);
+  }
+
   private async open(target: string, origin: OpenOrigin): Promise<string[]> {
     const stat = await fs.stat(target);
     let claims: Map<string, Claim>;
@@ -202,9 +214,8 @@ export class LogsService {
       claims = await this.claimFolder(target, origin);
       this.openedFolders.set(target, origin);
     } else {
-      const spec = await specForFile(target);
-      if (!spec) throw new Error(`${target}: binary content in no format GradLens reads`);
-      claims = new Map([[specId(spec), { spec, placement: openedPlacement(spec, target, origin, true) }]]);
+      claims = await this.claimFile(target, origin);
+      this.openedFiles.set(target, origin);
     }
     this.claims.set(openClaimant(target), claims);
     await this.reconcile();

@@ -139,6 +139,14 @@ describe('gradlens CLI', () => {
         assert.match(tight.stderr, /could not be read|cannot read|no training data/);
       }
     });
+
+    it('exits 3, not the code of a finding, on an error it did not expect: here a broken install missing its webview bundle', () => {
+      const lonely = mkdtempSync(path.join(os.tmpdir(), 'gradlens-broken-'));
+      cpSync(CLI, path.join(lonely, 'dist', 'cli.js'));
+      const r = spawnSync(process.execPath, [path.join(lonely, 'dist', 'cli.js'), 'report', path.join(REAL, 'torch_lstm_sgd_noclip', 'grads.jsonl'), '--out', path.join(lonely, 'r.html')], { encoding: 'utf8' });
+      assert.equal(r.status, 3);
+      assert.match(r.stderr, /^gradlens report: internal error, please report it: Error: ENOENT.*webview\.js/);
+    });
   });
 
   describe('train', () => {
@@ -291,6 +299,31 @@ describe('gradlens CLI', () => {
       assert.equal(cells.length, steps, 'a row per step');
       assert.equal(cells.flatMap((row) => columns.map((c) => row[c])).filter((cell) => cell !== '').length, 2 * steps, 'every per-parameter value');
       assert.deepEqual(cells[12_345].slice(1), ['12345', ...header.slice(2).map((tag) => String({ grad_norm: 1 + (12345 % 7), 'layers.rnn.weight_hh_l0': 1 + (12345 % 5), 'layers.head.weight': 0.5 + (12345 % 3) }[tag]))]);
+    });
+
+    it('never overwrites a log it reads, and replaces an existing report only with --force', () => {
+      const runDir = mkdtempSync(path.join(os.tmpdir(), 'gradlens-report-inputs-'));
+      const log = path.join(runDir, 'grads.jsonl');
+      const metrics = path.join(runDir, 'metrics.csv');
+      cpSync(path.join(REAL, 'torch_lstm_sgd_noclip', 'grads.jsonl'), log);
+      cpSync(path.join(REAL, 'lightning_rnn_noclip', 'csv', 'version_0', 'metrics.csv'), metrics);
+      const before = [readFileSync(log), readFileSync(metrics)];
+      const intoLog = gradlens('report', log, '--out', log, '--force');
+      assert.equal(intoLog.code, 2);
+      assert.match(intoLog.stderr, /grads\.jsonl is a log the report reads; it is never overwritten/);
+      // metrics.html's CSV beside it would be metrics.csv, the log being reported.
+      const besideLog = gradlens('report', metrics, '--out', path.join(runDir, 'metrics.html'), '--csv');
+      assert.equal(besideLog.code, 2);
+      assert.match(besideLog.stderr, /metrics\.csv is a log the report reads/);
+      assert.ok(!existsSync(path.join(runDir, 'metrics.html')), 'a refused report writes nothing');
+      assert.deepEqual([readFileSync(log), readFileSync(metrics)], before);
+
+      const out = path.join(runDir, 'report.html');
+      assert.equal(gradlens('report', log, '--out', out, '--markdown').code, 0);
+      const again = gradlens('report', log, '--out', out, '--markdown');
+      assert.equal(again.code, 2);
+      assert.match(again.stderr, /report\.html, .*report\.md already exists; pass --force to replace it/);
+      assert.equal(gradlens('report', log, '--out', out, '--markdown', '--force').code, 0);
     });
 
     it('exits 2 naming a path that holds no training data', () => {

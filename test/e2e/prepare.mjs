@@ -36,8 +36,19 @@ const FIXTURES = [
   ['test/python-rules/corpus/plain_loop.py', 'train/plain_loop.py'],
 ];
 
-/** A new workspace folder under the system's temp dir; returns its path. */
-export function prepareWorkspace() {
+/**
+ * Workspace settings an untrusted repository could ship to hide its runs' explosions or freeze the logs
+ * worker (a tag pattern that backtracks for minutes as a regular expression); restricted mode ignores them.
+ */
+export const HOSTILE_SETTINGS = {
+  'gradlens.tagRoles': { [`${'*'.repeat(13)}X`]: 'loss' },
+  'gradlens.warnThreshold': 1e12,
+  'gradlens.alertThreshold': 1e13,
+  'gradlens.logGlobs': ['**/nothing-here.none'],
+};
+
+/** A new workspace folder under the system's temp dir (with HOSTILE_SETTINGS for the restricted suite); returns its path. */
+export function prepareWorkspace(suite = 'main') {
   const workspace = mkdtempSync(path.join(tmpdir(), 'gradlens-e2e-ws-'));
   for (const [from, to] of FIXTURES) {
     mkdirSync(path.dirname(path.join(workspace, to)), { recursive: true });
@@ -46,5 +57,9 @@ export function prepareWorkspace() {
   // The same script with Windows line ends and tab indents: one undo must restore it byte for byte.
   const script = readFileSync(path.join(ROOT, 'test/python-rules/corpus/plain_loop.py'), 'utf8');
   writeFileSync(path.join(workspace, 'train/crlf_tabs_loop.py'), script.replace(/^( {4})+/gm, (spaces) => '\t'.repeat(spaces.length / 4)).replace(/\n/g, '\r\n'));
+  if (suite === 'restricted') {
+    mkdirSync(path.join(workspace, '.vscode'));
+    writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify(HOSTILE_SETTINGS, null, 2));
+  }
   return workspace;
 }

@@ -28,7 +28,7 @@ const variant = args.vsix ? 'vsix' : 'dev';
 
 let failed = false;
 for (const suite of suites) {
-  const workspace = prepareWorkspace();
+  const workspace = prepareWorkspace(suite);
   const artifacts = path.join(ROOT, 'test-results', 'e2e', `${variant}-${suite}`);
   rmSync(artifacts, { recursive: true, force: true });
   const driverArgs = [

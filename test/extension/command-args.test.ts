@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { reportBase, runsArgument } from '../../src/extension/command-args';
+import { runsArgument } from '../../src/extension/command-args';
+import { reportBase } from '../../src/report/files';
 
 /** The same command from the palette, a tree, a finding and the dashboard. */
 describe('command arguments', () => {

@@ -42,6 +42,16 @@ describe('Hugging Face trainer_state.json reader', () => {
     assert.deepEqual(series(run, 'grad_norm').values.map(String), ['Infinity', 'NaN']);
   });
 
+  it('names a 600 MiB trainer_state.json it will not read, rather than failing on V8\'s string limit', function () {
+    this.timeout(30_000);
+    // A real head, then JSON whitespace: 600 MiB, past the 2^29 characters a string can hold.
+    const encode = (text: string) => new TextEncoder().encode(text);
+    const padding = new Uint8Array(1 << 20).fill(0x20);
+    const chunks = [encode('{"global_step": 1, "log_history": [{"loss": 2.5, "grad_norm": 1.2, "step": 1}'), ...Array.from({ length: 600 }, () => padding), encode(']}')];
+    const run = readBytes(readTrainerState, chunks, 'hf-trainer-state', 'big/trainer_state.json')[0];
+    assert.deepEqual(run.warnings, [{ file: 'big/trainer_state.json', message: '600 MiB: over the 256 MiB GradLens reads of a trainer_state.json; not read', unreadable: true }]);
+  });
+
   it('warns about a half-written file instead of throwing, and gives the same result for any chunking', () => {
     const bytes = readFileSync(FIXTURE);
     const half = readBytes(readTrainerState, [bytes.subarray(0, bytes.length >> 1)], 'hf-trainer-state')[0];

@@ -71,6 +71,13 @@ describe('JSON-lines reader', () => {
     assert.deepEqual(series(run, 'loss'), { steps: [0, 1], values: [5, 9] });
   });
 
+  it('calls a last line cut by the end of the file incomplete, not malformed', () => {
+    const run = read('{"step": 0, "loss": 1}\n{"step": 1, "lo');
+    assert.deepEqual(series(run, 'loss').steps, [0]);
+    assert.deepEqual(run.warnings, [{ file: 'log', line: 2, message: 'incomplete last line (the file ends inside it; it may still be being written): "{\\"step\\": 1, \\"lo"', incomplete: true }]);
+    assert.match(read('{"step": 0, "lo\n').warnings[0].message, /^not a JSON object/);
+  });
+
   it('waits for a partial last line until more bytes come', () => {
     const builder = readBytes(readJsonLines, [encode('{"step": 0, "loss": 1}\n{"step": 1, "lo'), encode('ss": 2}\n')], 'jsonl')[0];
     assert.deepEqual(series(builder, 'loss'), { steps: [0, 1], values: [1, 2] });

@@ -367,6 +367,11 @@ describe('TensorBoard event file reader', () => {
       assert.equal(run.warnings[0].offset, file.length);
     });
 
+    it('names a length past 2^53 exactly', () => {
+      const run = read(concatBytes([file, recordHeader(2 ** 60)]));
+      assert.match(run.warnings[0].message, /corrupt record header \(it claims 1152921504606846976 bytes\)/);
+    });
+
     it('buffers a cut record by the bytes that arrived, not by the length it claims', () => {
       const builder = new RunBuilder({ id: 'run', path: 'run', files: ['f'], format: 'tfevents' });
       const reader = readTfEvents(builder, 'f');

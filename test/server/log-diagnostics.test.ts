@@ -27,4 +27,19 @@ describe('log diagnostics: what a hover keeps of a run', () => {
     const healthy = await hoverAtLine(analysis, 5);
     assert.match(healthy ?? '', /\| `decoder\.weight` \| 0\.8 \| 64% \|\n\| `encoder\.weight` \| 0\.6 \| 36% \|/);
   });
+
+  it('shows a parameter name holding backticks and pipes as one code span in its table cell', async () => {
+    const file = path.join(dir, 'odd-names.jsonl');
+    const names = ['enc`oder.weight', 'a|b.bias', '`edge'];
+    const lines = Array.from({ length: 10 }, (_, step) => JSON.stringify({ step, loss: 2, grad_norm: 1, layers: Object.fromEntries(names.map((name, i) => [name, 0.3 + i / 10])) }));
+    writeFileSync(file, lines.join('\n') + '\n');
+    const analysis = await analyzeLogFile(file);
+    assert.ok(analysis);
+    const hover = (await hoverAtLine(analysis, 3)) ?? '';
+    const rows = hover.split('\n').filter((line) => line.startsWith('| `'));
+    assert.deepEqual(
+      rows.map((row) => row.split(' | ')[0]),
+      ['| `` `edge ``', '| `a\\|b.bias`', '| ``enc`oder.weight``'],
+    );
+  });
 });

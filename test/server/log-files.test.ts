@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -176,6 +177,17 @@ describe('language server: log files, through the protocol', function () {
       assert.equal(await server.connection.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 1, character: 0 } }), null);
       assert.deepEqual(await server.connection.sendRequest('textDocument/codeLens', { textDocument: { uri } }), []);
     }
+    assert.ok(server.alive);
+  });
+
+  it('answers nothing for FIFOs named like logs, and still reads the logs opened after them', async () => {
+    // Four: as many as libuv's file threads, which a blocking open of each would hold for good.
+    const fifos = ['a.jsonl', 'b.jsonl', 'c.log', 'd.csv'].map((name) => path.join(scratch, name));
+    for (const fifo of fifos) execFileSync('mkfifo', [fifo]);
+    for (const fifo of fifos) assert.deepEqual(await server.open(fileUri(fifo), 'log', ''), []);
+    const real = path.join(scratch, 'after-fifos.jsonl');
+    writeFileSync(real, Array.from({ length: 40 }, (_, i) => JSON.stringify({ step: i, loss: 1, grad_norm: i === 30 ? 5000 : 1 })).join('\n') + '\n');
+    assert.deepEqual(summary(await server.open(fileUri(real), 'jsonl', '')).map(([line, kind]) => [line, kind]), [[30, 'explosion']]);
     assert.ok(server.alive);
   });
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -258,6 +259,19 @@ describe('logs worker', function () {
     assert.deepEqual([...host.runs.keys()], [second.key]);
   });
 
+  it('lists an opened log again when it is deleted and created again', async function () {
+    this.timeout(REDISCOVER_MS * 4);
+    client.configure({ ...DEFAULT_LOGS_SETTINGS, pollIntervalMs: 100 });
+    const file = path.join(tempDir('reopened'), 'grads.jsonl');
+    writeFileSync(file, jsonLines(0, 5));
+    const [key] = await client.open(file, 'opened');
+    unlinkSync(file);
+    await host.until('the deleted run to go', () => !host.runs.has(key));
+    writeFileSync(file, jsonLines(0, 9));
+    const back = await host.until('the run to come back', () => host.runs.get(key));
+    assert.deepEqual([back.group, back.steps], ['Opened', 9]);
+  });
+
   it('replaces the workspace runs when the matched files change', async () => {
     const workspace = tempDir('rescan');
     const a = path.join(workspace, 'a.jsonl');
@@ -294,6 +308,18 @@ describe('logs worker', function () {
     assert.equal(relaxed.status, 'healthy');
   });
 
+  it('refuses a FIFO named like a log at once, lists none matched by the globs, and answers what comes next', async function () {
+    this.timeout(15_000);
+    const folder = tempDir('fifo');
+    const fifos = ['grads.jsonl', 'metrics.csv', 'train.log', 'trainer_state.json'].map((name) => path.join(folder, name));
+    for (const fifo of fifos) execFileSync('mkfifo', [fifo]);
+    await assert.rejects(client.open(fifos[0], 'opened'), /grads\.jsonl: not a regular file/);
+    assert.deepEqual(await client.followWorkspace([{ path: folder, name: 'fifo', qualify: false, files: fifos }]), []);
+    assert.deepEqual(await client.open(folder, 'opened'), []);
+    const keys = await client.open(path.join(REAL, 'torch_lstm_sgd_noclip', 'grads.jsonl'), 'opened');
+    assert.equal(keys.length, 1);
+  });
+
   it('fails to open what it cannot read, with the reason', async () => {
     const folder = tempDir('unreadable');
     const binary = path.join(folder, 'weights.bin');
@@ -319,6 +345,25 @@ describe('logs worker protocol', () => {
     } finally {
       await worker.terminate();
     }
+  });
+
+  it('stops a worker that does not answer within the request timeout, and reports it as stopped', async () => {
+    const silent = path.join(tempDir('silent'), 'silent.js');
+    writeFileSync(silent, 'setInterval(() => {}, 1000);\n');
+    const host = new Host();
+    const client = new LogsWorkerClient(silent, host, { requestTimeoutMs: 300 });
+    await assert.rejects(client.open('/tmp', 'opened'), /the logs worker did not answer "open" within 0\.3 s/);
+    assert.deepEqual(host.exits, ['the logs worker did not answer "open" within 0.3 s']);
+    await assert.rejects(client.dashboardMessage({ kind: 'update', keys: ['any'] }), /not running/);
+  });
+
+  it('reports a worker that runs out of memory, which stops the worker and not this process', async () => {
+    const hungry = path.join(tempDir('hungry'), 'hungry.js');
+    writeFileSync(hungry, "const kept = [];\nsetInterval(() => { for (let i = 0; i < 1e5; i++) kept.push({ i, text: 'x'.repeat(20) + i }); }, 1);\n");
+    const host = new Host();
+    const client = new LogsWorkerClient(hungry, host, { maxHeapMb: 32 });
+    await assert.rejects(client.open('/tmp', 'opened'), /the logs worker stopped \(exit code 1: it ran out of memory \(its limit is 32 MB\)\)/);
+    assert.deepEqual(host.exits, ['the logs worker stopped (exit code 1: it ran out of memory (its limit is 32 MB))']);
   });
 
   it('reports a worker that dies, and fails what was asked of it', async () => {

@@ -35,17 +35,35 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /**
+ * The largest trainer_state.json read: it is parsed whole, and past this its
+ * text nears V8's string limit (2^29 characters) and its objects the heap's.
+ * A million logged steps take about 150 MB.
+ */
+export const MAX_TRAINER_STATE_BYTES = 256 * 1024 * 1024;
+
+/**
  * Hugging Face Trainer's `trainer_state.json`. The Trainer rewrites the whole
  * file at each save, so it is read at end(): a half-written file gives a
  * warning, and a later complete read replaces it.
  */
 export const readTrainerState: ReaderFactory = (sink, file) => {
   const chunks: Uint8Array[] = [];
+  let size = 0;
   return {
-    push: (bytes) => chunks.push(bytes.slice()),
+    push: (bytes) => {
+      size += bytes.length;
+      if (size <= MAX_TRAINER_STATE_BYTES) chunks.push(bytes.slice());
+      else chunks.length = 0;
+    },
     end: () => {
+      if (size > MAX_TRAINER_STATE_BYTES) {
+        sink.warning({ file, message: `${Math.round(size / 2 ** 20)} MiB: over the ${MAX_TRAINER_STATE_BYTES / 2 ** 20} MiB GradLens reads of a trainer_state.json; not read`, unreadable: true });
+        size = 0;
+        return;
+      }
       const text = new TextDecoder().decode(concatBytes(chunks));
       chunks.length = 0;
+      size = 0;
       let state: unknown;
       try {
         state = parsePythonJson(text.replace(/^\uFEFF/, ''));

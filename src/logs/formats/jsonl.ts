@@ -46,10 +46,12 @@ export const readJsonLines: ReaderFactory = (sink, file) => {
   let stepped = false;
   const splitter = new LineSplitter({
     overlong: (line, length) => sink.warning(overlongWarning(file, line, length)),
-    line: (bytes, start, end, lineNumber) => {
+    line: (bytes, start, end, lineNumber, cut) => {
       if (!scanner.scan(bytes, start, end, record)) {
         const text = decoder.decode(bytes.subarray(start, end));
-        if (text.trim().length > 0) sink.warning({ file, line: lineNumber, message: `not a JSON object: ${preview(text)}` });
+        if (text.trim().length === 0) return;
+        if (cut && text.trimStart().startsWith('{')) sink.warning({ file, line: lineNumber, message: `incomplete last line (the file ends inside it; it may still be being written): ${preview(text)}`, incomplete: true });
+        else sink.warning({ file, line: lineNumber, message: `not a JSON object: ${preview(text)}` });
         return;
       }
       const stepIndex = stepKeyIndex(record);

@@ -100,7 +100,8 @@ class TfEventsReader {
       return -1;
     }
     if (length >= MAX_PROTOBUF_BYTES) {
-      this.stop(offset, `it claims ${length} bytes`);
+      // Printed from the 64-bit integer itself: a Number above 2^53 prints rounded (2^60 as 1152921504606847000).
+      this.stop(offset, `it claims ${view.getBigUint64(at, true)} bytes`);
       return -1;
     }
     return length;

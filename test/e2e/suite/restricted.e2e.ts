@@ -1,6 +1,7 @@
 /**
  * Restricted mode (an untrusted workspace): GradLens still reads and shows
- * logs, and nothing it offers runs a program from the workspace.
+ * logs, nothing it offers runs a program from the workspace, and the
+ * workspace's settings (hostile ones: see prepare.mjs) change nothing.
  */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
@@ -9,6 +10,14 @@ import { canInspect, codeOf, dashboardTab, diagnosticOf, gradlens, inspect, runA
 describe('restricted mode', () => {
   it('is what this workspace is in', () => {
     assert.equal(vscode.workspace.isTrusted, false);
+  });
+
+  it("ignores the workspace's hostile settings: the values GradLens uses are the defaults", () => {
+    const config = vscode.workspace.getConfiguration('gradlens');
+    // The workspace sets these (test/e2e/prepare.mjs); VS Code ignores restricted settings' workspace values until it is trusted.
+    assert.equal(config.get('warnThreshold'), 10);
+    assert.deepEqual(config.get('tagRoles'), {});
+    assert.ok(config.get<string[]>('logGlobs')?.includes('**/*.jsonl'));
   });
 
   it('lists the workspace runs and inspects a log into the dashboard', async function () {
