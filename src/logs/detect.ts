@@ -35,6 +35,7 @@ export function detectFormat(fileName: string, head: Uint8Array): LogFormat | un
     if (/tfevents/.test(name)) return 'tfevents';
     if (name.endsWith('.wandb')) return 'wandb';
     if (name === 'trainer_state.json') return 'hf-trainer-state';
+    if (name === 'wandb-summary.json') return 'wandb';
     if (name.endsWith('.csv')) return 'csv';
     if (name.endsWith('.jsonl') || name.endsWith('.ndjson')) return 'jsonl';
     return 'text';
@@ -51,6 +52,7 @@ export function detectFormat(fileName: string, head: Uint8Array): LogFormat | un
   if (head.length >= DETECT_BYTES) lines.pop(); // the last line may be cut
   // A leading '# ...' comment (a run's settings, say) does not decide the format; the first data line does.
   const firstLine = lines.find((line) => line.trim().length > 0 && !line.trimStart().startsWith('#'))?.trim() ?? '';
+  if (name === 'wandb-summary.json') return 'wandb'; // one JSON object of last values, written by W&B
   if (firstLine.startsWith('{')) {
     if (firstLine === '{' || name === 'trainer_state.json') return /"log_history"/.test(text) || name === 'trainer_state.json' ? 'hf-trainer-state' : 'jsonl';
     // A Python dict repr ({'loss': ...}) is console output, not JSON.

@@ -12,6 +12,7 @@ import { readJsonLines } from './formats/jsonl';
 import { mlflowMetaFields, mlflowMetricReader, mlflowMetricTag, mlflowRunName } from './formats/mlflow';
 import { readTextLog } from './formats/text';
 import { readTfEvents } from './formats/tfevents';
+import { isLogFileName } from './log-files';
 import { parseWandbRunFolder, readWandb, readWandbSummary } from './formats/wandb';
 import { TagRoles, type TagRule } from './roles';
 import { RunBuilder, type LogFormat, type Run, type RunSource } from './run';
@@ -47,13 +48,12 @@ export interface OpenOptions {
   tagRules?: readonly TagRule[];
 }
 
-/** Log files GradLens looks at when it walks a folder; a single file given by name is read whatever its name. */
-const LOG_FILE = /(\.jsonl|\.ndjson|\.csv|\.log|\.out|\.err|\.txt|^trainer_state\.json|tfevents.*|\.wandb)$/i;
 // Not runs: tool internals (MLflow's .trash and model registry, W&B's artifacts), environments, caches.
 const SKIPPED_DIRS = new Set(['node_modules', '.git', '.venv', 'venv', '__pycache__', '.ipynb_checkpoints', 'site-packages', 'artifacts', 'models', '.trash']);
 /** How deep a folder walk goes: deep enough for mlruns/<exp>/<run>/metrics/<a>/<b>. */
 const MAX_DEPTH = 8;
 const CHUNK_BYTES = 1 << 20;
+const WANDB_SUMMARY = 'wandb-summary.json';
 
 async function readHead(file: string): Promise<Uint8Array> {
   const handle = await fs.open(file, 'r');
@@ -70,10 +70,19 @@ async function readHead(file: string): Promise<Uint8Array> {
 export async function specForFile(file: string, id = path.basename(file)): Promise<RunSpec | undefined> {
   const format = detectFormat(file, await readHead(file));
   if (!format || format === 'mlflow') return undefined;
+  // A W&B run's summary, taken out of its folder: the last value of each key, rewritten whole.
+  const summary = format === 'wandb' && path.basename(file) === WANDB_SUMMARY;
   return {
     source: { id, path: file, files: [file], format },
-    files: [{ path: file, reader: READERS[format], rewritten: REWRITTEN_FORMATS.has(format) }],
+    files: [{ path: file, reader: summary ? readWandbSummary : READERS[format], rewritten: summary || REWRITTEN_FORMATS.has(format) }],
   };
+}
+
+/** The pointer Git LFS leaves in a clone in place of a file it has not fetched (git-lfs's spec/v1). */
+const LFS_POINTER = new TextEncoder().encode('version https://git-lfs.github.com/spec/');
+
+function isLfsPointer(head: Uint8Array): boolean {
+  return head.length >= LFS_POINTER.length && LFS_POINTER.every((byte, i) => head[i] === byte);
 }
 
 async function listDir(dir: string): Promise<{ files: string[]; dirs: string[] }> {
@@ -138,7 +147,7 @@ export async function discoverRuns(root: string): Promise<RunSpec[]> {
     const wandbRun = parseWandbRunFolder(path.basename(dir));
     if (wandbRun) {
       const log = files.find((name) => name.endsWith('.wandb'));
-      const summary = path.join(dir, 'files', 'wandb-summary.json');
+      const summary = path.join(dir, 'files', WANDB_SUMMARY);
       const file = log ? path.join(dir, log) : (await fs.stat(summary).then((s) => s.isFile(), () => false)) ? summary : undefined;
       if (file) {
         specs.push({
@@ -174,7 +183,7 @@ export async function discoverRuns(root: string): Promise<RunSpec[]> {
     }
 
     for (const name of files) {
-      if (/tfevents/.test(name) || name === 'trainer_state.json' || !LOG_FILE.test(name)) continue;
+      if (/tfevents/.test(name) || name === 'trainer_state.json' || !isLogFileName(name)) continue;
       const spec = await specForFile(path.join(dir, name), idOf(path.join(dir, name)));
       if (spec) specs.push(spec);
     }
@@ -210,6 +219,10 @@ export async function feedFile(file: string, push: (bytes: Uint8Array) => void, 
 export async function readRunSpec(spec: RunSpec, options: OpenOptions = {}): Promise<Run[]> {
   const builder = new RunBuilder(spec.source, new TagRoles(options.tagRules));
   for (const file of spec.files) {
+    if (await readHead(file.path).then(isLfsPointer, () => false)) {
+      builder.warning({ file: file.path, message: 'a Git LFS pointer, not the log itself: run `git lfs pull` in its repository to fetch the file' });
+      continue;
+    }
     const reader = file.reader(builder, file.path);
     try {
       await feedFile(file.path, (bytes) => reader.push(bytes));
@@ -226,7 +239,7 @@ export class UnreadablePathError extends Error {}
 /**
  * The runs at a path: a file is one run (or one per rank), whatever its
  * name; a folder is searched as discoverRuns says, keeping the runs that
- * hold data.
+ * hold data (or, when none does, all of them, whose warnings say why).
  */
 export async function openRuns(target: string, options: OpenOptions = {}): Promise<Run[]> {
   const stat = await fs.stat(target).catch((error: Error) => {
@@ -241,5 +254,6 @@ export async function openRuns(target: string, options: OpenOptions = {}): Promi
     return readRunSpec(spec, options);
   }
   const runs = (await Promise.all((await discoverRuns(target)).map((spec) => readRunSpec(spec, options)))).flat();
-  return runs.filter((run) => run.series.length > 0 || run.histograms.length > 0);
+  const withData = runs.filter((run) => run.series.length > 0 || run.histograms.length > 0);
+  return withData.length > 0 ? withData : runs;
 }

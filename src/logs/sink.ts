@@ -48,6 +48,8 @@ export interface LogSink {
   purge(step: number, stream?: string): void;
   event(event: RunEvent, stream?: string): void;
   warning(warning: ReadWarning): void;
+  /** A summary the reader knows of but does not read (TensorBoard text, images, hparams): named when the run has nothing else. */
+  leftOut?(tag: string, kind: string): void;
 }
 
 /**

@@ -61,7 +61,7 @@ const diagnosisInSync: Same<Infer<typeof diagnosisSchema>, Diagnosis> = true;
 void diagnosisInSync;
 
 /** How a run looks at a glance: the sidebar's icon, the dashboard's badge. */
-export const runStatusSchema = literal('healthy', 'warning', 'exploding', 'nonfinite', 'empty');
+export const runStatusSchema = literal('healthy', 'warning', 'exploding', 'nonfinite', 'no-gradients', 'empty');
 export type RunStatus = Infer<typeof runStatusSchema>;
 
 export const seriesPayloadSchema = object({
