@@ -12,6 +12,7 @@ import { readJsonLines } from './formats/jsonl';
 import { mlflowMetaFields, mlflowMetricReader, mlflowMetricTag, mlflowRunName } from './formats/mlflow';
 import { readTextLog } from './formats/text';
 import { readTfEvents } from './formats/tfevents';
+import { refusingLfsPointers } from './lfs';
 import { isLogFileName } from './log-files';
 import { parseWandbRunFolder, readWandb, readWandbSummary } from './formats/wandb';
 import { TagRoles, type TagRule } from './roles';
@@ -78,12 +79,6 @@ export async function specForFile(file: string, id = path.basename(file)): Promi
   };
 }
 
-/** The pointer Git LFS leaves in a clone in place of a file it has not fetched (git-lfs's spec/v1). */
-const LFS_POINTER = new TextEncoder().encode('version https://git-lfs.github.com/spec/');
-
-function isLfsPointer(head: Uint8Array): boolean {
-  return head.length >= LFS_POINTER.length && LFS_POINTER.every((byte, i) => head[i] === byte);
-}
 
 async function listDir(dir: string): Promise<{ files: string[]; dirs: string[] }> {
   const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
@@ -219,11 +214,7 @@ export async function feedFile(file: string, push: (bytes: Uint8Array) => void, 
 export async function readRunSpec(spec: RunSpec, options: OpenOptions = {}): Promise<Run[]> {
   const builder = new RunBuilder(spec.source, new TagRoles(options.tagRules));
   for (const file of spec.files) {
-    if (await readHead(file.path).then(isLfsPointer, () => false)) {
-      builder.warning({ file: file.path, message: 'a Git LFS pointer, not the log itself: run `git lfs pull` in its repository to fetch the file' });
-      continue;
-    }
-    const reader = file.reader(builder, file.path);
+    const reader = refusingLfsPointers(file.reader)(builder, file.path);
     try {
       await feedFile(file.path, (bytes) => reader.push(bytes));
     } catch (error) {

@@ -8,6 +8,7 @@
  * file) join it.
  */
 import { promises as fs } from 'node:fs';
+import { refusingLfsPointers } from './lfs';
 import { discoverRuns, feedFile, type OpenOptions, type RunSpec } from './open';
 import { TagRoles } from './roles';
 import { RunBuilder, type Run } from './run';
@@ -55,7 +56,7 @@ export class RunTail {
         return (await this.poll()) || true;
       }
       if (!state) {
-        state = { path: file.path, reader: file.reader(this.builder, file.path), offset: 0, inode: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size };
+        state = { path: file.path, reader: refusingLfsPointers(file.reader)(this.builder, file.path), offset: 0, inode: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size };
         this.files[index] = state;
         changed = true;
       }

@@ -6,7 +6,9 @@ import path from 'node:path';
 import { readTfEvents } from '../../src/logs/formats/tfevents';
 import { isLogFileName, LOG_FILE_GLOBS } from '../../src/logs/log-files';
 import { openRuns } from '../../src/logs/open';
-import { readBytes, series } from './read';
+import { refusingLfsPointers } from '../../src/logs/lfs';
+import { readTextLog } from '../../src/logs/formats/text';
+import { assertSameForAnyChunking, readBytes, series, snapshot } from './read';
 import { eventFile } from './tfevents-writer';
 
 const PUBLIC = path.join(__dirname, '../fixtures/public');
@@ -56,6 +58,17 @@ describe('files that are not what their name says', () => {
       assert.deepEqual(runs[0].series, []);
       assert.deepEqual(runs[0].warnings.map((w) => w.message), ['a Git LFS pointer, not the log itself: run `git lfs pull` in its repository to fetch the file'], target);
     }
+  });
+
+  it('tells a pointer from a log however the bytes arrive, and leaves a log as its reader reads it', () => {
+    const pointer = new TextEncoder().encode('version https://git-lfs.github.com/spec/v1\noid sha256:4d7a\nsize 12\n');
+    assertSameForAnyChunking(refusingLfsPointers(readTextLog), pointer, 'text', 10, 50);
+    const log = readFileSync(path.join(PUBLIC, 'llmc/main.log')).subarray(0, 3000);
+    assertSameForAnyChunking(refusingLfsPointers(readTextLog), log, 'text', 10, 50);
+    assert.deepEqual(snapshot(readBytes(refusingLfsPointers(readTextLog), [log])), snapshot(readBytes(readTextLog, [log])));
+    // Shorter than a pointer's first line, and a prefix of it: a (tiny) log all the same.
+    const short = new TextEncoder().encode('version');
+    assert.deepEqual(snapshot(readBytes(refusingLfsPointers(readTextLog), [short])), snapshot(readBytes(readTextLog, [short])));
   });
 
   it('says what a TensorBoard file holds when it holds only text summaries', () => {

@@ -151,6 +151,14 @@ describe('public training-log families', () => {
     assert.equal(series(run, 'loss').steps.length, 2000);
   });
 
+  it('DeepSpeed-Chat: every rank prints its loss with its rank in the line, and each rank is a run of its own', () => {
+    const runs = readBytes(readTextLog, [encode('Epoch: 0, Step: 1, Rank: 0, loss = 2.5\nEpoch: 0, Step: 1, Rank: 1, loss = 2.6\nEpoch: 0, Step: 2, Rank: 1, loss = 2.4\nEpoch: 0, Step: 2, Rank: 0, loss = 2.3\n')]);
+    assert.deepEqual(runs.map((run) => run.stream), [undefined, 'rank 1']);
+    assert.deepEqual(series(runs[0], 'loss'), { steps: [1, 2], values: [2.5, 2.3] });
+    assert.deepEqual(series(runs[1], 'loss'), { steps: [1, 2], values: [2.6, 2.4] });
+    assert.ok(!runs[0].series.some((s) => s.tag === 'Rank'));
+  });
+
   describe('chunking', () => {
     const cases: [string, ReaderFactory, LogFormat][] = [
       ['olmo/console.log', readTextLog, 'text'],

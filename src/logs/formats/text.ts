@@ -216,7 +216,10 @@ export const readTextLog: ReaderFactory = (sink: LogSink, file: string): LogRead
     // Progress bars redraw with carriage returns: each segment is one complete redraw or message.
     for (const segment of body.split('\r')) {
       const reading = read(segment, state(stream));
-      if (reading) apply(reading, stream, segment.trim());
+      if (!reading) continue;
+      const rank = stream === undefined ? rankInLine(reading) : undefined;
+      if (rank) apply(rank.reading, rank.stream, segment.trim());
+      else apply(reading, stream, segment.trim());
     }
   };
 
@@ -235,6 +238,20 @@ export const readTextLog: ReaderFactory = (sink: LogSink, file: string): LogRead
 
   return lineReader(file, (warning) => sink.warning(warning), onLine, onEnd);
 };
+
+/**
+ * A step line that names its own rank (DeepSpeed-Chat's `Epoch: 0, Step: 10,
+ * Rank: 1, loss = 2.3`, printed by every rank): one run per rank, as with a
+ * launcher's prefix, rather than ranks taking turns at the same steps. Rank 0
+ * stays the run itself, with the lines that name no rank (DeepSpeed's own
+ * messages are rank 0's).
+ */
+function rankInLine(reading: Reading): { reading: Reading; stream: string | undefined } | undefined {
+  if (reading.kind !== 'step') return undefined;
+  const rank = reading.pairs.find(([key, value]) => /^rank$/i.test(key) && Number.isInteger(value) && value >= 0);
+  if (!rank) return undefined;
+  return { reading: { ...reading, pairs: reading.pairs.filter((pair) => pair !== rank) }, stream: rank[1] === 0 ? undefined : `rank ${rank[1]}` };
+}
 
 /** What a segment says, read without changing any state (a rank label is decided by whether its line reads). */
 function read(segment: string, at: StreamState): Reading | undefined {
