@@ -26,6 +26,9 @@ export const LOG_FILE_GLOBS: readonly string[] = [...LOG_FILE_NAMES.map((name) =
 
 const NAME = new RegExp(`^(?:${LOG_FILE_NAMES.map((name) => name.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')).join('|')})$`, 'i');
 
+/** The list's file extensions, for an open dialog's filter (`*tfevents*` has none to give). */
+export const LOG_FILE_EXTENSIONS: readonly string[] = [...new Set(LOG_FILE_NAMES.filter((name) => /\.\w+$/.test(name)).map((name) => name.slice(name.lastIndexOf('.') + 1)))];
+
 /** Whether a file name (without its folder) is a log's by the list. */
 export function isLogFileName(name: string): boolean {
   return NAME.test(name);

@@ -4,7 +4,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { readTfEvents } from '../../src/logs/formats/tfevents';
-import { isLogFileName, LOG_FILE_GLOBS } from '../../src/logs/log-files';
+import { isLogFileName, LOG_FILE_EXTENSIONS, LOG_FILE_GLOBS } from '../../src/logs/log-files';
 import { openRuns } from '../../src/logs/open';
 import { refusingLfsPointers } from '../../src/logs/lfs';
 import { readTextLog } from '../../src/logs/formats/text';
@@ -24,6 +24,7 @@ describe('what counts as a log file', () => {
     for (const name of ['train.log', 'stdout.txt', 'slurm-123.out', 'metrics.json', 'scalars.json', '20240101_120000.log.json', 'events.out.tfevents.1.host', 'run-abc.wandb', 'trainer_state.json', 'results.csv'])
       assert.ok(isLogFileName(name), name);
     for (const name of ['config.json', 'tokenizer.json', 'model.safetensors', 'README.md', 'train.py']) assert.ok(!isLogFileName(name), name);
+    assert.deepEqual(LOG_FILE_EXTENSIONS, ['jsonl', 'ndjson', 'csv', 'log', 'out', 'err', 'txt', 'json', 'wandb']);
   });
 
   it("finds detectron2's metrics.json and a .txt console log in a folder search, and not a config dump", async () => {
