@@ -57,6 +57,13 @@ describe('JSON-lines reader', () => {
     assert.deepEqual(series(run, 'eval_loss'), { steps: [2], values: [5] });
   });
 
+  it('puts a record without a step after stepped ones at the latest step, not back at its position', () => {
+    // A trailing summary record at position 3 would otherwise replace everything from step 3 on.
+    const run = read('{"step": 10, "loss": 3}\n{"step": 20, "loss": 2}\n{"step": 30, "loss": 1.5}\n{"train_loss": 2.1, "train_runtime": 300}\n');
+    assert.deepEqual(series(run, 'loss'), { steps: [10, 20, 30], values: [3, 2, 1.5] });
+    assert.deepEqual(series(run, 'train_loss'), { steps: [30], values: [2.1] });
+  });
+
   it('reads a restart (steps going back) as replacing the later data', () => {
     const run = read('{"step": 0, "loss": 5}\n{"step": 1, "loss": 4}\n{"step": 2, "loss": 3}\n{"step": 1, "loss": 9}\n');
     assert.deepEqual(series(run, 'loss'), { steps: [0, 1], values: [5, 9] });

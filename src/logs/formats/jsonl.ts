@@ -31,7 +31,9 @@ export function stepKeyIndex(record: ScannedRecord): number {
 /**
  * JSON lines: GradLens's native format (nested `layers`, `weight_norms`), flat
  * keys (`grad_norm/<param>`), and any object per line with a step and numbers.
- * An object without a step key is numbered by its position among records.
+ * An object without a step key is numbered by its position among records,
+ * unless records before it had one: then it belongs to the latest step (a
+ * summary or evaluation record), rather than sending the steps back.
  * Blank lines are skipped; lines that are not a JSON object are reported
  * with their number and skipped.
  */
@@ -40,6 +42,7 @@ export const readJsonLines: ReaderFactory = (sink, file) => {
   const record = newScannedRecord();
   const decoder = new TextDecoder('utf-8');
   let ordinal = 0;
+  let latestStep: number | undefined;
   const splitter = new LineSplitter({
     overlong: (line, length) => sink.warning(overlongWarning(file, line, length)),
     line: (bytes, start, end, lineNumber) => {
@@ -49,8 +52,9 @@ export const readJsonLines: ReaderFactory = (sink, file) => {
         return;
       }
       const stepIndex = stepKeyIndex(record);
-      const step = stepIndex >= 0 ? record.values[stepIndex] : ordinal;
+      const step = stepIndex >= 0 ? record.values[stepIndex] : (latestStep ?? ordinal);
       ordinal++;
+      if (stepIndex >= 0 && Number.isFinite(step)) latestStep = step;
       if (!Number.isFinite(step)) {
         sink.warning({ file, line: lineNumber, message: `step is ${step}; line skipped` });
         return;
