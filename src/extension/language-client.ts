@@ -9,7 +9,6 @@ import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerO
 import { LOG_FILE_GLOBS } from '../logs/log-files';
 import type { LanguageServerRequest, TextDocumentEdit } from '../protocol/language-server';
 
-
 /** The running language server, as the commands ask it things. */
 export class GradLensLanguageServer implements vscode.Disposable {
   private disposed = false;

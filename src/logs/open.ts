@@ -12,9 +12,9 @@ import { readJsonLines } from './formats/jsonl';
 import { mlflowMetaFields, mlflowMetricReader, mlflowMetricTag, mlflowRunName } from './formats/mlflow';
 import { readTextLog } from './formats/text';
 import { readTfEvents } from './formats/tfevents';
+import { parseWandbRunFolder, readWandb, readWandbSummary } from './formats/wandb';
 import { refusingLfsPointers } from './lfs';
 import { isLogFileName } from './log-files';
-import { parseWandbRunFolder, readWandb, readWandbSummary } from './formats/wandb';
 import { TagRoles, type TagRule } from './roles';
 import { RunBuilder, type LogFormat, type Run, type RunSource } from './run';
 import type { ReaderFactory } from './sink';
@@ -78,7 +78,6 @@ export async function specForFile(file: string, id = path.basename(file)): Promi
     files: [{ path: file, reader: summary ? readWandbSummary : READERS[format], rewritten: summary || REWRITTEN_FORMATS.has(format) }],
   };
 }
-
 
 async function listDir(dir: string): Promise<{ files: string[]; dirs: string[] }> {
   const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
