@@ -233,7 +233,7 @@ export class RunBuilder implements LogSink {
 }
 
 /** The roles that give a run its training steps: without one of them there is nothing to diagnose. */
-const TRAINING_ROLES: ReadonlySet<Role | undefined> = new Set<Role | undefined>(['loss', 'gradNorm', 'paramGradNorm']);
+const TRAINING_ROLES: ReadonlySet<Role | undefined> = new Set<Role | undefined>(['loss', 'gradNorm', 'paramGradNorm', 'skipped', 'skippedTotal']);
 const TAGS_NAMED = 8;
 
 /**

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { diagnose } from '../../src/diagnosis/diagnose';
 import { readCsv } from '../../src/logs/formats/csv';
 import { readJsonLines } from '../../src/logs/formats/jsonl';
 import { readTextLog } from '../../src/logs/formats/text';
@@ -57,6 +58,11 @@ describe('public training-log families', () => {
     // The logging prefix (host:rank, logger:line) is not data.
     assert.deepEqual(run.series.map((s) => s.tag).filter((tag) => /olmo\.train|jupiter/.test(tag)), []);
     assert.deepEqual(run.warnings, []);
+  });
+
+  it("OLMo's header through Rich's handler, with the source location at the right margin", () => {
+    const run = readText('[02/01/24 12:00:00] INFO     [step=7/739328]                                   train.py:967\n    train/CrossEntropyLoss=9.876\n');
+    assert.deepEqual(series(run, 'train/CrossEntropyLoss'), { steps: [7], values: [9.876] });
   });
 
   it('OLMo-core: [step=N/M,epoch=E,eta=...] headers, names with spaces and parentheses', async () => {
@@ -149,6 +155,16 @@ describe('public training-log families', () => {
     assert.equal(roleOf(run, 'skipped'), 'skippedTotal');
     assert.equal(roleOf(run, 'loss'), 'loss');
     assert.equal(series(run, 'loss').steps.length, 2000);
+    const diagnosis = diagnose(run);
+    assert.deepEqual(diagnosis.findings.map((f) => [f.kind, f.severity]), [['nonfinite', 'info']]);
+    assert.match(diagnosis.findings[0].message, /^The fp16 loss scaler skipped 38 of 2000 steps \(2%;/);
+    // DeepSpeed's own lines alone (step=, skipped=, lr=, and the OVERFLOW messages): its step lines still count the steps.
+    const own = readText(log.split('\n').filter((line) => !line.startsWith('Epoch:')).join('\n'));
+    const fromOwn = diagnose(own);
+    assert.equal(fromOwn.steps, 200);
+    assert.deepEqual(fromOwn.findings.map((f) => [f.kind, f.severity]), [['nonfinite', 'info']]);
+    assert.match(fromOwn.findings[0].message, /^The fp16 loss scaler skipped 38 of 1991 steps \(2%;/);
+    assert.deepEqual(own.warnings, []);
   });
 
   it('DeepSpeed-Chat: every rank prints its loss with its rank in the line, and each rank is a run of its own', () => {

@@ -52,9 +52,10 @@ export type BlockHeader = { kind: 'step'; step: number } | { kind: 'eval' };
 
 /**
  * OLMo (`[step=10/739328]`) and OLMo-core (`[step=10/5000,epoch=0,eta=3h12m]`)
- * end their console logger's header with it, after the logging prefix.
+ * end their console logger's header with it, after the logging prefix (and
+ * before the `train.py:967` that Rich's handler puts at the right margin).
  */
-const OLMO_HEADER = /\[step=(\d{1,15})\/(?:\d{1,15}|\?{3})(?:,[^\]\s]*)?\]\s*$/;
+const OLMO_HEADER = /\[step=(\d{1,15})\/(?:\d{1,15}|\?{3})(?:,[^\]\s]*)?\](?:\s+[\w./-]+\.py:\d+)?\s*$/;
 /**
  * Composer's ConsoleLogger (llm-foundry prints through it): `[batch=12/6000]:`,
  * `[token=2048/100000]:`, and with a duration in epochs `[epoch=2][batch=12/100]:`,
