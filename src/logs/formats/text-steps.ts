@@ -66,6 +66,8 @@ const COMPOSER_HEADER = /^\s*(?:\[epoch=(\d{1,9})\])?\[(?:batch|sample|token|ite
 const COMPOSER_EVAL_HEADER = /^\s*\[Eval batch=\d{1,12}(?:\/\d{1,12})?\] Eval on \S+ data:\s*$/;
 
 export function findBlockHeader(text: string): BlockHeader | undefined {
+  // Every header is bracketed; most console lines are not, and are passed over without a regex.
+  if (!text.includes('[')) return undefined;
   const olmo = OLMO_HEADER.exec(text);
   if (olmo) return { kind: 'step', step: Number(olmo[1]) };
   const composer = COMPOSER_HEADER.exec(text);

@@ -248,7 +248,7 @@ export const readTextLog: ReaderFactory = (sink: LogSink, file: string): LogRead
  */
 function rankInLine(reading: Reading): { reading: Reading; stream: string | undefined } | undefined {
   if (reading.kind !== 'step') return undefined;
-  const rank = reading.pairs.find(([key, value]) => /^rank$/i.test(key) && Number.isInteger(value) && value >= 0);
+  const rank = reading.pairs.find(([key, value]) => key.length === 4 && key.toLowerCase() === 'rank' && Number.isInteger(value) && value >= 0);
   if (!rank) return undefined;
   return { reading: { ...reading, pairs: reading.pairs.filter((pair) => pair !== rank) }, stream: rank[1] === 0 ? undefined : `rank ${rank[1]}` };
 }
