@@ -50,6 +50,8 @@ export interface LogSink {
   warning(warning: ReadWarning): void;
   /** A summary the reader knows of but does not read (TensorBoard text, images, hparams): named when the run has nothing else. */
   leftOut?(tag: string, kind: string): void;
+  /** A line that says which step the values after it are (OLMo's and Composer's block headers) holds none itself: it is still that step's line. */
+  stepHeader?(step: number, stream?: string): void;
 }
 
 /**

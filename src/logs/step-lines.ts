@@ -70,6 +70,9 @@ async function eachStepLine(
     },
     event: () => {},
     warning: () => {},
+    stepHeader: (step, from) => {
+      if (from === stream) lineSteps.push(step);
+    },
   };
   const reader = READERS[format](sink, file);
   await eachLine(file, (bytes, start, end, line) => {

@@ -171,6 +171,7 @@ export const readTextLog: ReaderFactory = (sink: LogSink, file: string): LogRead
         if (reading.header.kind === 'step') {
           at.counted = true;
           emitStep(reading.header.step, [], stream, at, text, false);
+          sink.stepHeader?.(reading.header.step, stream);
         }
         at.block = at.lastStep ?? 0;
         return;
