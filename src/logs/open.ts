@@ -105,7 +105,7 @@ async function globalStep(file: string): Promise<number> {
 
 /**
  * Runs under a folder. A folder is a run when its layout says so (an MLflow
- * run, a W&B offline run, a TensorBoard log dir, a Hugging Face output dir);
+ * run, a W&B run (offline or not), a TensorBoard log dir, a Hugging Face output dir);
  * otherwise each log file in it is a run of its own, and subfolders are
  * searched the same way.
  */
