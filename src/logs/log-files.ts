@@ -13,10 +13,10 @@ export const LOG_FILE_NAMES: readonly string[] = [
   '*.err',
   '*.txt',
   'trainer_state.json',
-  // JSON lines under a .json name: detectron2's JSONWriter, mmengine's LocalVisBackend, mmcv's TextLoggerHook.
+  // JSON lines under a .json name: detectron2's JSONWriter, mmengine's LocalVisBackend. (mmcv's `*.log.json`
+  // counts iterations within each epoch without the epoch's length; its `*.log` beside it has the global step.)
   'metrics.json',
   'scalars.json',
-  '*.log.json',
   '*tfevents*',
   '*.wandb',
 ];

