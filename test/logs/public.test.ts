@@ -65,6 +65,11 @@ describe('public training-log families', () => {
     assert.deepEqual(series(run, 'train/CrossEntropyLoss'), { steps: [7], values: [9.876] });
   });
 
+  it("OLMo under srun --label: each rank's block lines follow its header", () => {
+    const runs = readBytes(readTextLog, [encode('0: 2025-01-10 INFO [step=3/10,epoch=0]\n1: 2025-01-10 INFO [step=3/10,epoch=0]\n0:     train/CE loss=9.100\n1:     train/CE loss=9.200\n')]);
+    assert.deepEqual(runs.map((run) => [run.stream, series(run, 'train/CE loss').values]), [['rank 0', [9.1]], ['rank 1', [9.2]]]);
+  });
+
   it('OLMo-core: [step=N/M,epoch=E,eta=...] headers, names with spaces and parentheses', async () => {
     const log = text('olmo-core/console.log');
     const run = await openOne('olmo-core/console.log');

@@ -207,7 +207,9 @@ export const readTextLog: ReaderFactory = (sink: LogSink, file: string): LogRead
         const labelled = `rank ${Number(label[1])}`;
         const rest = line.slice(label[0].length);
         const at = streams.get(labelled) ?? newStreamState();
-        if (rest.split('\r').some((segment) => read(segment, at) !== undefined)) {
+        // A block's indented lines read only under their header, which this rank's stream remembers.
+        const inBlock = at.block !== undefined && /^\s/.test(rest) && readBlockLine(rest) !== undefined;
+        if (inBlock || rest.split('\r').some((segment) => read(segment, at) !== undefined)) {
           stream = labelled;
           body = rest;
         }
