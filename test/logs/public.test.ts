@@ -79,6 +79,8 @@ describe('public training-log families', () => {
       ['loss', 'gradNorm', 'lr', 'skipped'],
     );
     assert.ok(!run.series.some((s) => s.tag === 'epoch' || s.tag === 'eta'), 'the header holds no values');
+    // A bracket of values that only starts like OLMo's header is read as a step line.
+    assert.deepEqual(series(readText('[step=45/100,loss=0.5]\n'), 'loss'), { steps: [45], values: [0.5] });
   });
 
   it("Composer's ConsoleLogger: [batch=N/T]: blocks of \\t Train name: value, and Eval blocks at the latest batch", async () => {

@@ -55,7 +55,7 @@ export type BlockHeader = { kind: 'step'; step: number } | { kind: 'eval' };
  * end their console logger's header with it, after the logging prefix (and
  * before the `train.py:967` that Rich's handler puts at the right margin).
  */
-const OLMO_HEADER = /\[step=(\d{1,15})\/(?:\d{1,15}|\?{3})(?:,[^\]\s]*)?\](?:\s+[\w./-]+\.py:\d+)?\s*$/;
+const OLMO_HEADER = /\[step=(\d{1,15})\/(?:\d{1,15}|\?{3})(?:,epoch=\d{1,9})?(?:,eta=[^\]\s]*)?\](?:\s+[\w./-]+\.py:\d+)?\s*$/;
 /**
  * Composer's ConsoleLogger (llm-foundry prints through it): `[batch=12/6000]:`,
  * `[token=2048/100000]:`, and with a duration in epochs `[epoch=2][batch=12/100]:`,
