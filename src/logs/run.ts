@@ -250,6 +250,7 @@ function unrecognisedWarning(file: string, series: readonly Series[]): ReadWarni
     file,
     message:
       `${series.length} numeric series found, none recognised as a training loss or a gradient norm: ${listed}. ` +
+      'GradLens looks for tags such as loss, train/loss, grad_norm and grad_norm/<param> (README: Tags and roles). ' +
       `To use them, give their roles: --tag-role "${example.replace(/[,=]/g, '*')}=loss" (gradNorm, paramGradNorm with {name}) on the CLI, or the gradlens.tagRoles setting in VS Code.`,
   };
 }
