@@ -49,7 +49,7 @@ type Reading =
   /** Values of a step; `overflow` when the line also reports a loss-scaler skip. */
   | { kind: 'step'; mark: StepMark; pairs: Pair[]; overflow: boolean }
   /** A printed dict: whose step it is depends on its keys. */
-  | { kind: 'dict'; pairs: Pair[] }
+  | { kind: 'dict'; pairs: Pair[]; others: number }
   /** Evaluation values without a step: they belong to the latest training step. */
   | { kind: 'latest'; pairs: Pair[] }
   /** A loss-scaler skip without a step: it belongs to the next step line. */
@@ -125,7 +125,7 @@ export const readTextLog: ReaderFactory = (sink: LogSink, file: string): LogRead
     }
   };
 
-  const applyDict = (pairs: Pair[], stream: string | undefined, at: StreamState, text: string): void => {
+  const applyDict = (pairs: Pair[], others: number, stream: string | undefined, at: StreamState, text: string): void => {
     const stepPair = pairs.find(([key]) => DICT_STEP_KEYS.has(key));
     const summaryPrefix = trainerEntryPrefix(pairs.map(([key]) => key));
     if (stepPair) {
@@ -139,7 +139,8 @@ export const readTextLog: ReaderFactory = (sink: LogSink, file: string): LogRead
     } else if (at.counted) {
       // Metrics printed between the step lines of a loop that counts its steps.
       emitValues(pairs, at.lastStep ?? 0, stream);
-    } else {
+    } else if (others === 0) {
+      // A Trainer console entry. A step-less dict with words or flags in it is a printed config, not an entry: numbering it would shift every entry after it.
       at.entries++;
       emitStep(at.entries, pairs, stream, at, text, false);
     }
@@ -159,7 +160,7 @@ export const readTextLog: ReaderFactory = (sink: LogSink, file: string): LogRead
         return;
       }
       case 'dict':
-        applyDict(reading.pairs, stream, at, text);
+        applyDict(reading.pairs, reading.others, stream, at, text);
         return;
       case 'latest':
         emitValues(reading.pairs, at.lastStep ?? 0, stream);
@@ -264,7 +265,7 @@ function read(segment: string, at: StreamState): Reading | undefined {
   if (dict) {
     // `epoch 3: {'accuracy': 0.8}`: a dict after a step or epoch is that step's.
     const mark = usableStep(segment.slice(0, dict.start), at);
-    return mark && mark.kind !== 'eval' ? { kind: 'step', mark, pairs: dict.pairs, overflow: false } : { kind: 'dict', pairs: dict.pairs };
+    return mark && mark.kind !== 'eval' ? { kind: 'step', mark, pairs: dict.pairs, overflow: false } : { kind: 'dict', pairs: dict.pairs, others: dict.others };
   }
   const overflowAt = segment.search(OVERFLOW);
   const overflow = overflowAt >= 0 && OVERFLOW_OUTCOME.test(segment.slice(overflowAt));
