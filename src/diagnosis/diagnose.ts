@@ -77,8 +77,9 @@ export function diagnose(run: Run, options: Partial<DiagnoseOptions> = {}): Diag
       if (lossMax === null || value > lossMax) lossMax = value;
     }
   }
-  const stepAxis = steps.length > 0 ? steps : (loss?.steps ?? new Float64Array(0));
-  // Without a step of loss or gradient norm there is nothing to judge: the run's warnings say what was looked for.
+  // The steps of the gradient norms, else of the loss, else of the loss scaler's skip count (DeepSpeed's step lines).
+  const stepAxis = steps.length > 0 ? steps : (loss ?? view.skippedTotal ?? view.skipped)?.steps ?? new Float64Array(0);
+  // Without a step of any of them there is nothing to judge: the run's warnings say what was looked for.
   const findings = stepAxis.length === 0 ? [] : DETECTORS.flatMap((detect) => detect(context)).sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.step - b.step);
 
   return {

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { formatNumber } from '../diagnosis/stats';
+import { LOG_FILE_EXTENSIONS } from '../logs/log-files';
 import { inputsAmong, reportBase } from '../report/files';
 import { presetArgument, runsArgument } from './command-args';
 import type { CommandId } from './command-ids';
@@ -24,7 +25,7 @@ export interface CommandServices {
 
 type RunItem = vscode.QuickPickItem & { run: RunEntry };
 
-const LOG_FILE_FILTERS = { 'Training logs': ['jsonl', 'ndjson', 'csv', 'log', 'out', 'txt', 'json', 'wandb'], 'All files': ['*'] };
+const LOG_FILE_FILTERS = { 'Training logs': [...LOG_FILE_EXTENSIONS], 'All files': ['*'] };
 
 function runItems(runs: RunEntry[], picked: ReadonlySet<string> = new Set()): RunItem[] {
   return runs.map((run) => ({

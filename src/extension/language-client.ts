@@ -6,10 +6,8 @@
  */
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { LOG_FILE_GLOBS } from '../logs/log-files';
 import type { LanguageServerRequest, TextDocumentEdit } from '../protocol/language-server';
-
-/** Log files the server reads: the formats GradLens's line-based readers know. */
-const LOG_PATTERNS = ['**/*.jsonl', '**/*.ndjson', '**/*.csv', '**/*.log', '**/trainer_state.json'];
 
 /** The running language server, as the commands ask it things. */
 export class GradLensLanguageServer implements vscode.Disposable {
@@ -65,11 +63,11 @@ export async function applyTextDocumentEdit({ textDocument, edits }: TextDocumen
 function createClient(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): { client: LanguageClient; dispose: () => void } {
   const serverOptions: ServerOptions = { module: vscode.Uri.joinPath(context.extensionUri, 'dist', 'server.js').fsPath, transport: TransportKind.ipc };
   // Training runs append to their logs: the server re-reads an open log when it changes on disk.
-  const watchers = LOG_PATTERNS.map((pattern) => vscode.workspace.createFileSystemWatcher(pattern, true, false, true));
+  const watchers = LOG_FILE_GLOBS.map((pattern) => vscode.workspace.createFileSystemWatcher(pattern, true, false, true));
   const clientOptions: LanguageClientOptions = {
     documentSelector: [
       { scheme: 'file', language: 'python' },
-      ...LOG_PATTERNS.map((pattern) => ({ scheme: 'file', pattern })),
+      ...LOG_FILE_GLOBS.map((pattern) => ({ scheme: 'file', pattern })),
     ],
     synchronize: { fileEvents: watchers },
     outputChannel: log,

@@ -37,6 +37,7 @@ export function detectFormat(fileName: string, head: Uint8Array): LogFormat | un
     if (/tfevents/.test(name)) return 'tfevents';
     if (name.endsWith('.wandb')) return 'wandb';
     if (name === 'trainer_state.json') return 'hf-trainer-state';
+    if (name === 'wandb-summary.json') return 'wandb';
     if (name.endsWith('.csv')) return 'csv';
     if (name.endsWith('.jsonl') || name.endsWith('.ndjson')) return 'jsonl';
     return 'text';
@@ -55,6 +56,7 @@ export function detectFormat(fileName: string, head: Uint8Array): LogFormat | un
   const firstLine = lines.find((line) => line.trim().length > 0 && !line.trimStart().startsWith('#'))?.trim() ?? '';
   // The last line may be cut (by the head's size, or by a writer still writing it): rows are judged whole.
   if (!text.endsWith('\n') && lines.length > 1) lines.pop();
+  if (name === 'wandb-summary.json') return 'wandb'; // one JSON object of last values, written by W&B
   if (firstLine.startsWith('{')) {
     if (firstLine === '{' || name === 'trainer_state.json') return /"log_history"/.test(text) || name === 'trainer_state.json' ? 'hf-trainer-state' : 'jsonl';
     // A Python dict repr ({'loss': ...}) is console output, not JSON.

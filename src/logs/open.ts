@@ -13,6 +13,8 @@ import { mlflowMetaFields, mlflowMetricReader, mlflowMetricTag, mlflowRunName } 
 import { readTextLog } from './formats/text';
 import { readTfEvents } from './formats/tfevents';
 import { parseWandbRunFolder, readWandb, readWandbSummary } from './formats/wandb';
+import { refusingLfsPointers } from './lfs';
+import { isLogFileName } from './log-files';
 import { TagRoles, type TagRule } from './roles';
 import { RunBuilder, unreadableFiles, type LogFormat, type Run, type RunSource } from './run';
 import type { ReaderFactory } from './sink';
@@ -48,8 +50,6 @@ export interface OpenOptions {
   tagRules?: readonly TagRule[];
 }
 
-/** Log files GradLens looks at when it walks a folder; a single file given by name is read whatever its name. */
-const LOG_FILE = /(\.jsonl|\.ndjson|\.csv|\.log|\.out|\.err|\.txt|^trainer_state\.json|tfevents.*|\.wandb)$/i;
 // Not runs: tool internals (MLflow's .trash and model registry, W&B's artifacts), environments, caches.
 const SKIPPED_DIRS = new Set(['node_modules', '.git', '.venv', 'venv', '__pycache__', '.ipynb_checkpoints', 'site-packages', 'artifacts', 'models', '.trash']);
 /** How deep a folder walk goes: deep enough for mlruns/<exp>/<run>/metrics/<a>/<b>. */
@@ -60,6 +60,8 @@ const CHUNK_BYTES = 1 << 20;
  * file descriptors (256 by default on macOS) and loses the runs it could not open.
  */
 const RUNS_READ_AT_ONCE = 16;
+
+const WANDB_SUMMARY = 'wandb-summary.json';
 
 /** `map` over items with at most `limit` calls in flight, results in the items' order. */
 async function mapWithLimit<T, R>(items: readonly T[], limit: number, map: (item: T) => Promise<R>): Promise<R[]> {
@@ -120,9 +122,11 @@ const readHead = (file: string) => readBytesAt(file, 0, DETECT_BYTES);
 export async function specForFile(file: string, id = path.basename(file)): Promise<RunSpec | undefined> {
   const format = detectFormat(file, await readHead(file));
   if (!format || format === 'mlflow') return undefined;
+  // A W&B run's summary, taken out of its folder: the last value of each key, rewritten whole.
+  const summary = format === 'wandb' && path.basename(file) === WANDB_SUMMARY;
   return {
     source: { id, path: file, files: [file], format },
-    files: [{ path: file, reader: READERS[format], rewritten: REWRITTEN_FORMATS.has(format) }],
+    files: [{ path: file, reader: summary ? readWandbSummary : READERS[format], rewritten: summary || REWRITTEN_FORMATS.has(format) }],
   };
 }
 
@@ -163,7 +167,7 @@ async function globalStep(file: string): Promise<number> {
 
 /**
  * Runs under a folder. A folder is a run when its layout says so (an MLflow
- * run, a W&B offline run, a TensorBoard log dir, a Hugging Face output dir);
+ * run, a W&B run (offline or not), a TensorBoard log dir, a Hugging Face output dir);
  * otherwise each log file in it is a run of its own, and subfolders are
  * searched the same way.
  */
@@ -199,7 +203,7 @@ export async function discoverRuns(root: string): Promise<RunSpec[]> {
     const wandbRun = parseWandbRunFolder(path.basename(dir));
     if (wandbRun) {
       const log = files.find((name) => name.endsWith('.wandb'));
-      const summary = path.join(dir, 'files', 'wandb-summary.json');
+      const summary = path.join(dir, 'files', WANDB_SUMMARY);
       const file = log ? path.join(dir, log) : (await fs.stat(summary).then((s) => s.isFile(), () => false)) ? summary : undefined;
       if (file) {
         specs.push({
@@ -235,7 +239,7 @@ export async function discoverRuns(root: string): Promise<RunSpec[]> {
     }
 
     for (const name of files) {
-      if (/tfevents/.test(name) || name === 'trainer_state.json' || !LOG_FILE.test(name)) continue;
+      if (/tfevents/.test(name) || name === 'trainer_state.json' || !isLogFileName(name)) continue;
       const file = path.join(dir, name);
       // A file that cannot be opened now is still a run: reading it reports why, and the run counts as unread.
       const spec = await specForFile(file, idOf(file)).catch(
@@ -278,7 +282,7 @@ export async function feedFile(file: string, push: (bytes: Uint8Array) => void, 
 export async function readRunSpec(spec: RunSpec, options: OpenOptions = {}): Promise<Run[]> {
   const builder = new RunBuilder(spec.source, new TagRoles(options.tagRules));
   for (const file of spec.files) {
-    const reader = file.reader(builder, file.path);
+    const reader = refusingLfsPointers(file.reader)(builder, file.path);
     try {
       await feedFile(file.path, (bytes) => reader.push(bytes));
     } catch (error) {
@@ -294,7 +298,8 @@ export class UnreadablePathError extends Error {}
 /**
  * The runs at a path: a file is one run (or one per rank), whatever its
  * name; a folder is searched as discoverRuns says, keeping the runs that
- * hold data or could not be read (see unreadableFiles).
+ * hold data or could not be read (see unreadableFiles), or, when none does, all
+ * of them, whose warnings say why.
  */
 export async function openRuns(target: string, options: OpenOptions = {}): Promise<Run[]> {
   const stat = await fs.stat(target).catch((error: Error) => {
@@ -310,5 +315,6 @@ export async function openRuns(target: string, options: OpenOptions = {}): Promi
     return readRunSpec(spec, options);
   }
   const runs = (await mapWithLimit(await discoverRuns(target), RUNS_READ_AT_ONCE, (spec) => readRunSpec(spec, options))).flat();
-  return runs.filter((run) => run.series.length > 0 || run.histograms.length > 0 || unreadableFiles(run).length > 0);
+  const kept = runs.filter((run) => run.series.length > 0 || run.histograms.length > 0 || unreadableFiles(run).length > 0);
+  return kept.length > 0 ? kept : runs;
 }

@@ -47,12 +47,12 @@ export const DEFAULT_TAG_RULES: readonly TagRule[] = [
   ),
   ...['loss', 'train_loss', 'train/loss', 'train.loss', 'train_loss_step', 'train/loss_step', 'loss/train', 'train loss', 'lm loss', 'lm_loss', 'training_loss', 'train/lm_loss', 'loss_step',
     // OLMo, OLMo-core, Composer, detectron2, Ultralytics (its component losses), Keras's TensorBoard callback, llm.c, RLHF actor and critic
-    'train/CrossEntropyLoss', 'train/CE loss', 'loss/train/total', 'total_loss', 'train/box_loss', 'train/cls_loss', 'train/dfl_loss', 'train/seg_loss', 'train/pose_loss',
+    'train/CrossEntropyLoss', 'train/CE loss', 'loss/train/total', 'total_loss', 'train/box_loss', 'train/cls_loss', 'train/dfl_loss', 'train/obj_loss', 'train/seg_loss', 'train/pose_loss', 'train/kobj_loss', 'train/giou_loss', 'train/l1_loss',
     'epoch_loss', 'batch_loss', 'trl', 'act_loss', 'actor_loss', 'actor loss', 'cri_loss', 'critic_loss', 'critic loss'].map(
     (pattern): TagRule => ({ pattern, role: 'loss' }),
   ),
   ...['eval_loss', 'eval/loss', 'eval.loss', 'val_loss', 'val/loss', 'valid_loss', 'validation_loss', 'loss/val', 'loss/eval', 'val loss', 'validation loss', 'test_loss',
-    'tel', 'eval/*/CrossEntropyLoss', 'eval/lm/*/CE loss', 'metrics/eval/LanguageCrossEntropy', 'val/box_loss', 'val/cls_loss', 'val/dfl_loss', 'val/seg_loss', 'val/pose_loss'].map(
+    'tel', 'eval/*/CrossEntropyLoss', 'eval/lm/*/CE loss', 'metrics/eval/LanguageCrossEntropy', 'val/box_loss', 'val/cls_loss', 'val/dfl_loss', 'val/obj_loss', 'val/seg_loss', 'val/pose_loss', 'val/kobj_loss', 'val/giou_loss', 'val/l1_loss'].map(
     (pattern): TagRule => ({ pattern, role: 'evalLoss' }),
   ),
   ...['lr', 'learning_rate', 'learning rate', 'train/learning_rate', 'train.learning_rate', 'train/lr', 'lr-*', 'lr/*', 'optimizer/lr', 'lr_scheduler/lr', 'optim/LR*'].map((pattern): TagRule => ({ pattern, role: 'lr' })),

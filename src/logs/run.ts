@@ -156,6 +156,9 @@ export class RunBuilder implements LogSink {
   /** Warnings beyond this many are counted, not kept: a binary file fed as text would otherwise keep millions. */
   static readonly MAX_WARNINGS = 200;
   private droppedWarnings = 0;
+  /** Summaries left out, by tag; a few name what a file holds that has nothing GradLens reads. */
+  private readonly leftOutTags = new Map<string, string>();
+  private static readonly LEFT_OUT_NAMED = 5;
 
   constructor(
     readonly source: RunSource,
@@ -218,6 +221,17 @@ export class RunBuilder implements LogSink {
     else this.droppedWarnings++;
   }
 
+  leftOut(tag: string, kind: string): void {
+    if (this.leftOutTags.size <= RunBuilder.LEFT_OUT_NAMED) this.leftOutTags.set(tag, kind);
+  }
+
+  /** Said only while the run has nothing else, since a live file may hold its text summaries before its first scalar. */
+  private leftOutWarning(): ReadWarning {
+    const named = [...this.leftOutTags].slice(0, RunBuilder.LEFT_OUT_NAMED).map(([tag, kind]) => `${tag} (${kind})`);
+    const more = this.leftOutTags.size > RunBuilder.LEFT_OUT_NAMED ? ' and more' : '';
+    return { file: this.source.files[0] ?? this.source.path, message: `no scalars or histograms, only summaries GradLens does not chart: ${named.join(', ')}${more}` };
+  }
+
   /**
    * The runs read so far. Series are views on the builder's buffers: read
    * them before feeding more data.
@@ -228,7 +242,7 @@ export class RunBuilder implements LogSink {
         ? [...this.warnings, { file: this.source.files[0] ?? this.source.path, message: `${this.droppedWarnings} more problems like these were not listed` }]
         : this.warnings;
     const named = [...this.streams].filter(([, data]) => data.series.size > 0 || data.histograms.size > 0);
-    if (named.length === 0) return [{ ...this.source, series: [], histograms: [], events: [], warnings }];
+    if (named.length === 0) return [{ ...this.source, series: [], histograms: [], events: [], warnings: this.leftOutTags.size > 0 ? [...warnings, this.leftOutWarning()] : warnings }];
     return named.map(([stream, data]) => {
       const series = [...data.series.values()].map((buffer): Series => {
         const meaning = this.roles.meaning(buffer.tag);
@@ -252,7 +266,7 @@ export class RunBuilder implements LogSink {
 }
 
 /** The roles that give a run its training steps: without one of them there is nothing to diagnose. */
-const TRAINING_ROLES: ReadonlySet<Role | undefined> = new Set<Role | undefined>(['loss', 'gradNorm', 'paramGradNorm']);
+const TRAINING_ROLES: ReadonlySet<Role | undefined> = new Set<Role | undefined>(['loss', 'gradNorm', 'paramGradNorm', 'skipped', 'skippedTotal']);
 const TAGS_NAMED = 8;
 
 /**
@@ -269,6 +283,7 @@ function unrecognisedWarning(file: string, series: readonly Series[]): ReadWarni
     file,
     message:
       `${series.length} numeric series found, none recognised as a training loss or a gradient norm: ${listed}. ` +
+      'GradLens looks for tags such as loss, train/loss, grad_norm and grad_norm/<param> (README: Tags and roles). ' +
       `To use them, give their roles: --tag-role "${example.replace(/[,=]/g, '*')}=loss" (gradNorm, paramGradNorm with {name}) on the CLI, or the gradlens.tagRoles setting in VS Code.`,
   };
 }

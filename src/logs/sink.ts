@@ -44,14 +44,20 @@ export interface LogSink {
   /**
    * One value of one tag at one step. `stream` separates data that one file
    * holds for several processes (ranks of a distributed launch): each stream
-   * becomes its own run.
+   * becomes its own run. `late`: the value belongs to `step`, but the line
+   * it is on is not that step's (a record without a step, put at the latest
+   * step), which finding a step's line must know.
    */
-  scalar(tag: string, step: number, value: number, stream?: string): void;
+  scalar(tag: string, step: number, value: number, stream?: string, late?: boolean): void;
   histogram(tag: string, step: number, histogram: Histogram, stream?: string): void;
   /** Training restarted: data at `step` and later is replaced by what follows. */
   purge(step: number, stream?: string): void;
   event(event: RunEvent, stream?: string): void;
   warning(warning: ReadWarning): void;
+  /** A summary the reader knows of but does not read (TensorBoard text, images, hparams): named when the run has nothing else. */
+  leftOut?(tag: string, kind: string): void;
+  /** A line that says which step the values after it are (OLMo's and Composer's block headers) holds none itself: it is still that step's line. */
+  stepHeader?(step: number, stream?: string): void;
 }
 
 /**

@@ -61,8 +61,8 @@ async function eachStepLine(
   let restartFrom: number | undefined;
   const lastStepOfTag = new Map<string, number>();
   const sink: LogSink = {
-    scalar: (tag, step, _value, from) => {
-      if (from !== stream) return;
+    scalar: (tag, step, _value, from, late) => {
+      if (from !== stream || late) return;
       lineSteps.push(step);
       const last = lastStepOfTag.get(tag);
       if (last !== undefined && step <= last) restartFrom = Math.min(step, restartFrom ?? Infinity);
@@ -74,6 +74,9 @@ async function eachStepLine(
     },
     event: () => {},
     warning: () => {},
+    stepHeader: (step, from) => {
+      if (from === stream) lineSteps.push(step);
+    },
   };
   const reader = READERS[format](sink, file);
   await eachLine(file, (bytes, start, end, line) => {

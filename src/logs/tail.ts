@@ -10,6 +10,7 @@
  * join it.
  */
 import { promises as fs } from 'node:fs';
+import { refusingLfsPointers } from './lfs';
 import { discoverRuns, feedFile, readBytesAt, type OpenOptions, type RunSpec } from './open';
 import { TagRoles } from './roles';
 import { RunBuilder, type Run } from './run';
@@ -96,7 +97,7 @@ export class RunTail {
       }
       const fresh = !state;
       if (!state) {
-        state = { path: file.path, reader: file.reader(this.builder, file.path), offset: 0, inode: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, head: new Uint8Array(0), end: new Uint8Array(0) };
+        state = { path: file.path, reader: refusingLfsPointers(file.reader)(this.builder, file.path), offset: 0, inode: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, head: new Uint8Array(0), end: new Uint8Array(0) };
         this.files[index] = state;
         changed = true;
       }

@@ -10,7 +10,7 @@ import { diagnosisSchema } from './diagnosis';
 import { array, boolean, finite, float64Array, literal, message, nullable, number, object, optional, record, refine, string, union, type Infer } from './schema';
 
 /** How a run looks at a glance: the sidebar's icon, the dashboard's badge. */
-export const runStatusSchema = literal('healthy', 'warning', 'exploding', 'nonfinite', 'empty');
+export const runStatusSchema = literal('healthy', 'warning', 'exploding', 'nonfinite', 'no-gradients', 'empty');
 export type RunStatus = Infer<typeof runStatusSchema>;
 
 /** A value per step: arrays that differ in length are refused, not drawn against the wrong steps. */

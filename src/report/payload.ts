@@ -7,14 +7,16 @@ import { warningLines } from './warnings';
 /**
  * The status a person sees first: non-finite when the run's gradients went
  * NaN or infinite for good, exploding on an explosion error, warning on any
- * other warning or error, healthy otherwise.
+ * other warning or error; healthy otherwise, unless the log has no gradient
+ * norms, which leaves the gradients unjudged.
  */
 export function runStatus(d: Diagnosis): RunStatus {
   if (d.steps === 0) return 'empty';
   const errors = d.findings.filter((f) => f.severity === 'error');
   if (errors.some((f) => f.kind === 'nonfinite')) return 'nonfinite';
   if (errors.some((f) => f.kind === 'explosion')) return 'exploding';
-  return d.findings.some((f) => f.severity !== 'info') ? 'warning' : 'healthy';
+  if (d.findings.some((f) => f.severity !== 'info')) return 'warning';
+  return d.gradNormSource === 'none' ? 'no-gradients' : 'healthy';
 }
 
 /** A run's identity across reloads: its path, and its rank when the file holds several. */

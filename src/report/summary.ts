@@ -10,7 +10,7 @@ export const FORMAT_NAMES: Record<LogFormat, string> = {
   tfevents: 'TensorBoard events',
   text: 'text log',
   mlflow: 'MLflow',
-  wandb: 'W&B offline run',
+  wandb: 'W&B run',
 };
 
 /** `(JSON lines, 400 steps, steps 0–399)` */

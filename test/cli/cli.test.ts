@@ -110,7 +110,7 @@ describe('gradlens CLI', () => {
       const r = gradlens('analyze', log);
       assert.equal(r.code, 2, r.stdout);
       assert.match(r.stderr, /no training data \(no loss or gradient norm\) in .*unnamed\.csv/);
-      assert.match(r.stderr, /2 numeric series found, none recognised as a training loss or a gradient norm: "xent", "lr"\. To use them, give their roles: --tag-role "xent=loss"/);
+      assert.match(r.stderr, /2 numeric series found, none recognised as a training loss or a gradient norm: "xent", "lr"\. GradLens looks for tags such as loss, train\/loss, grad_norm .* To use them, give their roles: --tag-role "xent=loss"/);
       assert.match(r.stdout, /No training steps/);
       const named = gradlens('analyze', log, '--tag-role', 'xent=loss');
       assert.equal(named.code, 0, named.stderr);

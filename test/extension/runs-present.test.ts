@@ -70,6 +70,12 @@ describe('Runs and Findings views: what they show', () => {
     assert.equal(runDescription({ ...healthy, status: 'empty', steps: 0, live: true }), 'no steps yet · ● live');
   });
 
+  it('does not call a run without gradient norms healthy', async () => {
+    const lossOnly = await summaryOf('../public/llamafactory/trainer_log.jsonl');
+    assert.equal(lossOnly.status, 'no-gradients');
+    assert.equal(runDescription(lossOnly), 'no gradient norms · 120 steps');
+  });
+
   it('puts the numbers a user checks first in the tooltip', () => {
     const rows = new Map(runTooltipRows({ ...exploding, warnings: ['grads.jsonl:17: not a JSON object: "<b>x</b>"'] }));
     assert.equal(rows.get('Path'), path.join(REAL, 'torch_lstm_sgd_noclip/grads.jsonl'));

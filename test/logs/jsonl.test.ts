@@ -57,13 +57,22 @@ describe('JSON-lines reader', () => {
     assert.deepEqual(series(run, 'eval_loss'), { steps: [2], values: [5] });
   });
 
-  it('skips a step-less summary line at the end of a stepped log with a warning, rather than reading it as a restart', () => {
+  it('puts a step-less summary line at the end of a stepped log at its latest step, keeping that step’s own values, with a warning, rather than reading it as a restart', () => {
     const lines = Array.from({ length: 100 }, (_, i) => JSON.stringify({ step: 50 * i, loss: 3 - i / 100 }));
     const run = read([...lines, '{"loss": 0.3, "train_runtime": 123.4}'].join('\n') + '\n');
     assert.equal(series(run, 'loss').steps.length, 100);
     assert.equal(series(run, 'loss').values[99], 3 - 99 / 100);
-    assert.equal(run.series.find((s) => s.tag === 'train_runtime'), undefined);
-    assert.deepEqual(run.warnings.map((w) => [w.line, w.message.split(';')[0]]), [[101, 'no step, where earlier lines have one (a summary line?)']]);
+    assert.deepEqual(series(run, 'train_runtime'), { steps: [4950], values: [123.4] });
+    assert.deepEqual(run.warnings.map((w) => [w.line, w.message.split(':')[0]]), [[101, 'no step, where earlier lines have one (a summary line?)']]);
+    assert.match(run.warnings[0].message, /put at step 4950, whose own loss is kept/);
+  });
+
+  it('puts a record without a step after stepped ones at the latest step, not back at its position', () => {
+    // A trailing summary record at position 3 would otherwise replace everything from step 3 on.
+    const run = read('{"step": 10, "loss": 3}\n{"step": 20, "loss": 2}\n{"step": 30, "loss": 1.5}\n{"train_loss": 2.1, "train_runtime": 300}\n');
+    assert.deepEqual(series(run, 'loss'), { steps: [10, 20, 30], values: [3, 2, 1.5] });
+    assert.deepEqual(series(run, 'train_loss'), { steps: [30], values: [2.1] });
+    assert.deepEqual(run.warnings, [], 'nothing is lost');
   });
 
   it('reads a restart (steps going back) as replacing the later data', () => {

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { diagnose } from '../../src/diagnosis/diagnose';
 import { readCsv } from '../../src/logs/formats/csv';
 import { readJsonLines } from '../../src/logs/formats/jsonl';
 import { readTextLog } from '../../src/logs/formats/text';
@@ -59,6 +60,16 @@ describe('public training-log families', () => {
     assert.deepEqual(run.warnings, []);
   });
 
+  it("OLMo's header through Rich's handler, with the source location at the right margin", () => {
+    const run = readText('[02/01/24 12:00:00] INFO     [step=7/739328]                                   train.py:967\n    train/CrossEntropyLoss=9.876\n');
+    assert.deepEqual(series(run, 'train/CrossEntropyLoss'), { steps: [7], values: [9.876] });
+  });
+
+  it("OLMo under srun --label: each rank's block lines follow its header", () => {
+    const runs = readBytes(readTextLog, [encode('0: 2025-01-10 INFO [step=3/10,epoch=0]\n1: 2025-01-10 INFO [step=3/10,epoch=0]\n0:     train/CE loss=9.100\n1:     train/CE loss=9.200\n')]);
+    assert.deepEqual(runs.map((run) => [run.stream, series(run, 'train/CE loss').values]), [['rank 0', [9.1]], ['rank 1', [9.2]]]);
+  });
+
   it('OLMo-core: [step=N/M,epoch=E,eta=...] headers, names with spaces and parentheses', async () => {
     const log = text('olmo-core/console.log');
     const run = await openOne('olmo-core/console.log');
@@ -68,6 +79,8 @@ describe('public training-log families', () => {
       ['loss', 'gradNorm', 'lr', 'skipped'],
     );
     assert.ok(!run.series.some((s) => s.tag === 'epoch' || s.tag === 'eta'), 'the header holds no values');
+    // A bracket of values that only starts like OLMo's header is read as a step line.
+    assert.deepEqual(series(readText('[step=45/100,loss=0.5]\n'), 'loss'), { steps: [45], values: [0.5] });
   });
 
   it("Composer's ConsoleLogger: [batch=N/T]: blocks of \\t Train name: value, and Eval blocks at the latest batch", async () => {
@@ -149,6 +162,24 @@ describe('public training-log families', () => {
     assert.equal(roleOf(run, 'skipped'), 'skippedTotal');
     assert.equal(roleOf(run, 'loss'), 'loss');
     assert.equal(series(run, 'loss').steps.length, 2000);
+    const diagnosis = diagnose(run);
+    assert.deepEqual(diagnosis.findings.map((f) => [f.kind, f.severity]), [['nonfinite', 'info']]);
+    assert.match(diagnosis.findings[0].message, /^The fp16 loss scaler skipped 38 of 2000 steps \(2%;/);
+    // DeepSpeed's own lines alone (step=, skipped=, lr=, and the OVERFLOW messages): its step lines still count the steps.
+    const own = readText(log.split('\n').filter((line) => !line.startsWith('Epoch:')).join('\n'));
+    const fromOwn = diagnose(own);
+    assert.equal(fromOwn.steps, 200);
+    assert.deepEqual(fromOwn.findings.map((f) => [f.kind, f.severity]), [['nonfinite', 'info']]);
+    assert.match(fromOwn.findings[0].message, /^The fp16 loss scaler skipped 38 of 1991 steps \(2%;/);
+    assert.deepEqual(own.warnings, []);
+  });
+
+  it('DeepSpeed-Chat: every rank prints its loss with its rank in the line, and each rank is a run of its own', () => {
+    const runs = readBytes(readTextLog, [encode('Epoch: 0, Step: 1, Rank: 0, loss = 2.5\nEpoch: 0, Step: 1, Rank: 1, loss = 2.6\nEpoch: 0, Step: 2, Rank: 1, loss = 2.4\nEpoch: 0, Step: 2, Rank: 0, loss = 2.3\n')]);
+    assert.deepEqual(runs.map((run) => run.stream), [undefined, 'rank 1']);
+    assert.deepEqual(series(runs[0], 'loss'), { steps: [1, 2], values: [2.5, 2.3] });
+    assert.deepEqual(series(runs[1], 'loss'), { steps: [1, 2], values: [2.6, 2.4] });
+    assert.ok(!runs[0].series.some((s) => s.tag === 'Rank'));
   });
 
   describe('chunking', () => {

@@ -29,6 +29,13 @@ describe('log line of a step', () => {
     assert.match(lineOf(file, await findStepLine(file, 'text', 1)), /^Step {3}1: loss=9\.8657, grad_norm=nan/);
   });
 
+  it("finds the header of a step's block in OLMo's and Composer's console logs, not the first value below it", async () => {
+    const olmo = path.join(__dirname, '../fixtures/public/olmo/console.log');
+    assert.match(lineOf(olmo, await findStepLine(olmo, 'text', 37)), /\tINFO\t\[step=37\/739328\]$/);
+    const composer = path.join(__dirname, '../fixtures/public/composer/console.log');
+    assert.equal(lineOf(composer, await findStepLine(composer, 'text', 12)), '[batch=12/100]:');
+  });
+
   it('finds the CSV row of a step by its step column', async () => {
     const file = path.join(REAL, 'lightning_rnn_noclip/csv/version_0/metrics.csv');
     const header = lineOf(file, 0).split(',');

@@ -242,6 +242,19 @@ describe('plain-text log reader', () => {
       assert.equal(run.series.find((s) => s.tag === 'summary/train_loss')?.role, undefined);
     });
 
+    it('leaves a printed config dict out of the entry numbering, and out of the series', () => {
+      const run = read(
+        lines(
+          "{'model_name_or_path': 'gpt2', 'learning_rate': 5e-05, 'per_device_train_batch_size': 8, 'fp16': True, 'adam_betas': [0.9, 0.999]}",
+          "{'loss': 2.345, 'grad_norm': 1.23, 'learning_rate': 5e-05, 'epoch': 0.01}",
+          "{'loss': 2.1, 'grad_norm': 1.1, 'learning_rate': 4.5e-05, 'epoch': 0.02}",
+        ),
+      );
+      assert.deepEqual(series(run, 'loss').steps, [1, 2]);
+      assert.deepEqual(series(run, 'learning_rate'), { steps: [1, 2], values: [5e-5, 4.5e-5] });
+      assert.ok(!tags(run).includes('per_device_train_batch_size'));
+    });
+
     it('reads a printed dict with its own step, or after a step in the line', () => {
       const run = read(lines("{'step': 10, 'loss': 0.5}", "epoch 3: {'accuracy': 0.8, 'f1': 0.7}", '{"global_step": 20, "loss": 0.4}'));
       assert.deepEqual(series(run, 'loss'), { steps: [10, 20], values: [0.5, 0.4] });

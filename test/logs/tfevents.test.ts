@@ -544,10 +544,12 @@ describe('TensorBoard event file reader', () => {
           const complete = recordEnds.filter((end) => end <= at).at(-1)!;
           const run = read(bytes.subarray(0, at));
           const expected = read(bytes.subarray(0, complete));
-          assert.deepEqual(expected.warnings, []);
-          assert.deepEqual(snapshot([{ ...run, warnings: [] }]), snapshot([expected]));
+          // Warnings at an offset are the reader's; one without (a prefix holding only the text summary) says what the run holds.
+          const located = (r: Run) => r.warnings.filter((w) => w.offset !== undefined);
+          assert.deepEqual(located(expected), []);
+          assert.deepEqual(snapshot([{ ...run, warnings: [] }]), snapshot([{ ...expected, warnings: [] }]));
           assert.deepEqual(
-            run.warnings.map((w) => w.offset),
+            located(run).map((w) => w.offset),
             at === complete ? [] : [complete],
           );
         }),

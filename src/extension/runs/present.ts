@@ -22,6 +22,7 @@ export const STATUS_LOOKS: Record<RunStatus, Look & { word: string }> = {
   warning: { word: 'warning', icon: 'warning', color: 'list.warningForeground' },
   exploding: { word: 'exploding', icon: 'flame', color: 'list.errorForeground' },
   nonfinite: { word: 'non-finite', icon: 'error', color: 'errorForeground' },
+  'no-gradients': { word: 'no gradient norms', icon: 'circle-large-outline' },
   empty: { word: 'no steps yet', icon: 'circle-outline' },
 };
 

@@ -31,19 +31,24 @@ export function stepKeyIndex(record: ScannedRecord): number {
 /**
  * JSON lines: GradLens's native format (nested `layers`, `weight_norms`), flat
  * keys (`grad_norm/<param>`), and any object per line with a step and numbers.
- * In a file without step keys, records are numbered by their position; once
- * a record has had one, a record without (an end-of-training summary such as
- * `{"loss": 0.3, "train_runtime": 123.4}`) is reported and skipped, since
- * numbering it by position would read as training going back. Blank lines
- * are skipped; lines that are not a JSON object are reported with their
- * number and skipped.
+ * An object without a step key is numbered by its position among records,
+ * unless records before it had one: then it belongs to the latest step (an
+ * end-of-training summary, an evaluation record), rather than sending the
+ * steps back. Its keys that the latest step already has (a summary's
+ * average `loss`) are not written over the step's own values: the line is
+ * reported instead. Blank lines are skipped; lines that are not a JSON
+ * object are reported with their number and skipped.
  */
 export const readJsonLines: ReaderFactory = (sink, file) => {
   const scanner = new JsonObjectScanner();
   const record = newScannedRecord();
   const decoder = new TextDecoder('utf-8');
   let ordinal = 0;
-  let stepped = false;
+  /** The step of the last record with a step key: where a record without one belongs. */
+  let latestStep: number | undefined;
+  /** The step of the last record read, and the keys written at it. */
+  let currentStep: number | undefined;
+  const atCurrent = new Set<string>();
   const splitter = new LineSplitter({
     overlong: (line, length) => sink.warning(overlongWarning(file, line, length)),
     line: (bytes, start, end, lineNumber, cut) => {
@@ -55,19 +60,28 @@ export const readJsonLines: ReaderFactory = (sink, file) => {
         return;
       }
       const stepIndex = stepKeyIndex(record);
-      if (stepIndex < 0 && stepped) {
-        sink.warning({ file, line: lineNumber, message: `no step, where earlier lines have one (a summary line?); line skipped: ${preview(decoder.decode(bytes.subarray(start, end)))}` });
-        return;
-      }
-      stepped ||= stepIndex >= 0;
-      const step = stepIndex >= 0 ? record.values[stepIndex] : ordinal;
+      const step = stepIndex >= 0 ? record.values[stepIndex] : (latestStep ?? ordinal);
+      const late = stepIndex < 0 && latestStep !== undefined;
       ordinal++;
       if (!Number.isFinite(step)) {
         sink.warning({ file, line: lineNumber, message: `step is ${step}; line skipped` });
         return;
       }
+      if (stepIndex >= 0) latestStep = step;
+      if (step !== currentStep) {
+        currentStep = step;
+        atCurrent.clear();
+      }
+      const kept: string[] = [];
       for (let i = 0; i < record.length; i++) {
-        if (i !== stepIndex) sink.scalar(record.keys[i], step, record.values[i]);
+        if (i === stepIndex) continue;
+        const key = record.keys[i];
+        if (late && atCurrent.has(key)) kept.push(key);
+        else sink.scalar(key, step, record.values[i], undefined, late);
+        atCurrent.add(key);
+      }
+      if (kept.length > 0) {
+        sink.warning({ file, line: lineNumber, message: `no step, where earlier lines have one (a summary line?): put at step ${step}, whose own ${kept.join(', ')} ${kept.length === 1 ? 'is' : 'are'} kept: ${preview(decoder.decode(bytes.subarray(start, end)))}` });
       }
     },
   });

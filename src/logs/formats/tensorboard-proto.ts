@@ -325,6 +325,8 @@ interface ScalarShape {
 export class EventDecoder {
   private readonly strings = new StringCache();
   private readonly kinds = new Map<string, SummaryKind>();
+  /** The plugin of each tag GradLens leaves out (text, images, hparams...), to say what a file holds when nothing else. */
+  readonly leftOut = new Map<string, string>();
   private readonly value = new ValueFields();
   private readonly shapes = new BytesTable<ScalarShape>();
   /** Of the record being decoded: its Summary.Value count, and where its (last) scalar lies. */
@@ -490,6 +492,7 @@ export class EventDecoder {
       const kind: SummaryKind =
         value.plugin === 'scalars' || value.dataClass === DATA_CLASS_SCALAR ? 'scalar' : value.plugin === 'histograms' ? 'histogram' : 'other';
       this.kinds.set(tag, kind);
+      if (kind === 'other') this.leftOut.set(tag, value.plugin || 'no plugin');
     }
     if (value.hasSimpleValue) {
       out.addScalar(tag, value.simpleValue);

@@ -52,9 +52,10 @@ export type BlockHeader = { kind: 'step'; step: number } | { kind: 'eval' };
 
 /**
  * OLMo (`[step=10/739328]`) and OLMo-core (`[step=10/5000,epoch=0,eta=3h12m]`)
- * end their console logger's header with it, after the logging prefix.
+ * end their console logger's header with it, after the logging prefix (and
+ * before the `train.py:967` that Rich's handler puts at the right margin).
  */
-const OLMO_HEADER = /\[step=(\d{1,15})\/(?:\d{1,15}|\?{3})(?:,[^\]\s]*)?\]\s*$/;
+const OLMO_HEADER = /\[step=(\d{1,15})\/(?:\d{1,15}|\?{3})(?:,epoch=\d{1,9})?(?:,eta=[^\]\s]*)?\](?:\s+[\w./-]+\.py:\d+)?\s*$/;
 /**
  * Composer's ConsoleLogger (llm-foundry prints through it): `[batch=12/6000]:`,
  * `[token=2048/100000]:`, and with a duration in epochs `[epoch=2][batch=12/100]:`,
@@ -65,6 +66,8 @@ const COMPOSER_HEADER = /^\s*(?:\[epoch=(\d{1,9})\])?\[(?:batch|sample|token|ite
 const COMPOSER_EVAL_HEADER = /^\s*\[Eval batch=\d{1,12}(?:\/\d{1,12})?\] Eval on \S+ data:\s*$/;
 
 export function findBlockHeader(text: string): BlockHeader | undefined {
+  // Every header is bracketed; most console lines are not, and are passed over without a regex.
+  if (!text.includes('[')) return undefined;
   const olmo = OLMO_HEADER.exec(text);
   if (olmo) return { kind: 'step', step: Number(olmo[1]) };
   const composer = COMPOSER_HEADER.exec(text);

@@ -145,19 +145,23 @@ const DICT_ENTRY = /(?:'([^'\\]*)'|"([^"\\]*)")\s*:\s*('[^'\\]*'|"[^"\\]*"|[^,}]
  * The numeric entries of a Python dict printed in the line (`print(logs)`,
  * Hugging Face's console) and where the dict starts, or undefined when the
  * line holds none. Numbers may be bare (`2.345`, `nan`) or quoted, as recent
- * Trainers print them (`'2.345'`).
+ * Trainers print them (`'2.345'`). `others` counts the entries that are not
+ * numbers (`'gpt2'`, `True`, `[0.9, 0.999]`): a Trainer's log entry has none,
+ * a printed config has some.
  */
-export function readDict(text: string): { pairs: Pair[]; start: number } | undefined {
+export function readDict(text: string): { pairs: Pair[]; start: number; others: number } | undefined {
   const start = text.search(DICT_START);
   if (start < 0) return undefined;
   const end = text.lastIndexOf('}');
   if (end < start) return undefined;
   const pairs: Pair[] = [];
+  let others = 0;
   for (const match of text.slice(start + 1, end).matchAll(DICT_ENTRY)) {
     const raw = match[3].trim();
     const quoted = raw.startsWith("'") || raw.startsWith('"');
     const value = readValue(quoted ? raw.slice(1, -1) : raw);
     if (value !== undefined) pairs.push([match[1] ?? match[2], value]);
+    else others++;
   }
-  return pairs.length > 0 ? { pairs, start } : undefined;
+  return pairs.length > 0 ? { pairs, start, others } : undefined;
 }

@@ -49,7 +49,7 @@ type Reading =
   /** Values of a step; `overflow` when the line also reports a loss-scaler skip. */
   | { kind: 'step'; mark: StepMark; pairs: Pair[]; overflow: boolean }
   /** A printed dict: whose step it is depends on its keys. */
-  | { kind: 'dict'; pairs: Pair[] }
+  | { kind: 'dict'; pairs: Pair[]; others: number }
   /** Evaluation values without a step: they belong to the latest training step. */
   | { kind: 'latest'; pairs: Pair[] }
   /** A loss-scaler skip without a step: it belongs to the next step line. */
@@ -125,7 +125,7 @@ export const readTextLog: ReaderFactory = (sink: LogSink, file: string): LogRead
     }
   };
 
-  const applyDict = (pairs: Pair[], stream: string | undefined, at: StreamState, text: string): void => {
+  const applyDict = (pairs: Pair[], others: number, stream: string | undefined, at: StreamState, text: string): void => {
     const stepPair = pairs.find(([key]) => DICT_STEP_KEYS.has(key));
     const summaryPrefix = trainerEntryPrefix(pairs.map(([key]) => key));
     if (stepPair) {
@@ -139,7 +139,8 @@ export const readTextLog: ReaderFactory = (sink: LogSink, file: string): LogRead
     } else if (at.counted) {
       // Metrics printed between the step lines of a loop that counts its steps.
       emitValues(pairs, at.lastStep ?? 0, stream);
-    } else {
+    } else if (others === 0) {
+      // A Trainer console entry. A step-less dict with words or flags in it is a printed config, not an entry: numbering it would shift every entry after it.
       at.entries++;
       emitStep(at.entries, pairs, stream, at, text, false);
     }
@@ -159,7 +160,7 @@ export const readTextLog: ReaderFactory = (sink: LogSink, file: string): LogRead
         return;
       }
       case 'dict':
-        applyDict(reading.pairs, stream, at, text);
+        applyDict(reading.pairs, reading.others, stream, at, text);
         return;
       case 'latest':
         emitValues(reading.pairs, at.lastStep ?? 0, stream);
@@ -171,6 +172,7 @@ export const readTextLog: ReaderFactory = (sink: LogSink, file: string): LogRead
         if (reading.header.kind === 'step') {
           at.counted = true;
           emitStep(reading.header.step, [], stream, at, text, false);
+          sink.stepHeader?.(reading.header.step, stream);
         }
         at.block = at.lastStep ?? 0;
         return;
@@ -206,7 +208,9 @@ export const readTextLog: ReaderFactory = (sink: LogSink, file: string): LogRead
         const labelled = `rank ${Number(label[1])}`;
         const rest = line.slice(label[0].length);
         const at = streams.get(labelled) ?? newStreamState();
-        if (rest.split('\r').some((segment) => read(segment, at) !== undefined)) {
+        // A block's indented lines read only under their header, which this rank's stream remembers.
+        const inBlock = at.block !== undefined && /^\s/.test(rest) && readBlockLine(rest) !== undefined;
+        if (inBlock || rest.split('\r').some((segment) => read(segment, at) !== undefined)) {
           stream = labelled;
           body = rest;
         }
@@ -216,7 +220,10 @@ export const readTextLog: ReaderFactory = (sink: LogSink, file: string): LogRead
     // Progress bars redraw with carriage returns: each segment is one complete redraw or message.
     for (const segment of body.split('\r')) {
       const reading = read(segment, state(stream));
-      if (reading) apply(reading, stream, segment.trim());
+      if (!reading) continue;
+      const rank = stream === undefined ? rankInLine(reading) : undefined;
+      if (rank) apply(rank.reading, rank.stream, segment.trim());
+      else apply(reading, stream, segment.trim());
     }
   };
 
@@ -236,6 +243,20 @@ export const readTextLog: ReaderFactory = (sink: LogSink, file: string): LogRead
   return lineReader(file, (warning) => sink.warning(warning), onLine, onEnd);
 };
 
+/**
+ * A step line that names its own rank (DeepSpeed-Chat's `Epoch: 0, Step: 10,
+ * Rank: 1, loss = 2.3`, printed by every rank): one run per rank, as with a
+ * launcher's prefix, rather than ranks taking turns at the same steps. Rank 0
+ * stays the run itself, with the lines that name no rank (DeepSpeed's own
+ * messages are rank 0's).
+ */
+function rankInLine(reading: Reading): { reading: Reading; stream: string | undefined } | undefined {
+  if (reading.kind !== 'step') return undefined;
+  const rank = reading.pairs.find(([key, value]) => key.length === 4 && key.toLowerCase() === 'rank' && Number.isInteger(value) && value >= 0);
+  if (!rank) return undefined;
+  return { reading: { ...reading, pairs: reading.pairs.filter((pair) => pair !== rank) }, stream: rank[1] === 0 ? undefined : `rank ${rank[1]}` };
+}
+
 /** What a segment says, read without changing any state (a rank label is decided by whether its line reads). */
 function read(segment: string, at: StreamState): Reading | undefined {
   const header = findBlockHeader(segment);
@@ -244,7 +265,7 @@ function read(segment: string, at: StreamState): Reading | undefined {
   if (dict) {
     // `epoch 3: {'accuracy': 0.8}`: a dict after a step or epoch is that step's.
     const mark = usableStep(segment.slice(0, dict.start), at);
-    return mark && mark.kind !== 'eval' ? { kind: 'step', mark, pairs: dict.pairs, overflow: false } : { kind: 'dict', pairs: dict.pairs };
+    return mark && mark.kind !== 'eval' ? { kind: 'step', mark, pairs: dict.pairs, overflow: false } : { kind: 'dict', pairs: dict.pairs, others: dict.others };
   }
   const overflowAt = segment.search(OVERFLOW);
   const overflow = overflowAt >= 0 && OVERFLOW_OUTCOME.test(segment.slice(overflowAt));

@@ -85,6 +85,7 @@ class TfEventsReader {
   }
 
   end(): void {
+    for (const [tag, plugin] of this.decoder.leftOut) this.sink.leftOut?.(tag, plugin);
     if (this.stopped || this.pendingLength === 0 || this.reportedTruncation === this.pendingOffset) return;
     this.reportedTruncation = this.pendingOffset;
     const expected = this.pendingDataLength >= 0 ? ` of ${HEADER_BYTES + this.pendingDataLength + FOOTER_BYTES}` : '';

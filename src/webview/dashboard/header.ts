@@ -15,6 +15,7 @@ const STATUS_NAMES: Record<RunStatus, string> = {
   warning: 'warning',
   exploding: 'exploding',
   nonfinite: 'non-finite',
+  'no-gradients': 'no gradient norms',
   empty: 'no steps yet',
 };
 
