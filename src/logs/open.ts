@@ -104,13 +104,18 @@ async function readSmallText(file: string): Promise<string | undefined> {
   }
 }
 
+/** Up to `length` bytes of an open file from `position` (fewer where the file ends). */
+export async function readAt(handle: fs.FileHandle, position: number, length: number): Promise<Uint8Array> {
+  const buffer = new Uint8Array(length);
+  const { bytesRead } = await handle.read(buffer, 0, length, position);
+  return buffer.subarray(0, bytesRead);
+}
+
 /** Up to `length` bytes of a file from `position` (fewer where the file ends). */
 export async function readBytesAt(file: string, position: number, length: number): Promise<Uint8Array> {
   const handle = await openRegularFile(file);
   try {
-    const buffer = new Uint8Array(length);
-    const { bytesRead } = await handle.read(buffer, 0, length, position);
-    return buffer.subarray(0, bytesRead);
+    return await readAt(handle, position, length);
   } finally {
     await handle.close();
   }

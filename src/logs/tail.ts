@@ -11,7 +11,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { refusingLfsPointers } from './lfs';
-import { discoverRuns, feedFile, readBytesAt, type OpenOptions, type RunSpec } from './open';
+import { discoverRuns, feedFile, openRegularFile, readAt, type OpenOptions, type RunSpec } from './open';
 import { TagRoles } from './roles';
 import { RunBuilder, type Run } from './run';
 import type { LogReader } from './sink';
@@ -39,9 +39,14 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** The bytes a later poll compares with, taken right after reading up to `offset`. */
 async function witnesses(file: string, offset: number): Promise<{ head: Uint8Array; end: Uint8Array }> {
-  const head = await readBytesAt(file, 0, Math.min(WITNESS_BYTES, offset));
-  const endStart = Math.max(head.length, offset - WITNESS_BYTES);
-  return { head, end: await readBytesAt(file, endStart, offset - endStart) };
+  const handle = await openRegularFile(file);
+  try {
+    const head = await readAt(handle, 0, Math.min(WITNESS_BYTES, offset));
+    const endStart = Math.max(head.length, offset - WITNESS_BYTES);
+    return { head, end: await readAt(handle, endStart, offset - endStart) };
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Whether the bytes read so far are still the file's first bytes: false after a truncation or a rewrite in place. */

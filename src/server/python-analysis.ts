@@ -54,6 +54,8 @@ export class PythonWorker implements PythonAnalysis {
     private readonly workerPath: string,
     private readonly wasmDir: string,
     private readonly report: (message: string) => void,
+    /** The thread's JavaScript heap limit: a script too big for it stops the thread, never the server. */
+    private readonly maxHeapMb = 2048,
   ) {}
 
   async analyze(uri: string, text: string, maxNorm: number | undefined): Promise<PythonFinding[] | undefined> {
@@ -135,7 +137,7 @@ export class PythonWorker implements PythonAnalysis {
   private started(): Worker {
     if (this.worker) return this.worker;
     const workerData: PythonWorkerData = { wasmDir: this.wasmDir, abandoned: this.abandoned.buffer as SharedArrayBuffer };
-    const worker = new Worker(this.workerPath, { workerData });
+    const worker = new Worker(this.workerPath, { workerData, resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb } });
     worker.on('message', (raw: unknown) => this.receive(raw));
     worker.on('error', (error: Error) => this.report(`GradLens's Python analysis failed: ${error.message}`));
     worker.on('exit', (code: number) => {

@@ -80,4 +80,15 @@ describe("language server: the Python analysis worker's queue", function () {
     assert.match(reports.join('\n'), /stopped \(exit code 3\)/);
     assert.equal((await worker.analyze(URI, PLAIN_LOOP, undefined))?.length, 1);
   });
+
+  it('keeps the server alive when the thread runs out of memory, and starts a new one for the next request', async () => {
+    // A thread that fills its heap the first time it starts, and is the real one after.
+    const ateOnce = path.join(bundle.dir, 'ate-once');
+    const hungry = path.join(bundle.dir, 'hungry-worker.js');
+    writeFileSync(hungry, `const fs = require('fs');\nif (!fs.existsSync(${JSON.stringify(ateOnce)})) { fs.writeFileSync(${JSON.stringify(ateOnce)}, ''); const kept = []; for (;;) kept.push({ text: 'x'.repeat(20) + kept.length }); }\nrequire(${JSON.stringify(workerPath)});\n`);
+    worker = new PythonWorker(hungry, bundle.dir, (message) => reports.push(message), 32);
+    assert.equal(await worker.analyze(URI, PLAIN_LOOP, undefined), undefined);
+    assert.match(reports.join('\n'), /memory limit/);
+    assert.equal((await worker.analyze(URI, PLAIN_LOOP, undefined))?.length, 1);
+  });
 });
