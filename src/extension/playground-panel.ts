@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { playgroundToHostSchema, type HostToPlayground, type PlaygroundParams } from '../protocol/playground';
 import { decodeWire, encodeWire } from '../protocol/wire';
-import { PlaygroundWorker, SupersededError } from '../worker/training-client';
+import { SupersededError } from '../shared/worker-requests';
+import { PlaygroundWorker } from '../worker/training-client';
 import { loadWebviewPage, webviewPanelOptions } from './webview-panel';
 import { errorMessage } from '../shared/errors';
 

@@ -3,7 +3,7 @@
  * follow, and turns its answers into promises and callbacks. Everything it
  * receives is parsed against the protocol; the rest is dropped.
  */
-import { Worker } from 'node:worker_threads';
+import { WorkerRequests } from '../shared/worker-requests';
 import { logsToHostSchema, type DashboardMessageReply, type DashboardMessageRequest, type HostToLogs, type LogsSettings, type LogsToHost, type MatchedFolder, type OpenOrigin, type RunSummary } from './logs-protocol';
 
 export interface LogsWorkerListener {
@@ -33,42 +33,30 @@ export interface LogsWorkerOptions {
 export const REQUEST_TIMEOUT_MS = 120_000;
 export const MAX_HEAP_MB = 3072;
 
-interface Pending {
-  settle(reply: Reply): void;
-  reject(error: Error): void;
-}
-
 const runKeys = (reply: Reply): string[] | undefined => (reply.type === 'done' ? reply.keys : undefined);
 
 export class LogsWorkerClient {
-  private readonly worker: Worker;
-  private readonly pending = new Map<number, Pending>();
-  private nextRequest = 1;
-  private closed = false;
-  private lastError?: string;
+  private readonly requests: WorkerRequests<HostToLogs, LogsToHost>;
 
-  /** `workerPath`: the bundled worker, dist/logs-worker.js (tests bundle src/worker/logs-main.ts the same way). */
-  private readonly requestTimeoutMs: number;
-
-  constructor(
-    workerPath: string,
-    private readonly listener: LogsWorkerListener,
-    options: LogsWorkerOptions = {},
-  ) {
-    this.requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
-    // Without a limit of its own, a worker that runs out of heap takes V8's fatal error, which aborts the whole process.
-    const maxHeapMb = options.maxHeapMb ?? MAX_HEAP_MB;
-    this.worker = new Worker(workerPath, { resourceLimits: { maxOldGenerationSizeMb: maxHeapMb } });
-    this.worker.on('message', (raw: unknown) => this.receive(raw));
-    this.worker.on('error', (error: Error & { code?: string }) => {
-      this.lastError = error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `it ran out of memory (its limit is ${maxHeapMb} MB)` : error.message;
-      listener.onLog('error', `logs worker: ${error.stack ?? error.message}`);
-    });
-    this.worker.on('exit', (code: number) => {
-      if (this.closed) return;
-      const reason = `the logs worker stopped (exit code ${code}${this.lastError ? `: ${this.lastError}` : ''})`;
-      this.close(reason);
-      listener.onExit(reason);
+  /** `workerPath`: the bundled worker, dist/logs-worker.js (tests build it with scripts/build.mjs). */
+  constructor(workerPath: string, listener: LogsWorkerListener, options: LogsWorkerOptions = {}) {
+    this.requests = new WorkerRequests<HostToLogs, LogsToHost>({
+      name: 'the logs worker',
+      path: workerPath,
+      maxHeapMb: options.maxHeapMb ?? MAX_HEAP_MB,
+      timeoutMs: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+      // The host starts a new client, which follows again what this one followed.
+      restart: false,
+      parse: (raw) => logsToHostSchema.parse(raw),
+      answers: (message) => ('requestId' in message ? message.requestId : undefined),
+      onMessage: (message) => {
+        if (message.type === 'runs') listener.onRuns(message.runs);
+        else if (message.type === 'removed') listener.onRemoved(message.keys);
+        else if (message.type === 'log') listener.onLog(message.level, message.message);
+      },
+      onDropped: () => listener.onLog('warn', 'logs worker: dropped a message that does not follow the protocol'),
+      onError: (error) => listener.onLog('error', `logs worker: ${error.stack ?? error.message}`),
+      onExit: (reason) => listener.onExit(reason),
     });
   }
 
@@ -103,74 +91,20 @@ export class LogsWorkerClient {
   }
 
   async dispose(): Promise<void> {
-    this.close('the logs worker was closed');
-    await this.worker.terminate();
+    await this.requests.dispose();
   }
 
   private post(message: HostToLogs): void {
-    if (!this.closed) this.worker.postMessage(message);
+    this.requests.post(message);
   }
 
   /** Sends a request and resolves with what `take` finds in its reply; a `failed` reply, or one `take` does not expect, rejects. */
-  private request<T>(build: (requestId: number) => HostToLogs, take: (reply: Reply) => T | undefined): Promise<T> {
-    if (this.closed) return Promise.reject(new Error('the logs worker is not running'));
-    const requestId = this.nextRequest++;
-    const message = build(requestId);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.stuck(`the logs worker did not answer "${message.type}" within ${this.requestTimeoutMs / 1000} s`), this.requestTimeoutMs);
-      const settle = (reply: Reply): void => {
-        clearTimeout(timer);
-        if (reply.type === 'failed') return reject(new Error(reply.message));
-        const value = take(reply);
-        if (value === undefined) reject(new Error(`the logs worker answered with an unexpected ${reply.type}`));
-        else resolve(value);
-      };
-      this.pending.set(requestId, {
-        settle,
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      });
-      this.worker.postMessage(message);
-    });
-  }
-
-  /** A stuck worker cannot be asked to stop what it is doing: stop the thread, and report it as stopped. */
-  private stuck(reason: string): void {
-    if (this.closed) return;
-    this.close(reason);
-    void this.worker.terminate();
-    this.listener.onExit(reason);
-  }
-
-  private receive(raw: unknown): void {
-    const message = logsToHostSchema.parse(raw);
-    if (!message) {
-      this.listener.onLog('warn', 'logs worker: dropped a message that does not follow the protocol');
-      return;
-    }
-    switch (message.type) {
-      case 'runs':
-        this.listener.onRuns(message.runs);
-        return;
-      case 'removed':
-        this.listener.onRemoved(message.keys);
-        return;
-      case 'log':
-        this.listener.onLog(message.level, message.message);
-        return;
-      default: {
-        const pending = this.pending.get(message.requestId);
-        this.pending.delete(message.requestId);
-        pending?.settle(message);
-      }
-    }
-  }
-
-  private close(reason: string): void {
-    this.closed = true;
-    for (const pending of this.pending.values()) pending.reject(new Error(reason));
-    this.pending.clear();
+  private async request<T>(build: (requestId: number) => HostToLogs, take: (reply: Reply) => T | undefined): Promise<T> {
+    const reply = await this.requests.request(build);
+    if (!('requestId' in reply)) throw new Error(`the logs worker answered with an unexpected ${reply.type}`);
+    if (reply.type === 'failed') throw new Error(reply.message);
+    const value = take(reply);
+    if (value === undefined) throw new Error(`the logs worker answered with an unexpected ${reply.type}`);
+    return value;
   }
 }

@@ -2,7 +2,8 @@ import { Worker } from 'node:worker_threads';
 import type { StepRecord } from '../engine/record';
 import type { TrainConfig } from '../engine/trainer';
 import type { PlaygroundParams, PlaygroundResult } from '../protocol/playground';
-import { playgroundReplySchema, trainingToHostSchema, type HostToTraining, type PlaygroundRequest, type StopReason } from './training-protocol';
+import { WorkerRequests } from '../shared/worker-requests';
+import { playgroundReplySchema, trainingToHostSchema, type HostToTraining, type PlaygroundReply, type PlaygroundRequest, type StopReason } from './training-protocol';
 
 export interface TrainingCallbacks {
   onStarted?(parameters: string[]): void;
@@ -74,19 +75,6 @@ export function startTraining(workerPath: string, config: TrainConfig, callbacks
   };
 }
 
-/** The promise of a request that a newer one replaced before it was computed. */
-export class SupersededError extends Error {
-  constructor() {
-    super('a newer playground request replaced this one');
-    this.name = 'SupersededError';
-  }
-}
-
-interface Pending {
-  resolve(result: PlaygroundResult): void;
-  reject(error: Error): void;
-}
-
 /**
  * The playground's engine: one long-lived worker thread, one request in it at
  * a time. While it computes, a new request waits; a newer one still replaces
@@ -95,67 +83,25 @@ interface Pending {
  * A worker that dies is replaced on the next request.
  */
 export class PlaygroundWorker {
-  private worker: Worker | null = null;
-  private running: (Pending & { requestId: number }) | null = null;
-  private waiting: (Pending & { params: PlaygroundParams }) | null = null;
-  private lastRequestId = 0;
-  private disposed = false;
+  private readonly requests: WorkerRequests<PlaygroundRequest, PlaygroundReply>;
 
-  constructor(private readonly workerPath: string) {}
-
-  compute(params: PlaygroundParams): Promise<PlaygroundResult> {
-    if (this.disposed) return Promise.reject(new Error('the playground worker is disposed'));
-    return new Promise((resolve, reject) => {
-      this.waiting?.reject(new SupersededError());
-      this.waiting = { params, resolve, reject };
-      this.next();
+  constructor(workerPath: string) {
+    this.requests = new WorkerRequests<PlaygroundRequest, PlaygroundReply>({
+      name: 'the playground worker',
+      path: workerPath,
+      serial: true,
+      parse: (raw) => playgroundReplySchema.parse(raw),
+      answers: (reply) => reply.requestId,
     });
+  }
+
+  async compute(params: PlaygroundParams): Promise<PlaygroundResult> {
+    const reply = await this.requests.request((requestId) => ({ type: 'playground', requestId, params }), { key: 'compute' });
+    if (reply.type === 'playgroundError') throw new Error(reply.message);
+    return reply.result;
   }
 
   dispose(): void {
-    this.disposed = true;
-    const closed = new Error('the playground worker is disposed');
-    this.running?.reject(closed);
-    this.waiting?.reject(closed);
-    this.running = this.waiting = null;
-    const worker = this.worker;
-    this.worker = null;
-    void worker?.terminate();
-  }
-
-  private next(): void {
-    if (this.running || !this.waiting) return;
-    const { params, resolve, reject } = this.waiting;
-    this.waiting = null;
-    const requestId = ++this.lastRequestId;
-    this.running = { requestId, resolve, reject };
-    const request: PlaygroundRequest = { type: 'playground', requestId, params };
-    this.thread().postMessage(request);
-  }
-
-  private thread(): Worker {
-    if (this.worker) return this.worker;
-    const worker = new Worker(this.workerPath);
-    worker.on('message', (raw: unknown) => {
-      const reply = playgroundReplySchema.parse(raw);
-      const running = this.running;
-      if (!reply || !running || reply.requestId !== running.requestId) return;
-      this.running = null;
-      if (reply.type === 'playgroundResult') running.resolve(reply.result);
-      else running.reject(new Error(reply.message));
-      this.next();
-    });
-    const lost = (error: Error): void => {
-      if (this.worker !== worker) return; // disposed, or already replaced
-      this.worker = null;
-      const running = this.running;
-      this.running = null;
-      running?.reject(error);
-      this.next();
-    };
-    worker.on('error', lost);
-    worker.on('exit', (code) => lost(new Error(`the playground worker exited with code ${code}`)));
-    this.worker = worker;
-    return worker;
+    void this.requests.dispose('the playground worker is disposed');
   }
 }

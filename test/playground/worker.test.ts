@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { computePlayground } from '../../src/playground/compute';
 import { DEFAULT_PLAYGROUND_PARAMS, type PlaygroundParams, type PlaygroundResult } from '../../src/protocol/playground';
-import { PlaygroundWorker, SupersededError } from '../../src/worker/training-client';
+import { SupersededError } from '../../src/shared/worker-requests';
+import { PlaygroundWorker } from '../../src/worker/training-client';
 import { playgroundReplySchema, playgroundRequestSchema } from '../../src/worker/training-protocol';
 import { buildBundles } from '../bundles';
 
