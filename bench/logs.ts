@@ -28,7 +28,7 @@ import { crc32c } from '../src/logs/formats/crc';
 import { JsonObjectScanner, newScannedRecord } from '../src/logs/formats/json-scan';
 import { readJsonLines } from '../src/logs/formats/jsonl';
 import { readTfEvents } from '../src/logs/formats/tfevents';
-import { feedFile } from '../src/logs/open';
+import { feedFile } from '../src/logs/files';
 import { RunBuilder, type Run } from '../src/logs/run';
 import type { ReaderFactory } from '../src/logs/sink';
 import { encodeEvent, frameRecord, scalarEvent } from '../test/logs/tfevents-writer';

@@ -1,7 +1,8 @@
 import { diagnose } from '../diagnosis/diagnose';
 import { SEVERITY_RANK, type Diagnosis, type Severity } from '../diagnosis/types';
 import { noFindingsText } from '../diagnosis/verdict';
-import { openRuns, UnreadablePathError } from '../logs/open';
+import { UnreadablePathError } from '../logs/discovery';
+import { openRuns } from '../logs/open';
 import { isRole, type TagRule } from '../logs/roles';
 import { unreadableFiles, type Run } from '../logs/run';
 import { PARAMETER_COLUMNS, parameterRows, runHeading, stepRange, summaryRows } from '../report/summary';

@@ -1,67 +1,24 @@
 /**
- * From a path on disk to runs: which files make up which run, which reader
- * reads each, and reading them in chunks. The readers themselves never touch
- * the file system; this module and tail.ts are the only ones that do.
+ * From a path on disk to runs read: a file's run (or one per rank), a
+ * folder's runs as discovery.ts finds them, read in chunks, a few at a time.
  */
-import { constants, promises as fs } from 'node:fs';
-import * as path from 'node:path';
-import { DETECT_BYTES, detectFormat } from './detect';
-import { readCsv } from './formats/csv';
-import { readTrainerState } from './formats/hf-trainer-state';
-import { readJsonLines } from './formats/jsonl';
-import { mlflowMetaFields, mlflowMetricReader, mlflowMetricTag, mlflowRunName } from './formats/mlflow';
-import { readTextLog } from './formats/text';
-import { readTfEvents } from './formats/tfevents';
-import { parseWandbRunFolder, readWandb, readWandbSummary } from './formats/wandb';
-import { refusingLfsPointers } from './lfs';
-import { isLogFileName } from './log-files';
-import { TagRoles, type TagRule } from './roles';
-import { RunBuilder, unreadableFiles, type LogFormat, type Run, type RunSource } from './run';
-import type { ReaderFactory } from './sink';
 import { errorMessage } from '../shared/errors';
-
-export const READERS: Record<Exclude<LogFormat, 'mlflow'>, ReaderFactory> = {
-  jsonl: readJsonLines,
-  csv: readCsv,
-  'hf-trainer-state': readTrainerState,
-  tfevents: readTfEvents,
-  text: readTextLog,
-  wandb: readWandb,
-};
-
-/** Formats whose file is rewritten whole rather than appended to. */
-const REWRITTEN_FORMATS: ReadonlySet<string> = new Set(['hf-trainer-state']);
-
-export interface RunFile {
-  path: string;
-  reader: ReaderFactory;
-  /** The file is rewritten whole on each save (trainer_state.json): re-read it rather than tail it. */
-  rewritten: boolean;
-}
-
-/** A run found on disk, before reading: its identity and its files in reading order. */
-export interface RunSpec {
-  source: RunSource;
-  files: RunFile[];
-}
+import { specsAt, type RunSpec } from './discovery';
+import { feedFile } from './files';
+import { refusingLfsPointers } from './lfs';
+import { TagRoles, type TagRule } from './roles';
+import { RunBuilder, unreadableFiles, type Run } from './run';
 
 export interface OpenOptions {
   /** User rules, tried before the built-in tag table (`gradlens analyze --tag-role`). */
   tagRules?: readonly TagRule[];
 }
 
-// Not runs: tool internals (MLflow's .trash and model registry, W&B's artifacts), environments, caches.
-const SKIPPED_DIRS = new Set(['node_modules', '.git', '.venv', 'venv', '__pycache__', '.ipynb_checkpoints', 'site-packages', 'artifacts', 'models', '.trash']);
-/** How deep a folder walk goes: deep enough for mlruns/<exp>/<run>/metrics/<a>/<b>. */
-const MAX_DEPTH = 8;
-const CHUNK_BYTES = 1 << 20;
 /**
  * Runs read at once. Reading every run of a big folder at once runs out of
  * file descriptors (256 by default on macOS) and loses the runs it could not open.
  */
 const RUNS_READ_AT_ONCE = 16;
-
-const WANDB_SUMMARY = 'wandb-summary.json';
 
 /** `map` over items with at most `limit` calls in flight, results in the items' order. */
 async function mapWithLimit<T, R>(items: readonly T[], limit: number, map: (item: T) => Promise<R>): Promise<R[]> {
@@ -75,209 +32,6 @@ async function mapWithLimit<T, R>(items: readonly T[], limit: number, map: (item
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, work));
   return results;
-}
-
-/**
- * Opens a file for reading, refusing what is not a regular file: opening a
- * FIFO named like a log waits for a writer, and holds one of libuv's four
- * file threads while it does (O_NONBLOCK makes the open return at once).
- */
-export async function openRegularFile(file: string): Promise<fs.FileHandle> {
-  const handle = await fs.open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
-  const stat = await handle.stat().catch(async (error: Error) => {
-    await handle.close();
-    throw error;
-  });
-  if (stat.isFile()) return handle;
-  await handle.close();
-  throw new Error(`${file}: not a regular file (${stat.isDirectory() ? 'a folder' : 'a FIFO, socket or device'}); GradLens reads only regular files`);
-}
-
-/** A whole small file as text (a layout's metadata), or undefined when it is missing or not a regular file. */
-async function readSmallText(file: string): Promise<string | undefined> {
-  const handle = await openRegularFile(file).catch(() => undefined);
-  if (!handle) return undefined;
-  try {
-    return await handle.readFile('utf8').catch(() => undefined);
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Up to `length` bytes of an open file from `position` (fewer where the file ends). */
-export async function readAt(handle: fs.FileHandle, position: number, length: number): Promise<Uint8Array> {
-  const buffer = new Uint8Array(length);
-  const { bytesRead } = await handle.read(buffer, 0, length, position);
-  return buffer.subarray(0, bytesRead);
-}
-
-/** Up to `length` bytes of a file from `position` (fewer where the file ends). */
-export async function readBytesAt(file: string, position: number, length: number): Promise<Uint8Array> {
-  const handle = await openRegularFile(file);
-  try {
-    return await readAt(handle, position, length);
-  } finally {
-    await handle.close();
-  }
-}
-
-const readHead = (file: string) => readBytesAt(file, 0, DETECT_BYTES);
-
-/** A file taken by name: one run whatever its name; undefined for binary content no reader knows. */
-export async function specForFile(file: string, id = path.basename(file)): Promise<RunSpec | undefined> {
-  const format = detectFormat(file, await readHead(file));
-  if (!format || format === 'mlflow') return undefined;
-  // A W&B run's summary, taken out of its folder: the last value of each key, rewritten whole.
-  const summary = format === 'wandb' && path.basename(file) === WANDB_SUMMARY;
-  return {
-    source: { id, path: file, files: [file], format },
-    files: [{ path: file, reader: summary ? readWandbSummary : READERS[format], rewritten: summary || REWRITTEN_FORMATS.has(format) }],
-  };
-}
-
-async function listDir(dir: string): Promise<{ files: string[]; dirs: string[] }> {
-  const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
-  const files: string[] = [];
-  const dirs: string[] = [];
-  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    if (entry.isDirectory()) dirs.push(entry.name);
-    else if (entry.isFile()) files.push(entry.name);
-  }
-  return { files, dirs };
-}
-
-async function walkFiles(dir: string, depth: number): Promise<string[]> {
-  const { files, dirs } = await listDir(dir);
-  const found = files.map((name) => path.join(dir, name));
-  // One folder at a time, so a deep tree does not hold a descriptor per folder.
-  if (depth < MAX_DEPTH) for (const name of dirs) found.push(...(await walkFiles(path.join(dir, name), depth + 1)));
-  return found;
-}
-
-/** The Trainer writes its keys sorted: `global_step` comes before `log_history`, in the first bytes of however big a file. */
-const GLOBAL_STEP_BYTES = 1 << 20;
-
-/**
- * `global_step` of a trainer_state.json, to pick the newest of a run's
- * checkpoints: -1 when there is no file, 0 when it does not say yet (the
- * Trainer is writing it), so the run does not vanish while it is rewritten.
- */
-async function globalStep(file: string): Promise<number> {
-  const head = await readBytesAt(file, 0, GLOBAL_STEP_BYTES).catch(() => undefined);
-  if (head === undefined) return -1;
-  const text = new TextDecoder().decode(head);
-  const match = /"global_step"\s*:\s*(\d+)/.exec(text);
-  return match ? Number(match[1]) : 0;
-}
-
-/**
- * Runs under a folder. A folder is a run when its layout says so (an MLflow
- * run, a W&B run (offline or not), a TensorBoard log dir, a Hugging Face output dir);
- * otherwise each log file in it is a run of its own, and subfolders are
- * searched the same way.
- */
-export async function discoverRuns(root: string): Promise<RunSpec[]> {
-  const specs: RunSpec[] = [];
-  const idOf = (p: string) => path.relative(path.dirname(root), p).split(path.sep).join('/') || path.basename(p);
-
-  async function visit(dir: string, depth: number): Promise<void> {
-    const { files, dirs } = await listDir(dir);
-    const id = idOf(dir);
-
-    // MLflow: <run>/meta.yaml and <run>/metrics/<key> (keys with '/' nest); deleted runs stay hidden, as in MLflow's UI.
-    if (files.includes('meta.yaml') && dirs.includes('metrics')) {
-      const meta = (await readSmallText(path.join(dir, 'meta.yaml'))) ?? '';
-      if (mlflowMetaFields(meta).lifecycle_stage === 'deleted') return;
-      const runNameTag = await readSmallText(path.join(dir, 'tags', 'mlflow.runName'));
-      const name = mlflowRunName(meta, runNameTag);
-      const metricsDir = path.join(dir, 'metrics');
-      const metricFiles = await walkFiles(metricsDir, depth);
-      specs.push({
-        source: { id: name ? `${idOf(path.dirname(dir))}/${name}` : id, path: dir, files: metricFiles, format: 'mlflow' },
-        files: metricFiles.map((file) => ({
-          path: file,
-          reader: mlflowMetricReader(mlflowMetricTag(path.relative(metricsDir, file).split(path.sep).join('/'))),
-          rewritten: false,
-        })),
-      });
-      return;
-    }
-
-    // W&B run folder (offline-run-<time>-<id> or run-<time>-<id>): run-<id>.wandb holds the history; the
-    // summary, rewritten whole, only stands in when that log is missing.
-    const wandbRun = parseWandbRunFolder(path.basename(dir));
-    if (wandbRun) {
-      const log = files.find((name) => name.endsWith('.wandb'));
-      const summary = path.join(dir, 'files', WANDB_SUMMARY);
-      const file = log ? path.join(dir, log) : (await fs.stat(summary).then((s) => s.isFile(), () => false)) ? summary : undefined;
-      if (file) {
-        specs.push({
-          source: { id, path: dir, files: [file], format: 'wandb' },
-          files: [{ path: file, reader: log ? readWandb : readWandbSummary, rewritten: !log }],
-        });
-      }
-      return;
-    }
-
-    // Hugging Face output dir: the newest trainer_state.json, top level or checkpoint-*/.
-    const states = [
-      ...(files.includes('trainer_state.json') ? [path.join(dir, 'trainer_state.json')] : []),
-      ...dirs.filter((name) => /^checkpoint-\d+$/.test(name)).map((name) => path.join(dir, name, 'trainer_state.json')),
-    ];
-    const existing = (await Promise.all(states.map(async (file) => ({ file, step: await globalStep(file) })))).filter((s) => s.step >= 0);
-    if (existing.length > 0) {
-      const newest = existing.reduce((best, next) => (next.step > best.step ? next : best));
-      specs.push({
-        source: { id, path: newest.file, files: [newest.file], format: 'hf-trainer-state' },
-        files: [{ path: newest.file, reader: readTrainerState, rewritten: true }],
-      });
-    }
-
-    // TensorBoard log dir: all event files of the folder are one run, read in name order.
-    const events = files.filter((name) => /tfevents/.test(name));
-    if (events.length > 0) {
-      const eventFiles = events.map((name) => path.join(dir, name));
-      specs.push({
-        source: { id, path: dir, files: eventFiles, format: 'tfevents' },
-        files: eventFiles.map((file) => ({ path: file, reader: readTfEvents, rewritten: false })),
-      });
-    }
-
-    for (const name of files) {
-      if (/tfevents/.test(name) || name === 'trainer_state.json' || !isLogFileName(name)) continue;
-      const file = path.join(dir, name);
-      // A file that cannot be opened now is still a run: reading it reports why, and the run counts as unread.
-      const spec = await specForFile(file, idOf(file)).catch(
-        (): RunSpec => ({ source: { id: idOf(file), path: file, files: [file], format: 'text' }, files: [{ path: file, reader: readTextLog, rewritten: false }] }),
-      );
-      if (spec) specs.push(spec);
-    }
-    if (depth >= MAX_DEPTH) return;
-    for (const name of dirs) {
-      if (SKIPPED_DIRS.has(name) || name.startsWith('.') || /^checkpoint-\d+$/.test(name)) continue;
-      await visit(path.join(dir, name), depth + 1);
-    }
-  }
-
-  await visit(root, 0);
-  return specs;
-}
-
-/** Feeds a whole file to a reader in 1 MiB chunks; returns the bytes read. */
-export async function feedFile(file: string, push: (bytes: Uint8Array) => void, from = 0): Promise<number> {
-  const handle = await openRegularFile(file);
-  try {
-    const buffer = new Uint8Array(CHUNK_BYTES);
-    let position = from;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, CHUNK_BYTES, position);
-      if (bytesRead === 0) return position;
-      push(buffer.subarray(0, bytesRead));
-      position += bytesRead;
-    }
-  } finally {
-    await handle.close();
-  }
 }
 
 /**
@@ -298,28 +52,17 @@ export async function readRunSpec(spec: RunSpec, options: OpenOptions = {}): Pro
   return builder.runs();
 }
 
-export class UnreadablePathError extends Error {}
-
 /**
  * The runs at a path: a file is one run (or one per rank), whatever its
  * name; a folder is searched as discoverRuns says, keeping the runs that
- * hold data or could not be read (see unreadableFiles), or, when none does, all
- * of them, whose warnings say why.
+ * hold data or could not be read (see unreadableFiles), or, when none does,
+ * all of them, whose warnings say why. A path that cannot be read at all
+ * throws UnreadablePathError.
  */
 export async function openRuns(target: string, options: OpenOptions = {}): Promise<Run[]> {
-  const stat = await fs.stat(target).catch((error: Error) => {
-    throw new UnreadablePathError(`${target}: ${error.message}`);
-  });
-  if (!stat.isFile() && !stat.isDirectory()) throw new UnreadablePathError(`${target}: not a regular file or a folder`);
-  if (stat.isFile()) {
-    const id = path.basename(target);
-    const spec = await specForFile(target, id).catch((error: Error) => {
-      throw new UnreadablePathError(`${target}: ${error.message}`);
-    });
-    if (!spec) throw new UnreadablePathError(`${target}: binary content in no format GradLens reads`);
-    return readRunSpec(spec, options);
-  }
-  const runs = (await mapWithLimit(await discoverRuns(target), RUNS_READ_AT_ONCE, (spec) => readRunSpec(spec, options))).flat();
+  const { specs, single } = await specsAt(target);
+  const runs = (await mapWithLimit(specs, RUNS_READ_AT_ONCE, (spec) => readRunSpec(spec, options))).flat();
+  if (single) return runs;
   const kept = runs.filter((run) => run.series.length > 0 || run.histograms.length > 0 || unreadableFiles(run).length > 0);
   return kept.length > 0 ? kept : runs;
 }

@@ -7,7 +7,8 @@
  * the log there.
  */
 import { LineSplitter } from './lines';
-import { openRegularFile, READERS } from './open';
+import { openRegularFile } from './files';
+import { READERS } from './readers';
 import type { LogFormat } from './run';
 import type { LogSink } from './sink';
 

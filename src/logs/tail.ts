@@ -11,7 +11,9 @@
  */
 import { promises as fs } from 'node:fs';
 import { refusingLfsPointers } from './lfs';
-import { discoverRuns, feedFile, openRegularFile, readAt, type OpenOptions, type RunSpec } from './open';
+import { discoverRuns, type RunSpec } from './discovery';
+import { feedFile, openRegularFile, readAt } from './files';
+import type { OpenOptions } from './open';
 import { TagRoles } from './roles';
 import { RunBuilder, type Run } from './run';
 import type { LogReader } from './sink';

@@ -4,7 +4,8 @@
  * (a training run's logs change slowly compared with typing). No vscode import.
  */
 import { diagnose } from '../diagnosis/diagnose';
-import { discoverRuns, readRunSpec } from '../logs/open';
+import { discoverRuns } from '../logs/discovery';
+import { readRunSpec } from '../logs/open';
 import { median } from '../diagnosis/stats';
 
 /** How long a folder's recommendation is reused before its logs are read again. */

@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { diagnose } from '../diagnosis/diagnose';
 import type { Diagnosis } from '../diagnosis/types';
-import { discoverRuns, specForFile, type RunSpec } from '../logs/open';
+import { discoverMatched, specId, specsAt, type RunSpec } from '../logs/discovery';
 import type { Run } from '../logs/run';
 import { RunTail } from '../logs/tail';
 import { encodeWire } from '../protocol/wire';
@@ -17,7 +17,7 @@ import type { HostToDashboard, RunCursor, RunPayload } from '../protocol/dashboa
 import { runChange, runKey, runStatus, toRunPayload } from '../report/payload';
 import { markdownSummary, readReportAssets, renderReport, seriesCsv } from '../report/report';
 import { warningLines } from '../report/warnings';
-import { discoverMatched, openedPlacement, specId, workspacePlacement, type Placement } from './logs-discovery';
+import { openedPlacement, workspacePlacement, type Placement } from './logs-placement';
 import type { DashboardMessageReply, HostToLogs, LogsSettings, LogsToHost, MatchedFolder, OpenOrigin, RunSummary } from './logs-protocol';
 import { errorMessage } from '../shared/errors';
 
@@ -160,10 +160,10 @@ export class LogsService {
   private async cycle(): Promise<void> {
     if (Date.now() - this.searchedAt >= REDISCOVER_MS) {
       this.searchedAt = Date.now();
-      for (const [folder, origin] of this.openedFolders) this.claims.set(openClaimant(folder), await this.claimFolder(folder, origin));
+      for (const [folder, origin] of this.openedFolders) this.claims.set(openClaimant(folder), (await this.claim(folder, origin).catch(() => ({ claims: new Map<string, Claim>() }))).claims);
       for (const [file, origin] of this.openedFiles) {
         // Its run went with the file (forgetSource); a file of that name is back.
-        if (this.claims.get(openClaimant(file))?.size === 0) this.claims.set(openClaimant(file), await this.claimFile(file, origin).catch(() => new Map()));
+        if (this.claims.get(openClaimant(file))?.size === 0) this.claims.set(openClaimant(file), (await this.claim(file, origin).catch(() => ({ claims: new Map<string, Claim>() }))).claims);
       }
       await this.reconcile();
     }
@@ -196,27 +196,15 @@ export class LogsService {
     return this.shownKeys(claims);
   }
 
-  private async claimFolder(folder: string, origin: OpenOrigin): Promise<Map<string, Claim>> {
-    const specs = await discoverRuns(folder);
-    return new Map(specs.map((spec) => [specId(spec), { spec, placement: openedPlacement(spec, folder, origin, false) }]));
-  }
-
-  private async claimFile(file: string, origin: OpenOrigin): Promise<Map<string, Claim>> {
-    const spec = await specForFile(file);
-    if (!spec) throw new Error(`${file}: binary content in no format GradLens reads`);
-    return new Map([[specId(spec), { spec, placement: openedPlacement(spec, file, origin, true) }]]);
+  /** The runs at an opened path, placed under Opened (or Experiments); and whether the path is a file. */
+  private async claim(target: string, origin: OpenOrigin): Promise<{ claims: Map<string, Claim>; single: boolean }> {
+    const { specs, single } = await specsAt(target);
+    return { claims: new Map(specs.map((spec) => [specId(spec), { spec, placement: openedPlacement(spec, target, origin, single) }])), single };
   }
 
   private async open(target: string, origin: OpenOrigin): Promise<string[]> {
-    const stat = await fs.stat(target);
-    let claims: Map<string, Claim>;
-    if (stat.isDirectory()) {
-      claims = await this.claimFolder(target, origin);
-      this.openedFolders.set(target, origin);
-    } else {
-      claims = await this.claimFile(target, origin);
-      this.openedFiles.set(target, origin);
-    }
+    const { claims, single } = await this.claim(target, origin);
+    (single ? this.openedFiles : this.openedFolders).set(target, origin);
     this.claims.set(openClaimant(target), claims);
     await this.reconcile();
     await this.refresh(claims.keys());

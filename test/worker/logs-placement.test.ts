@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { discoverMatched, openedPlacement, workspacePlacement } from '../../src/worker/logs-discovery';
+import { discoverMatched } from '../../src/logs/discovery';
+import { openedPlacement, workspacePlacement } from '../../src/worker/logs-placement';
 import { coreRow, WandbLogWriter } from '../logs/wandb-writer';
 
 function write(file: string, content: string | Uint8Array): string {

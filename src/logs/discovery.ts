@@ -1,0 +1,272 @@
+/**
+ * Which runs are on disk: the layouts of the tools that write them (an
+ * MLflow run, a W&B run folder, a TensorBoard log dir, a Hugging Face output
+ * dir and its checkpoint-N folders), loose log files, and the run a file
+ * belongs to. Reading them is open.ts's.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { errorMessage } from '../shared/errors';
+import { isInside } from '../shared/paths';
+import { DETECT_BYTES, detectFormat } from './detect';
+import { readBytesAt, readSmallText } from './files';
+import { readTrainerState } from './formats/hf-trainer-state';
+import { mlflowMetaFields, mlflowMetricReader, mlflowMetricTag, mlflowRunName } from './formats/mlflow';
+import { readTextLog } from './formats/text';
+import { readTfEvents } from './formats/tfevents';
+import { parseWandbRunFolder, readWandb, readWandbSummary } from './formats/wandb';
+import { isLogFileName } from './log-files';
+import { READERS, REWRITTEN_FORMATS } from './readers';
+import type { RunSource } from './run';
+import type { ReaderFactory } from './sink';
+
+export interface RunFile {
+  path: string;
+  reader: ReaderFactory;
+  /** The file is rewritten whole on each save (trainer_state.json): re-read it rather than tail it. */
+  rewritten: boolean;
+}
+
+/** A run found on disk, before reading: its identity and its files in reading order. */
+export interface RunSpec {
+  source: RunSource;
+  files: RunFile[];
+}
+
+// Not runs: tool internals (MLflow's .trash and model registry, W&B's artifacts), environments, caches.
+const SKIPPED_DIRS = new Set(['node_modules', '.git', '.venv', 'venv', '__pycache__', '.ipynb_checkpoints', 'site-packages', 'artifacts', 'models', '.trash']);
+/** How deep a folder walk goes: deep enough for mlruns/<exp>/<run>/metrics/<a>/<b>. */
+const MAX_DEPTH = 8;
+/** A Hugging Face Trainer checkpoint folder: its run is its parent's. */
+export const CHECKPOINT_DIR = /^checkpoint-\d+$/;
+const WANDB_SUMMARY = 'wandb-summary.json';
+/** Files whose run the folder layout decides: one the walk left out was left out on purpose (an older checkpoint). */
+const LAYOUT_FILE = /^trainer_state\.json$|tfevents|\.wandb$/;
+const readHead = (file: string) => readBytesAt(file, 0, DETECT_BYTES);
+
+/** A file taken by name: one run whatever its name; undefined for binary content no reader knows. */
+export async function specForFile(file: string, id = path.basename(file)): Promise<RunSpec | undefined> {
+  const format = detectFormat(file, await readHead(file));
+  if (!format || format === 'mlflow') return undefined;
+  // A W&B run's summary, taken out of its folder: the last value of each key, rewritten whole.
+  const summary = format === 'wandb' && path.basename(file) === WANDB_SUMMARY;
+  return {
+    source: { id, path: file, files: [file], format },
+    files: [{ path: file, reader: summary ? readWandbSummary : READERS[format], rewritten: summary || REWRITTEN_FORMATS.has(format) }],
+  };
+}
+
+async function listDir(dir: string): Promise<{ files: string[]; dirs: string[] }> {
+  const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+  const files: string[] = [];
+  const dirs: string[] = [];
+  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    if (entry.isDirectory()) dirs.push(entry.name);
+    else if (entry.isFile()) files.push(entry.name);
+  }
+  return { files, dirs };
+}
+
+async function walkFiles(dir: string, depth: number): Promise<string[]> {
+  const { files, dirs } = await listDir(dir);
+  const found = files.map((name) => path.join(dir, name));
+  // One folder at a time, so a deep tree does not hold a descriptor per folder.
+  if (depth < MAX_DEPTH) for (const name of dirs) found.push(...(await walkFiles(path.join(dir, name), depth + 1)));
+  return found;
+}
+
+/** The Trainer writes its keys sorted: `global_step` comes before `log_history`, in the first bytes of however big a file. */
+const GLOBAL_STEP_BYTES = 1 << 20;
+
+/**
+ * `global_step` of a trainer_state.json, to pick the newest of a run's
+ * checkpoints: -1 when there is no file, 0 when it does not say yet (the
+ * Trainer is writing it), so the run does not vanish while it is rewritten.
+ */
+async function globalStep(file: string): Promise<number> {
+  const head = await readBytesAt(file, 0, GLOBAL_STEP_BYTES).catch(() => undefined);
+  if (head === undefined) return -1;
+  const text = new TextDecoder().decode(head);
+  const match = /"global_step"\s*:\s*(\d+)/.exec(text);
+  return match ? Number(match[1]) : 0;
+}
+
+/**
+ * Runs under a folder. A folder is a run when its layout says so (an MLflow
+ * run, a W&B run (offline or not), a TensorBoard log dir, a Hugging Face output dir);
+ * otherwise each log file in it is a run of its own, and subfolders are
+ * searched the same way.
+ */
+export async function discoverRuns(root: string): Promise<RunSpec[]> {
+  const specs: RunSpec[] = [];
+  const idOf = (p: string) => path.relative(path.dirname(root), p).split(path.sep).join('/') || path.basename(p);
+
+  async function visit(dir: string, depth: number): Promise<void> {
+    const { files, dirs } = await listDir(dir);
+    const id = idOf(dir);
+
+    // MLflow: <run>/meta.yaml and <run>/metrics/<key> (keys with '/' nest); deleted runs stay hidden, as in MLflow's UI.
+    if (files.includes('meta.yaml') && dirs.includes('metrics')) {
+      const meta = (await readSmallText(path.join(dir, 'meta.yaml'))) ?? '';
+      if (mlflowMetaFields(meta).lifecycle_stage === 'deleted') return;
+      const runNameTag = await readSmallText(path.join(dir, 'tags', 'mlflow.runName'));
+      const name = mlflowRunName(meta, runNameTag);
+      const metricsDir = path.join(dir, 'metrics');
+      const metricFiles = await walkFiles(metricsDir, depth);
+      specs.push({
+        source: { id: name ? `${idOf(path.dirname(dir))}/${name}` : id, path: dir, files: metricFiles, format: 'mlflow' },
+        files: metricFiles.map((file) => ({
+          path: file,
+          reader: mlflowMetricReader(mlflowMetricTag(path.relative(metricsDir, file).split(path.sep).join('/'))),
+          rewritten: false,
+        })),
+      });
+      return;
+    }
+
+    // W&B run folder (offline-run-<time>-<id> or run-<time>-<id>): run-<id>.wandb holds the history; the
+    // summary, rewritten whole, only stands in when that log is missing.
+    const wandbRun = parseWandbRunFolder(path.basename(dir));
+    if (wandbRun) {
+      const log = files.find((name) => name.endsWith('.wandb'));
+      const summary = path.join(dir, 'files', WANDB_SUMMARY);
+      const file = log ? path.join(dir, log) : (await fs.stat(summary).then((s) => s.isFile(), () => false)) ? summary : undefined;
+      if (file) {
+        specs.push({
+          source: { id, path: dir, files: [file], format: 'wandb' },
+          files: [{ path: file, reader: log ? readWandb : readWandbSummary, rewritten: !log }],
+        });
+      }
+      return;
+    }
+
+    // Hugging Face output dir: the newest trainer_state.json, top level or checkpoint-*/.
+    const states = [
+      ...(files.includes('trainer_state.json') ? [path.join(dir, 'trainer_state.json')] : []),
+      ...dirs.filter((name) => CHECKPOINT_DIR.test(name)).map((name) => path.join(dir, name, 'trainer_state.json')),
+    ];
+    const existing = (await Promise.all(states.map(async (file) => ({ file, step: await globalStep(file) })))).filter((s) => s.step >= 0);
+    if (existing.length > 0) {
+      const newest = existing.reduce((best, next) => (next.step > best.step ? next : best));
+      specs.push({
+        source: { id, path: newest.file, files: [newest.file], format: 'hf-trainer-state' },
+        files: [{ path: newest.file, reader: readTrainerState, rewritten: true }],
+      });
+    }
+
+    // TensorBoard log dir: all event files of the folder are one run, read in name order.
+    const events = files.filter((name) => /tfevents/.test(name));
+    if (events.length > 0) {
+      const eventFiles = events.map((name) => path.join(dir, name));
+      specs.push({
+        source: { id, path: dir, files: eventFiles, format: 'tfevents' },
+        files: eventFiles.map((file) => ({ path: file, reader: readTfEvents, rewritten: false })),
+      });
+    }
+
+    for (const name of files) {
+      if (/tfevents/.test(name) || name === 'trainer_state.json' || !isLogFileName(name)) continue;
+      const file = path.join(dir, name);
+      // A file that cannot be opened now is still a run: reading it reports why, and the run counts as unread.
+      const spec = await specForFile(file, idOf(file)).catch(
+        (): RunSpec => ({ source: { id: idOf(file), path: file, files: [file], format: 'text' }, files: [{ path: file, reader: readTextLog, rewritten: false }] }),
+      );
+      if (spec) specs.push(spec);
+    }
+    if (depth >= MAX_DEPTH) return;
+    for (const name of dirs) {
+      if (SKIPPED_DIRS.has(name) || name.startsWith('.') || CHECKPOINT_DIR.test(name)) continue;
+      await visit(path.join(dir, name), depth + 1);
+    }
+  }
+
+  await visit(root, 0);
+  return specs;
+}
+
+
+/** A path that cannot be read as runs: missing, not a file or folder, binary content no reader knows. */
+export class UnreadablePathError extends Error {}
+
+/**
+ * The runs at a path, before reading: a file is one run whatever its name
+ * (`single`); a folder holds the runs discoverRuns finds. The CLI and the
+ * logs worker both start here.
+ */
+export async function specsAt(target: string): Promise<{ specs: RunSpec[]; single: boolean }> {
+  const stat = await fs.stat(target).catch((error: unknown) => {
+    throw new UnreadablePathError(`${target}: ${errorMessage(error)}`);
+  });
+  if (stat.isDirectory()) return { specs: await discoverRuns(target), single: false };
+  if (!stat.isFile()) throw new UnreadablePathError(`${target}: not a regular file or a folder`);
+  const spec = await specForFile(target).catch((error: unknown) => {
+    throw new UnreadablePathError(`${target}: ${errorMessage(error)}`);
+  });
+  if (!spec) throw new UnreadablePathError(`${target}: binary content in no format GradLens reads`);
+  return { specs: [spec], single: true };
+}
+
+/** One identity per run source, whoever found it. */
+export function specId(spec: RunSpec): string {
+  return `${spec.source.format}:${spec.source.path}`;
+}
+
+const exists = (file: string): Promise<boolean> => fs.stat(file).then(() => true, () => false);
+
+/**
+ * The folder whose discovery finds a file's run: the run folder when the
+ * file sits in a tool's layout (a W&B run, an MLflow run's metrics, a
+ * Hugging Face checkpoint), else the file's own folder. Not above `top`.
+ */
+async function runRoot(file: string, top: string): Promise<{ root: string; layout: boolean }> {
+  for (let dir = path.dirname(file); isInside(dir, top); dir = path.dirname(dir)) {
+    const name = path.basename(dir);
+    if (parseWandbRunFolder(name)) return { root: dir, layout: true };
+    if (CHECKPOINT_DIR.test(name)) return { root: path.dirname(dir), layout: true };
+    if (name === 'metrics' && (await exists(path.join(path.dirname(dir), 'meta.yaml')))) return { root: path.dirname(dir), layout: true };
+    if (dir === top || path.dirname(dir) === dir) break;
+  }
+  return { root: path.dirname(file), layout: false };
+}
+
+/**
+ * The runs holding the matched files of one folder: a TensorBoard dir, an
+ * MLflow run, a W&B run or a Hugging Face output dir is one run; a loose
+ * file is a run of its own. Runs none of whose files matched are left out,
+ * so the globs and the exclude setting decide what is listed.
+ */
+export async function discoverMatched(top: string, files: readonly string[]): Promise<RunSpec[]> {
+  const matched = new Set(files);
+  const placed = await Promise.all(files.map(async (file) => ({ file, ...(await runRoot(file, top)) })));
+  const specs = new Map<string, RunSpec>();
+  const covered = new Set<string>();
+  const searched = new Set<string>();
+  const add = (spec: RunSpec): void => {
+    specs.set(specId(spec), spec);
+    for (const file of spec.files) covered.add(file.path);
+  };
+  const search = async (root: string): Promise<void> => {
+    searched.add(root);
+    for (const spec of await discoverRuns(root)) if (spec.files.some((file) => matched.has(file.path))) add(spec);
+  };
+
+  // A root inside another is reached by the outer one's walk: search the outermost only.
+  const roots = new Set(placed.map((p) => p.root));
+  const hasOuterRoot = (root: string): boolean => {
+    for (let dir = root; dir !== top && path.dirname(dir) !== dir; ) {
+      dir = path.dirname(dir);
+      if (roots.has(dir)) return true;
+    }
+    return false;
+  };
+  for (const root of roots) if (!hasOuterRoot(root)) await search(root);
+  // The walk skips hidden and tool folders and stops at a depth: a matched file there is searched from its own root.
+  for (const { file, root } of placed) if (!covered.has(file) && !searched.has(root)) await search(root);
+  // A loose file whose name no walk looks at: the user's glob says it is a log.
+  for (const { file, layout } of placed) {
+    if (covered.has(file) || layout || LAYOUT_FILE.test(path.basename(file))) continue;
+    const spec = await specForFile(file).catch(() => undefined);
+    if (spec) add(spec);
+  }
+  return [...specs.values()];
+}

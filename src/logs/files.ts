@@ -1,0 +1,70 @@
+/**
+ * Reading log files from disk: only regular files, without blocking, in
+ * chunks or at a position. The readers never touch the file system; this
+ * module is how everything else in src/logs does.
+ */
+import { constants, promises as fs } from 'node:fs';
+
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * Opens a file for reading, refusing what is not a regular file: opening a
+ * FIFO named like a log waits for a writer, and holds one of libuv's four
+ * file threads while it does (O_NONBLOCK makes the open return at once).
+ */
+export async function openRegularFile(file: string): Promise<fs.FileHandle> {
+  const handle = await fs.open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  const stat = await handle.stat().catch(async (error: Error) => {
+    await handle.close();
+    throw error;
+  });
+  if (stat.isFile()) return handle;
+  await handle.close();
+  throw new Error(`${file}: not a regular file (${stat.isDirectory() ? 'a folder' : 'a FIFO, socket or device'}); GradLens reads only regular files`);
+}
+
+/** A whole small file as text (a layout's metadata), or undefined when it is missing or not a regular file. */
+export async function readSmallText(file: string): Promise<string | undefined> {
+  const handle = await openRegularFile(file).catch(() => undefined);
+  if (!handle) return undefined;
+  try {
+    return await handle.readFile('utf8').catch(() => undefined);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Up to `length` bytes of an open file from `position` (fewer where the file ends). */
+export async function readAt(handle: fs.FileHandle, position: number, length: number): Promise<Uint8Array> {
+  const buffer = new Uint8Array(length);
+  const { bytesRead } = await handle.read(buffer, 0, length, position);
+  return buffer.subarray(0, bytesRead);
+}
+
+/** Up to `length` bytes of a file from `position` (fewer where the file ends). */
+export async function readBytesAt(file: string, position: number, length: number): Promise<Uint8Array> {
+  const handle = await openRegularFile(file);
+  try {
+    return await readAt(handle, position, length);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Feeds a whole file to a reader in 1 MiB chunks; returns the bytes read. */
+export async function feedFile(file: string, push: (bytes: Uint8Array) => void, from = 0): Promise<number> {
+  const handle = await openRegularFile(file);
+  try {
+    const buffer = new Uint8Array(CHUNK_BYTES);
+    let position = from;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, CHUNK_BYTES, position);
+      if (bytesRead === 0) return position;
+      push(buffer.subarray(0, bytesRead));
+      position += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
