@@ -6,6 +6,7 @@ import path from 'node:path';
 import { diagnose } from '../../src/diagnosis/diagnose';
 import { parsePythonJson } from '../../src/logs/formats/python-json';
 import { openRuns } from '../../src/logs/open';
+import { PYTHON, pythonWithoutTorch } from './interpreters';
 
 /**
  * The zero-code instrumentation (media/gradlens_instrument.py, loaded by
@@ -16,7 +17,6 @@ import { openRuns } from '../../src/logs/open';
  * and the training must give the same numbers with and without GradLens.
  */
 const ROOT = path.join(__dirname, '../..');
-const PYTHON = '/usr/bin/python3';
 const SITE = path.join(ROOT, 'media/gradlens_site');
 const SHAPES = path.join(ROOT, 'test/python/instrument/train_shapes.py');
 const RNN = ['rnn.weight_ih_l0', 'rnn.weight_hh_l0', 'rnn.bias_ih_l0', 'rnn.bias_hh_l0', 'head.weight', 'head.bias'];
@@ -301,10 +301,7 @@ describe('zero-code instrumentation (media/gradlens_instrument.py)', function ()
     assert.equal(chained.status, 3);
     assert.match(chained.stderr, /user sitecustomize ran/);
 
-    const venv = path.join(dir, 'venv');
-    const made = spawnSync(PYTHON, ['-m', 'venv', '--without-pip', venv], { encoding: 'utf8' });
-    assert.equal(made.status, 0, made.stderr);
-    const bare = run('plain', { python: path.join(venv, 'bin', 'python') });
+    const bare = run('plain', { python: pythonWithoutTorch(dir) });
     assert.equal(bare.status, 1);
     assert.match(bare.stderr, /ModuleNotFoundError: No module named 'torch'/);
     assert.doesNotMatch(bare.stderr, /\[gradlens\] cannot/);
