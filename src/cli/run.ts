@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { bootstrapSite, defaultLogPath, instrumentedEnv } from '../instrument/launch';
 import { type CommandSpec, type Parsed, UsageError } from './args';
 
 export const runSpec: CommandSpec = {
@@ -16,43 +17,9 @@ export const runSpec: CommandSpec = {
     { name: 'every', type: { kind: 'int', min: 1 }, help: 'log every N-th optimizer step (default 1)' },
     { name: 'weights-every', type: { kind: 'int', min: 0 }, help: 'weight norms and update ratios every N-th step (default 100; 0 = never)' },
     { name: 'all-ranks', type: { kind: 'flag' }, help: 'under torch.distributed, every rank writes FILE with .rank<r> before the extension (default: rank 0 only)' },
+    { name: 'keep-open', type: { kind: 'flag' }, help: 'when the command ends, wait for a key before exiting (the VS Code command uses it, so its terminal stays open)' },
   ],
 };
-
-/** The folder whose sitecustomize.py loads the bootstrap: media/gradlens_site, found from the bundle (dist/) or the sources (src/cli/). */
-export function bootstrapSite(from = __dirname): string {
-  for (let dir = from; ; dir = path.dirname(dir)) {
-    const site = path.join(dir, 'media', 'gradlens_site');
-    if (existsSync(path.join(site, 'sitecustomize.py'))) return site;
-    if (path.dirname(dir) === dir) throw new Error(`media/gradlens_site not found above ${from}`);
-  }
-}
-
-/** What the command is running: the script, the module after -m, or the program. */
-export function scriptStem(command: readonly string[]): string {
-  const module = command.indexOf('-m');
-  if (module >= 0 && command[module + 1]) return command[module + 1].split('.').at(-1)!;
-  const script = command.find((arg) => arg.endsWith('.py'));
-  return path.basename(script ?? command[0]).replace(/\.py$/, '');
-}
-
-/** gradlens-runs/train-20261203-061418.jsonl */
-export function defaultLogPath(command: readonly string[], now = new Date()): string {
-  const pad = (n: number) => String(n).padStart(2, '0');
-  const stamp = `${now.getFullYear()}${pad(now.getMonth() + 1)}${pad(now.getDate())}-${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}`;
-  return path.join('gradlens-runs', `${scriptStem(command)}-${stamp}.jsonl`);
-}
-
-/** The environment that makes every Python process of the command load the bootstrap. */
-export function instrumentedEnv(base: NodeJS.ProcessEnv, site: string, out: string, settings: { every?: number; weightsEvery?: number; allRanks?: boolean }): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...base, PYTHONPATH: base.PYTHONPATH ? `${site}${path.delimiter}${base.PYTHONPATH}` : site, GRADLENS_OUT: out };
-  // The VS Code command starts this CLI with Electron as Node: the training must not inherit that.
-  delete env.ELECTRON_RUN_AS_NODE;
-  if (settings.every !== undefined) env.GRADLENS_EVERY = String(settings.every);
-  if (settings.weightsEvery !== undefined) env.GRADLENS_WEIGHTS_EVERY = String(settings.weightsEvery);
-  env.GRADLENS_RANKS = settings.allRanks ? 'all' : '0';
-  return env;
-}
 
 const say = (line: string) => process.stderr.write(`gradlens run: ${line}\n`);
 
@@ -92,7 +59,20 @@ export async function runCommand(parsed: Parsed): Promise<number> {
         'Check that this interpreter has torch, and that Python is not started with -S or -I (which skip PYTHONPATH).',
     );
   }
+  if (parsed.options.get('keep-open') === true && process.stdin.isTTY) await keyPress();
   return code;
+}
+
+function keyPress(): Promise<void> {
+  process.stderr.write('\nPress any key to close.\n');
+  process.stdin.setRawMode(true);
+  return new Promise((resolve) =>
+    process.stdin.once('data', () => {
+      process.stdin.setRawMode(false);
+      process.stdin.pause();
+      resolve();
+    }),
+  );
 }
 
 /** Whether a Python interpreter fails to import torch (asked only once nothing was logged). */

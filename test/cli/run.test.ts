@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parsePythonJson } from '../../src/logs/formats/python-json';
 import { openRuns } from '../../src/logs/open';
-import { defaultLogPath, scriptStem } from '../../src/cli/run';
+import { defaultLogPath, scriptStem } from '../../src/instrument/launch';
 import { PYTHON, pythonWithoutTorch } from '../python/interpreters';
 
 /** `gradlens run`, from its sources (tsx), on the training scripts of test/python/instrument under Debian's PyTorch. */
