@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { defaultLogPath, mainGuardLines, splitArguments } from '../instrument/launch';
+import { scriptArgument } from './command-args';
 import type { DashboardPanel } from './dashboard-panel';
 import type { RunsModel } from './runs/model';
 
@@ -25,20 +26,22 @@ export interface RunScriptServices {
 
 export async function runTrainingScript(s: RunScriptServices, arg: unknown): Promise<void> {
   if (!vscode.workspace.isTrusted) {
-    const choice = await vscode.window.showWarningMessage(
-      'GradLens cannot run a training script in Restricted Mode: running it executes code from this workspace. Trust the workspace to use Run Training Script with Gradient Logging; reading logs works either way.',
-      'Manage Workspace Trust',
-    );
-    if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
+    void vscode.window
+      .showWarningMessage(
+        'GradLens cannot run a training script in Restricted Mode: running it executes code from this workspace. Trust the workspace to use Run Training Script with Gradient Logging; reading logs works either way.',
+        'Manage Workspace Trust',
+      )
+      .then((choice) => choice && vscode.commands.executeCommand('workbench.trust.manage'));
     return;
   }
-  const script = await scriptFrom(arg);
+  const given = scriptArgument(arg);
+  const script = given ? vscode.Uri.file(given.script) : await scriptFrom(arg);
   if (!script) return;
   const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === script.toString());
   if (open?.isDirty) await open.save();
 
   const remembered = s.context.workspaceState.get<Record<string, string>>(ARGUMENTS_KEY, {});
-  const typed = await vscode.window.showInputBox({
+  const typed = given?.args ?? (await vscode.window.showInputBox({
     title: `GradLens: Run ${path.basename(script.fsPath)} with Gradient Logging`,
     prompt: 'Arguments for the script, as you would type them in a shell (remembered for this script)',
     value: remembered[script.fsPath] ?? '',
@@ -50,7 +53,7 @@ export async function runTrainingScript(s: RunScriptServices, arg: unknown): Pro
         return (error as Error).message;
       }
     },
-  });
+  }));
   if (typed === undefined) return;
   await s.context.workspaceState.update(ARGUMENTS_KEY, { ...remembered, [script.fsPath]: typed });
 

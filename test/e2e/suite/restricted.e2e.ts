@@ -48,4 +48,14 @@ describe('restricted mode', () => {
     assert.equal(vscode.tasks.taskExecutions.length, 0);
     assert.equal(vscode.debug.activeDebugSession, undefined);
   });
+
+  it('offers no Run Training Script CodeLens, and the command explains itself and runs nothing', async () => {
+    await gradlens();
+    const script = vscode.Uri.file(workspacePath('train', 'train_shapes.py'));
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(script));
+    const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', script)) ?? [];
+    assert.deepEqual(lenses.filter((lens) => lens.command?.command === 'gradlens.runTrainingScript'), []);
+    await vscode.commands.executeCommand('gradlens.runTrainingScript', { script: script.fsPath, args: 'plain' });
+    assert.equal(vscode.window.terminals.length, 0);
+  });
 });

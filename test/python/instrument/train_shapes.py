@@ -1,6 +1,6 @@
 """Training scripts as users write them, for test/python/instrument.test.ts: none of them knows about GradLens.
 
-    train_shapes.py SHAPE [--steps N] [--truth FILE]
+    train_shapes.py SHAPE [--steps N] [--truth FILE] [--pause SECONDS]
 
 SHAPE: plain (LSTM, Adam), clip (RNN, SGD + StepLR, clip_grad_norm_), value
 (clip_grad_value_), explode (an IRNN that overflows to NaN), amp (a
@@ -31,6 +31,7 @@ import math
 import os
 import socket
 import sys
+import time
 from datetime import timedelta
 
 import torch
@@ -141,6 +142,7 @@ def explode(args, truth):
         truth.record(model, loss)
         opt.step()
         losses.append(loss.item())
+        time.sleep(args.pause)
     return model, losses
 
 
@@ -429,6 +431,7 @@ def main():
     parser.add_argument("shape")
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--truth")
+    parser.add_argument("--pause", type=float, default=0.0, help="explode: seconds between steps, to watch it live")
     args = parser.parse_args()
     torch.manual_seed(0)
     torch.set_num_threads(1)
