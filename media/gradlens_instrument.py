@@ -39,6 +39,7 @@ extension). A second optimizer that steps writes ``.opt1`` (and so on).
 from __future__ import annotations
 
 import atexit
+import functools
 import gc
 import importlib.abc
 import importlib.util
@@ -210,6 +211,8 @@ class _Session:
         session = self
         optimizer_init = torch.optim.Optimizer.__init__
 
+        # functools.wraps: the wrappers keep the signatures and docs, and __wrapped__ leads to what they wrap.
+        @functools.wraps(optimizer_init)
         def __init__(optimizer: Any, *args: Any, **kwargs: Any) -> None:
             optimizer_init(optimizer, *args, **kwargs)
             session.tracker(optimizer)
@@ -221,6 +224,7 @@ class _Session:
 
         backward = torch.autograd.backward
 
+        @functools.wraps(backward)
         def autograd_backward(tensors: Any, *args: Any, **kwargs: Any) -> Any:
             session.guarded(session.note_backward, tensors)
             return backward(tensors, *args, **kwargs)
@@ -230,6 +234,7 @@ class _Session:
         for name, kind in (("clip_grad_norm_", "max_norm"), ("clip_grad_value_", "clip_value")):
             plain = getattr(torch.nn.utils, name)
 
+            @functools.wraps(plain)
             def clip(parameters: Any, *args: Any, _plain: Any = plain, _kind: str = kind, **kwargs: Any) -> Any:
                 # The parameters may be a generator: read once, handed on as a list.
                 params = [parameters] if isinstance(parameters, torch.Tensor) else list(parameters)
@@ -238,8 +243,6 @@ class _Session:
                 session.guarded(session.at_clip, params, _kind, threshold, norm_type)
                 return _plain(params, *args, **kwargs)
 
-            clip.__name__ = clip.__qualname__ = name
-            clip.__doc__ = plain.__doc__
             setattr(torch.nn.utils, name, clip)
             setattr(torch.nn.utils.clip_grad, name, clip)
 
@@ -251,10 +254,12 @@ class _Session:
         scaler_init = scaler_class.__init__
         scaler_step = scaler_class.step
 
+        @functools.wraps(scaler_init)
         def __init__(scaler: Any, *args: Any, **kwargs: Any) -> None:
             scaler_init(scaler, *args, **kwargs)
             session.scalers.add(scaler)
 
+        @functools.wraps(scaler_step)
         def step(scaler: Any, optimizer: Any, *args: Any, **kwargs: Any) -> Any:
             session.guarded(session.before_scaler_step, scaler, optimizer)
             try:
@@ -262,7 +267,6 @@ class _Session:
             finally:
                 session.guarded(session.after_scaler_step, optimizer)
 
-        step.__doc__ = scaler_step.__doc__
         scaler_class.__init__ = __init__
         scaler_class.step = step
 
