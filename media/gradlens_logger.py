@@ -1,7 +1,9 @@
 """GradLens gradient logger: one JSON line per training step, for GradLens to diagnose.
 
 Copy this file next to your training script. It needs only PyTorch (1.13 or
-later) and the Python standard library (3.8 or later).
+later) and the Python standard library (3.8 or later). To log without changing
+the script at all, run it with ``gradlens run -- python3 train.py`` instead,
+which loads this same code through gradlens_instrument.py.
 
 Plain loop -- log after ``loss.backward()``, before clipping and ``optimizer.step()``::
 

@@ -34,7 +34,6 @@ const FIXTURES = [
   ['test/fixtures/real/hf_gpt2_lr3e-4_clip1/trainer_state.json', 'hf-gpt2/trainer_state.json'],
   ['test/fixtures/real/torch_rnn_orthogonal_clip1/tb', 'tensorboard-rnn/tb'],
   ['test/python-rules/corpus/plain_loop.py', 'train/plain_loop.py'],
-  ['test/python/instrument/train_shapes.py', 'train/train_shapes.py'],
 ];
 
 /** A new workspace folder under the system's temp dir; returns its path. */

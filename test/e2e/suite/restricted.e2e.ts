@@ -4,7 +4,7 @@
  */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { canInspect, codeOf, dashboardTab, diagnosticOf, gradlens, inspect, runAt, waitFor, workspacePath } from './helpers';
+import { canInspect, codeOf, dashboardTab, diagnosticOf, gradlens, inspect, runAt, shapesScript, waitFor, workspacePath } from './helpers';
 
 describe('restricted mode', () => {
   it('is what this workspace is in', () => {
@@ -51,7 +51,7 @@ describe('restricted mode', () => {
 
   it('offers no Run Training Script CodeLens, and the command explains itself and runs nothing', async () => {
     await gradlens();
-    const script = vscode.Uri.file(workspacePath('train', 'train_shapes.py'));
+    const script = vscode.Uri.file(shapesScript());
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(script));
     const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', script)) ?? [];
     assert.deepEqual(lenses.filter((lens) => lens.command?.command === 'gradlens.runTrainingScript'), []);

@@ -6,7 +6,7 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { canInspect, dashboardTab, gradlens, inspect, waitFor, workspacePath } from './helpers';
+import { canInspect, dashboardTab, gradlens, inspect, shapesScript, waitFor, workspacePath } from './helpers';
 
 // Debian's Python with its PyTorch: no Python extension is installed here to pick one.
 const PYTHON = '/usr/bin/python3';
@@ -15,7 +15,7 @@ const STEPS = 30;
 describe('running a training script with gradient logging', () => {
   it('offers a CodeLens on the script’s if __name__ == "__main__":', async () => {
     await gradlens();
-    const script = vscode.Uri.file(workspacePath('train', 'train_shapes.py'));
+    const script = vscode.Uri.file(shapesScript());
     const document = await vscode.workspace.openTextDocument(script);
     const guard = document.getText().split('\n').findIndex((line) => line.startsWith('if __name__ == "__main__":'));
     const lenses = await waitFor('the CodeLens', async () => {
@@ -32,7 +32,7 @@ describe('running a training script with gradient logging', () => {
   it('runs the script in a terminal and follows its log live in the Runs view and the dashboard', async () => {
     const api = await gradlens();
     await vscode.workspace.getConfiguration('gradlens').update('pythonPath', PYTHON, vscode.ConfigurationTarget.Workspace);
-    const script = workspacePath('train', 'train_shapes.py');
+    const script = shapesScript();
     await vscode.commands.executeCommand('gradlens.runTrainingScript', { script, args: `explode --steps ${STEPS} --pause 0.25` });
     const terminal = await waitFor('the terminal', () => vscode.window.terminals.find((t) => t.name === 'GradLens: train_shapes.py'));
     const live = await waitFor('the run listed live with its first steps', () => api.runs().find((r) => r.path.startsWith(workspacePath('gradlens-runs', 'train_shapes-')) && r.live && r.steps > 0), 60_000, () =>
