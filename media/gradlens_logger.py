@@ -1,7 +1,9 @@
 """GradLens gradient logger: one JSON line per training step, for GradLens to diagnose.
 
 Copy this file next to your training script. It needs only PyTorch (1.13 or
-later) and the Python standard library (3.8 or later).
+later) and the Python standard library (3.8 or later). To log without changing
+the script at all, run it with ``gradlens run -- python3 train.py`` instead,
+which loads this same code through gradlens_instrument.py.
 
 Plain loop -- log after ``loss.backward()``, before clipping and ``optimizer.step()``::
 
@@ -148,7 +150,7 @@ class GradLensLogger:
         self.scaler = scaler
         # Decided at the first log(): the process group is often set up after the logger.
         self._writes: Optional[bool] = None
-        self._file: Optional[IO[str]] = None
+        self._out = _JsonLinesFile(self.path, mode)
         self._warned: set = set()
 
     def log(self, step: int, loss: Optional[_Number] = None) -> Optional[dict]:
@@ -161,20 +163,11 @@ class GradLensLogger:
             return None
         with torch.no_grad():
             record = self._record(step, _unwrapped(self.model), loss)
-        if self._file is None:
-            folder = os.path.dirname(self.path)
-            if folder:
-                os.makedirs(folder, exist_ok=True)
-            self._file = open(self.path, self.mode, encoding="utf-8")
-        self._file.write(json.dumps(record) + "\n")
-        # Flushed per line: GradLens tails the file while training runs.
-        self._file.flush()
+        self._out.write(record)
         return record
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        self._out.close()
 
     def __enter__(self) -> "GradLensLogger":
         return self
@@ -184,8 +177,7 @@ class GradLensLogger:
 
     def _rank_writes(self) -> bool:
         if self._writes is None:
-            distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
-            self._writes = not distributed or torch.distributed.get_rank() == 0
+            self._writes = _distributed_rank() in (None, 0)
         return self._writes
 
     def _record(self, step: int, module: torch.nn.Module, loss: Optional[_Number]) -> dict:
@@ -220,45 +212,30 @@ class GradLensLogger:
         if grad_slot is None:
             self._warn_once("no-grad", "GradLensLogger: no parameter has a gradient; call log() after loss.backward() and before optimizer.zero_grad().")
         else:
-            norms = values[grad_slot]
-            nonfinite = _recheck_nonfinite(grads, norms)
-            if scale_value is not None:
-                norms = self._unscaled(norms, scale_value)
-            grad_norm = _total_norm(norms)
-            record["grad_norm"] = grad_norm
+            divisor = scale_value if scale_value is not None and self._still_scaled(scale_value) else None
+            record.update(_gradient_fields(names, grads, values[grad_slot], divisor))
             if self.max_norm is not None:
-                # clip_grad_norm_ rescales whenever the norm is not <= max_norm, NaN included.
-                record["clipped"] = not (grad_norm <= self.max_norm)
-            record["layers"] = dict(zip(names, norms))
-            record["nonfinite"] = [names[i] for i in nonfinite]
-        return {key: record[key] for key in _KEY_ORDER if key in record}
+                record["clipped"] = _norm_clips(record["grad_norm"], self.max_norm)
+        return _ordered(record)
 
     def _loss_scale(self) -> Union[torch.Tensor, float, None]:
-        """The loss scale, as a tensor where the scaler allows it, so it joins the one sync."""
-        if self.scaler is None or not self.scaler.is_enabled():
-            return None
-        scale_async = getattr(self.scaler, "_get_scale_async", None)
-        scale = scale_async() if scale_async is not None else None
-        return scale if isinstance(scale, torch.Tensor) else float(self.scaler.get_scale())
+        return None if self.scaler is None else _loss_scale(self.scaler)
 
-    def _unscaled(self, norms: List[float], scale: float) -> List[float]:
-        """The norms without the loss scale, if the gradients still carry it."""
-        # GradScaler keeps, per optimizer, whether unscale_ ran since its last update().
-        states = getattr(self.scaler, "_per_optimizer_states", None)
-        if not isinstance(states, dict):
+    def _still_scaled(self, scale: float) -> bool:
+        """Whether the gradients still carry the loss scale; warns once if so, or if the scaler cannot tell."""
+        scaled = _still_scaled(self.scaler, self.optimizer)
+        if scaled is None:
             self._warn_once("scaler-state", "GradLensLogger: cannot tell from this GradScaler whether the gradients were unscaled; call scaler.unscale_(optimizer) before log().")
-            return norms
-        state = next((states[id(o)] for o in _optimizer_chain(self.optimizer) if id(o) in states), None)
-        stage = state.get("stage") if isinstance(state, dict) else None
-        if getattr(stage, "name", None) == "UNSCALED" or not scale > 0:
-            return norms
+            return False
+        if not scaled or not scale > 0:
+            return False
         self._warn_once(
             "scaled",
             f"GradLensLogger: the gradients are still multiplied by the GradScaler's loss scale ({scale:g}) when log() runs; "
             "the logged norms are divided by it. Call scaler.unscale_(optimizer) before log() and before clip_grad_norm_, "
             "or clipping compares the scaled norm with max_norm.",
         )
-        return [norm / scale for norm in norms]
+        return True
 
     def _warn_once(self, key: str, message: str) -> None:
         if key not in self._warned:
@@ -267,7 +244,81 @@ class GradLensLogger:
 
 
 # The native format's key order, so lines read alike whoever wrote them.
-_KEY_ORDER = ("step", "loss", "grad_norm", "lr", "clipped", "max_norm", "loss_scale", "layers", "weight_norms", "nonfinite")
+_KEY_ORDER = (
+    "step", "loss", "grad_norm", "lr", "lr_groups", "clipped", "max_norm", "clip_value", "loss_scale", "skipped",
+    "layers", "weight_norms", "update_ratios", "nonfinite",
+)
+
+
+def _ordered(record: Dict[str, object]) -> Dict[str, object]:
+    return {key: record[key] for key in _KEY_ORDER if key in record}
+
+
+class _JsonLinesFile:
+    """The log file: created (with its folder) at the first record, one flushed line per record."""
+
+    def __init__(self, path: str, mode: str) -> None:
+        self.path = path
+        self.mode = mode
+        self.lines = 0
+        self._file: Optional[IO[str]] = None
+
+    def write(self, record: Dict[str, object]) -> None:
+        if self._file is None:
+            folder = os.path.dirname(self.path)
+            if folder:
+                os.makedirs(folder, exist_ok=True)
+            self._file = open(self.path, self.mode, encoding="utf-8")
+        self._file.write(json.dumps(record) + "\n")
+        # Flushed per line: GradLens tails the file while training runs.
+        self._file.flush()
+        self.lines += 1
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def _distributed_rank() -> Optional[int]:
+    """This process's rank once torch.distributed is initialised, else None."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank()
+    return None
+
+
+def _gradient_fields(names: Sequence[str], grads: Sequence[torch.Tensor], norms: List[float], divisor: Optional[float] = None) -> Dict[str, object]:
+    """``grad_norm``, ``layers`` and ``nonfinite`` from each gradient's norm (as read by _OneSync);
+    ``divisor`` takes a loss scale the gradients still carry out of the norms."""
+    nonfinite = _recheck_nonfinite(grads, norms)
+    if divisor is not None:
+        norms = [norm / divisor for norm in norms]
+    return {"grad_norm": _total_norm(norms), "layers": dict(zip(names, norms)), "nonfinite": [names[i] for i in nonfinite]}
+
+
+def _norm_clips(grad_norm: float, max_norm: float) -> bool:
+    # clip_grad_norm_ rescales whenever the norm is not <= max_norm, NaN included.
+    return not (grad_norm <= max_norm)
+
+
+def _loss_scale(scaler: object) -> Union[torch.Tensor, float, None]:
+    """A GradScaler's loss scale, as a tensor where the scaler allows it, so it joins the one sync."""
+    if not scaler.is_enabled():
+        return None
+    scale_async = getattr(scaler, "_get_scale_async", None)
+    scale = scale_async() if scale_async is not None else None
+    return scale if isinstance(scale, torch.Tensor) else float(scaler.get_scale())
+
+
+def _still_scaled(scaler: object, optimizer: object) -> Optional[bool]:
+    """Whether the optimizer's gradients still carry the scaler's loss scale; None if the scaler cannot tell."""
+    # GradScaler keeps, per optimizer, whether unscale_ ran since its last update().
+    states = getattr(scaler, "_per_optimizer_states", None)
+    if not isinstance(states, dict):
+        return None
+    state = next((states[id(o)] for o in _optimizer_chain(optimizer) if id(o) in states), None)
+    stage = state.get("stage") if isinstance(state, dict) else None
+    return getattr(stage, "name", None) != "UNSCALED"
 
 
 class _OneSync:

@@ -77,11 +77,16 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): Parsed {
   let help = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
+    if (arg === '--') {
+      // Everything after "--" is an argument, not an option (gradlens run -- python3 train.py --lr 1).
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
     if (arg === '--help' || arg === '-h') {
       help = true;
       continue;
     }
-    if (!arg.startsWith('--') || arg === '--') {
+    if (!arg.startsWith('--')) {
       positionals.push(arg);
       continue;
     }

@@ -3,6 +3,7 @@ import { analyzeCommand, analyzeSpec } from './analyze';
 import { type CommandSpec, helpText, type Parsed, parseArgs, UsageError } from './args';
 import { demoCommand, demoSpec } from './demo';
 import { reportCommand, reportSpec } from './report';
+import { runCommand, runSpec } from './run';
 import { trainCommand, trainSpec } from './train';
 import { verifyCommand, verifySpec } from './verify';
 
@@ -13,6 +14,7 @@ const COMMANDS: Array<{ spec: CommandSpec; run(parsed: Parsed): number | Promise
   { spec: analyzeSpec, run: analyzeCommand },
   { spec: reportSpec, run: reportCommand },
   { spec: trainSpec, run: (p) => trainCommand(p, WORKER) },
+  { spec: runSpec, run: runCommand },
   { spec: verifySpec, run: verifyCommand },
   { spec: demoSpec, run: (p) => demoCommand(p, WORKER) },
 ];

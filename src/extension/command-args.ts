@@ -29,3 +29,11 @@ export function presetArgument(arg: unknown): string | undefined {
   const preset = typeof arg === 'object' && arg !== null ? (arg as { preset?: unknown }).preset : undefined;
   return typeof preset === 'string' ? preset : undefined;
 }
+
+/** Run Training Script's argument `{ script, args? }` (a keybinding, a test): the script's path and, when given, its arguments as typed in a shell (then nothing is asked). */
+export function scriptArgument(arg: unknown): { script: string; args?: string } | undefined {
+  if (typeof arg !== 'object' || arg === null) return undefined;
+  const { script, args } = arg as { script?: unknown; args?: unknown };
+  if (typeof script !== 'string' || script === '') return undefined;
+  return typeof args === 'string' ? { script, args } : { script };
+}

@@ -14,6 +14,7 @@ export const COMMAND_IDS = [
   'gradlens.exportReport',
   'gradlens.openPlayground',
   'gradlens.insertLogger',
+  'gradlens.runTrainingScript',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

@@ -11,6 +11,7 @@ import { insertLogger } from './insert-logger';
 import type { GradLensLanguageServer } from './language-client';
 import { PlaygroundPanel } from './playground-panel';
 import type { RunEntry, RunsModel } from './runs/model';
+import { runTrainingScript } from './run-script';
 import { runDescription } from './runs/present';
 import { errorMessage } from '../shared/errors';
 
@@ -226,5 +227,6 @@ export function commandTable(s: CommandServices): Record<CommandId, (...args: un
     'gradlens.exportReport': exportReport,
     'gradlens.openPlayground': () => PlaygroundPanel.show(s.context, log),
     'gradlens.insertLogger': () => insertLogger(s.languageServer, s.context.extensionUri, log),
+    'gradlens.runTrainingScript': (arg) => runTrainingScript(s, arg),
   };
 }

@@ -6,6 +6,7 @@ import { DASHBOARD_VIEW_TYPE, DashboardPanel } from './dashboard-panel';
 import { Experiments, experimentsFolder } from './experiments';
 import { GradLensLanguageServer } from './language-client';
 import { PLAYGROUND_VIEW_TYPE, PlaygroundPanel } from './playground-panel';
+import { MainGuardCodeLens } from './run-script';
 import { RunsModel } from './runs/model';
 import { registerRunViews } from './runs/views';
 
@@ -26,6 +27,8 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
   for (const [id, handler] of Object.entries(commandTable({ context, model, dashboard, experiments, languageServer, log }))) {
     context.subscriptions.push(vscode.commands.registerCommand(id, handler));
   }
+  const mainGuardLens = new MainGuardCodeLens();
+  context.subscriptions.push(mainGuardLens, vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, mainGuardLens));
   context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, { deserializeWebviewPanel: (panel, state) => dashboard.revive(panel, state) }),
     vscode.window.registerWebviewPanelSerializer(PLAYGROUND_VIEW_TYPE, {

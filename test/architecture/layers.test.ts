@@ -14,7 +14,7 @@ const SRC = path.join(__dirname, '../../src');
 /** Lowest first. A folder may import from any folder of a lower layer. */
 const LAYERS: readonly (readonly string[])[] = [
   ['shared'],
-  ['engine', 'logs'],
+  ['engine', 'logs', 'instrument'],
   ['diagnosis'],
   ['protocol', 'python'],
   ['playground', 'report'],

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { runsArgument } from '../../src/extension/command-args';
+import { runsArgument, scriptArgument } from '../../src/extension/command-args';
 import { reportBase } from '../../src/report/files';
 
 /** The same command from the palette, a tree, a finding and the dashboard. */
@@ -27,5 +27,14 @@ describe('command arguments', () => {
     assert.equal(reportBase('/out/run report.html'), '/out/run report');
     assert.equal(reportBase('/out/REPORT.HTM'), '/out/REPORT');
     assert.equal(reportBase('/out/report'), '/out/report');
+  });
+
+  it('takes Run Training Script\'s { script, args } from a keybinding, and nothing else', () => {
+    assert.deepEqual(scriptArgument({ script: '/w/train.py', args: '--lr 0.1' }), { script: '/w/train.py', args: '--lr 0.1' });
+    assert.deepEqual(scriptArgument({ script: '/w/train.py' }), { script: '/w/train.py' });
+    assert.deepEqual(scriptArgument({ script: '/w/train.py', args: ['--lr'] }), { script: '/w/train.py' });
+    assert.equal(scriptArgument({ script: '' }), undefined);
+    assert.equal(scriptArgument('/w/train.py'), undefined);
+    assert.equal(scriptArgument(undefined), undefined);
   });
 });

@@ -4,6 +4,7 @@
  * which reads the webviews' DOM from the Chromium side.
  */
 import * as assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -22,6 +23,18 @@ export function workspacePath(...parts: string[]): string {
   const folder = vscode.workspace.workspaceFolders?.[0];
   assert.ok(folder, 'a workspace folder is open');
   return path.join(folder.uri.fsPath, ...parts);
+}
+
+/**
+ * Puts test/python/instrument/train_shapes.py (a PyTorch script that knows nothing of GradLens) into the
+ * workspace, for the tests that run it: only then, so that earlier tests see one training script.
+ */
+export function shapesScript(): string {
+  const target = workspacePath('scripts', 'train_shapes.py');
+  mkdirSync(path.dirname(target), { recursive: true });
+  // Compiled into out/e2e/: the repository is two folders up.
+  copyFileSync(path.join(__dirname, '..', '..', 'test', 'python', 'instrument', 'train_shapes.py'), target);
+  return target;
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

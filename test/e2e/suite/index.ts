@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import Mocha from 'mocha';
 
 /** Run in this order: activation first, so its timing is the extension's own. */
-const MAIN = ['activation', 'runs-view', 'dashboard', 'live', 'language-server', 'experiment'];
+const MAIN = ['activation', 'runs-view', 'dashboard', 'live', 'language-server', 'experiment', 'run-script'];
 
 export function run(): Promise<void> {
   const restricted = process.env.GRADLENS_E2E_SUITE === 'restricted';

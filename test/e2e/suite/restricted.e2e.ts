@@ -5,7 +5,7 @@
  */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { canInspect, codeOf, dashboardTab, diagnosticOf, gradlens, inspect, runAt, waitFor, workspacePath } from './helpers';
+import { canInspect, codeOf, dashboardTab, diagnosticOf, gradlens, inspect, runAt, shapesScript, waitFor, workspacePath } from './helpers';
 
 describe('restricted mode', () => {
   it('is what this workspace is in', () => {
@@ -56,5 +56,15 @@ describe('restricted mode', () => {
     assert.equal(vscode.window.terminals.length, 0);
     assert.equal(vscode.tasks.taskExecutions.length, 0);
     assert.equal(vscode.debug.activeDebugSession, undefined);
+  });
+
+  it('offers no Run Training Script CodeLens, and the command explains itself and runs nothing', async () => {
+    await gradlens();
+    const script = vscode.Uri.file(shapesScript());
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(script));
+    const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', script)) ?? [];
+    assert.deepEqual(lenses.filter((lens) => lens.command?.command === 'gradlens.runTrainingScript'), []);
+    await vscode.commands.executeCommand('gradlens.runTrainingScript', { script: script.fsPath, args: 'plain' });
+    assert.equal(vscode.window.terminals.length, 0);
   });
 });
