@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { defaultLogPath, mainGuardLines, splitArguments } from '../instrument/launch';
+import { errorMessage } from '../shared/errors';
 import { scriptArgument } from './command-args';
 import type { DashboardPanel } from './dashboard-panel';
 import type { RunsModel } from './runs/model';
@@ -50,7 +51,7 @@ export async function runTrainingScript(s: RunScriptServices, arg: unknown): Pro
         splitArguments(text);
         return undefined;
       } catch (error) {
-        return (error as Error).message;
+        return errorMessage(error);
       }
     },
   }));
@@ -93,7 +94,7 @@ async function scriptFrom(arg: unknown): Promise<vscode.Uri | undefined> {
  */
 async function pythonCommand(script: vscode.Uri, log: vscode.LogOutputChannel): Promise<string[]> {
   const selected = await selectedInterpreter(script).catch((error: unknown) => {
-    log.warn(`the Python extension did not say which interpreter is selected: ${(error as Error).message}`);
+    log.warn(`the Python extension did not say which interpreter is selected: ${errorMessage(error)}`);
     return undefined;
   });
   if (selected) return selected;
@@ -147,7 +148,7 @@ async function showWhenLogged(s: RunScriptServices, out: string, terminal: vscod
     const [run] = await s.model.open(out, 'opened');
     if (run) s.dashboard.show([run.key]);
   } catch (error) {
-    s.log.warn(`could not follow ${out}: ${(error as Error).message}`);
+    s.log.warn(`could not follow ${out}: ${errorMessage(error)}`);
   }
 }
 
