@@ -4,7 +4,7 @@ import { noFindingsText } from '../diagnosis/verdict';
 import { openRuns, UnreadablePathError } from '../logs/open';
 import { isRole, type TagRule } from '../logs/roles';
 import { unreadableFiles, type Run } from '../logs/run';
-import { PARAMETER_COLUMNS, parameterRows, runHeading, stepRange, summaryRows } from '../report/summary';
+import { PARAMETER_COLUMNS, parameterRows, policyLines, runHeading, stepRange, summaryRows } from '../report/summary';
 import { warningLines } from '../report/warnings';
 import { type CommandSpec, type Parsed, UsageError } from './args';
 
@@ -39,20 +39,29 @@ export function parseTagRules(text: string): TagRule[] {
     });
 }
 
+/** The version of the `--json` shape (README: "analyze --json"); raised whenever a key changes meaning or goes away. */
+export const ANALYZE_SCHEMA_VERSION = 2;
+
 /** The `--json` shape: one entry per run, documented in README. */
 export function runReport(run: Run, diagnosis: Diagnosis) {
   return {
     id: run.id,
     path: run.path,
     format: run.format,
+    writer: diagnosis.setup.writer,
     steps: diagnosis.steps,
     layers: diagnosis.layers,
     loss: diagnosis.loss,
     gradNorm: diagnosis.gradNorm,
     threshold: diagnosis.threshold,
+    clipThreshold: diagnosis.clipThreshold,
     clippedFraction: diagnosis.clippedFraction,
+    setup: diagnosis.setup,
+    settings: run.settings ?? null,
     parameters: diagnosis.parameters,
     findings: diagnosis.findings.map((f) => ({ kind: f.kind, severity: f.severity, step: f.step, endStep: f.endStep, layers: f.layers, message: f.message, evidence: f.evidence, hints: f.hints })),
+    ledger: diagnosis.ledger,
+    policies: diagnosis.policies,
     warnings: warningLines(run),
   };
 }
@@ -99,6 +108,11 @@ export function textReport(run: Run, d: Diagnosis): string {
     out.push(wrap(f.message, '      '));
     for (const hint of f.hints) out.push(wrap(`→ ${hint.text}`, '      '));
   }
+  const policies = policyLines(d);
+  if (policies.length > 0) {
+    out.push('  policy replay (what each spike policy would have done on this log)');
+    for (const line of policies) out.push(wrap(`· ${line}`, '    '));
+  }
   const warnings = warningLines(run);
   for (const w of warnings.slice(0, WARNINGS_SHOWN)) out.push(`  warning: ${w}`);
   if (warnings.length > WARNINGS_SHOWN) out.push(`  … ${warnings.length - WARNINGS_SHOWN} more warnings (see --json)`);
@@ -135,7 +149,7 @@ export async function analyzeCommand(parsed: Parsed): Promise<number> {
   const failOn = FAIL_ON[String(parsed.options.get('fail-on') ?? 'error')];
   const runs = await readRunsOrExplain('analyze', parsed.positionals, tagRules);
   const reports = runs.map((run) => ({ run, diagnosis: diagnose(run, options) }));
-  if (parsed.options.has('json')) process.stdout.write(jsonText({ runs: reports.map(({ run, diagnosis }) => runReport(run, diagnosis)) }) + '\n');
+  if (parsed.options.has('json')) process.stdout.write(jsonText({ schemaVersion: ANALYZE_SCHEMA_VERSION, runs: reports.map(({ run, diagnosis }) => runReport(run, diagnosis)) }) + '\n');
   else process.stdout.write(reports.map(({ run, diagnosis }) => textReport(run, diagnosis)).join('\n\n') + '\n');
   const unread = runs.flatMap(unreadableFiles);
   if (unread.length > 0) {

@@ -25,7 +25,7 @@ export function clippingFindings(context: Context): Finding[] {
       finding(
         `Gradients are clipped by value at ${formatNumber(clipping.threshold ?? null)}: each component is cut separately, which turns the gradient's direction whenever it bites.`,
         { clipValue: clipping.threshold ?? null, clippedFraction: clipping.clippedFraction },
-        [hints.preferNormClipping()],
+        [hints.preferNormClipping(context)],
       ),
     ];
   }
@@ -39,7 +39,7 @@ export function clippingFindings(context: Context): Finding[] {
         ...finding(
           `Norm clipping at ${formatNumber(threshold)} let ${unclipped.length} exploding step${unclipped.length === 1 ? '' : 's'} through unclipped, from step ${view.norms.steps[first]} (norm ${formatNumber(view.norms.values[first])}): the threshold sits above the norms it should catch${advice.recommended !== null ? ` (the healthy 95th percentile is ${formatNumber(advice.recommended)})` : ''}.`,
           { maxNorm: threshold, unclippedExplodingSteps: unclipped.length, recommended: advice.recommended },
-          [hints.lowerClipThreshold(threshold, advice.recommended)],
+          [hints.lowerClipThreshold(context, threshold)],
         ),
         severity: 'warning',
         step: view.norms.steps[first],
@@ -53,7 +53,7 @@ export function clippingFindings(context: Context): Finding[] {
       `Clipping is active on ${formatPercent(clipping.clippedFraction)} of steps (${threshold !== undefined ? `max_norm ${formatNumber(threshold)}, ` : ''}median norm ${formatNumber(advice.median)}): ` +
         `nearly every update is rescaled, so clipping works as a learning-rate cut${cut} rather than as a guard against rare explosions.`,
       { clippedFraction: clipping.clippedFraction, maxNorm: threshold ?? null, medianNorm: advice.median },
-      [hints.raiseClipThreshold(threshold, advice.recommended)],
+      [hints.raiseClipThreshold(context, threshold)],
     ),
   ];
 }

@@ -53,11 +53,11 @@ export function nonFiniteFindings(context: Context): Finding[] {
     : ` From then on ${realBad.length} of ${total} steps (${formatPercent(realBad.length / Math.max(1, total))}) are non-finite: training never recovered, and every update after step ${first} wrote NaN into the weights.`;
 
   const advice: Hint[] = [];
-  if (!context.clipping.on) advice.push(hints.addNormClipping(context.advice.recommended));
+  advice.push(...hints.clipping(context));
   if (view.recurrent) advice.push(hints.orthogonalInit());
-  advice.push(hints.lowerLr(view.lr ? valueAt(view.lr, first) : undefined));
+  advice.push(hints.lowerLr(context, view.lr ? valueAt(view.lr, first) : undefined));
   if (lossFirstBad !== undefined && lossFirstBad <= first && context.exploding.indexes.length === 0) advice.push(hints.checkData(lossFirstBad));
-  if (view.lossScale) advice.push(hints.unscaleBeforeClipping());
+  advice.push(...hints.unscaleBeforeClipping(context));
   if (view.parameters.length === 0) advice.push(hints.logGradients());
 
   findings.push({

@@ -95,3 +95,37 @@ export function formatNumber(value: number | null): string {
 export function formatPercent(fraction: number): string {
   return `${Math.round(fraction * 100)}%`;
 }
+
+/** Mean and standard deviation of the last `size` values pushed, in constant time per value. */
+export class RollingMoments {
+  private readonly window: number[] = [];
+  private sum = 0;
+  private squares = 0;
+
+  constructor(private readonly size: number) {}
+
+  get count(): number {
+    return this.window.length;
+  }
+
+  mean(): number {
+    return this.sum / this.window.length;
+  }
+
+  /** Population standard deviation (numpy's default, as the policies it replays use). */
+  sd(): number {
+    const mean = this.mean();
+    return Math.sqrt(Math.max(0, this.squares / this.window.length - mean * mean));
+  }
+
+  push(value: number): void {
+    this.window.push(value);
+    this.sum += value;
+    this.squares += value * value;
+    if (this.window.length > this.size) {
+      const old = this.window.shift()!;
+      this.sum -= old;
+      this.squares -= old * old;
+    }
+  }
+}

@@ -14,6 +14,7 @@ import { readTextLog } from './formats/text';
 import { readTfEvents } from './formats/tfevents';
 import { parseWandbRunFolder, readWandb, readWandbSummary } from './formats/wandb';
 import { TagRoles, type TagRule } from './roles';
+import { mergeSettings, settingsFromText, type RunSettings } from './settings';
 import { RunBuilder, unreadableFiles, type LogFormat, type Run, type RunSource } from './run';
 import type { ReaderFactory } from './sink';
 
@@ -254,7 +255,38 @@ export async function readRunSpec(spec: RunSpec, options: OpenOptions = {}): Pro
     }
     reader.end();
   }
-  return builder.runs();
+  const settings = await statedSettings(spec);
+  return settings ? builder.runs().map((run) => ({ ...run, settings })) : builder.runs();
+}
+
+/** How much of a file is searched for settings: training scripts print their arguments first. */
+const SETTINGS_BYTES = 256 * 1024;
+/** Configuration files beside a run that state its settings (Lightning, LightningCLI, exported TrainingArguments). */
+const SETTINGS_FILES = ['hparams.yaml', 'config.yaml', 'training_args.json'];
+
+/**
+ * The settings a run's own files and its folder state: the head of each log
+ * file (Megatron's and nanoGPT's printed arguments, the TrainingArguments the
+ * Hugging Face Trainer writes to TensorBoard), configuration files beside it,
+ * and for a trainer_state.json, the TensorBoard runs of its output dir.
+ */
+async function statedSettings(spec: RunSpec): Promise<RunSettings | undefined> {
+  // MLflow keeps one small file per metric and trainer_state.json no arguments: neither states settings.
+  const files = spec.source.format === 'hf-trainer-state' || spec.source.format === 'mlflow' ? [] : spec.files.map((f) => f.path);
+  const folder = (await fs.stat(spec.source.path).then((s) => s.isDirectory(), () => false)) ? spec.source.path : path.dirname(spec.source.path);
+  for (const base of [folder, path.dirname(folder)]) {
+    const { files: names } = await listDir(base);
+    files.push(...SETTINGS_FILES.filter((name) => names.includes(name)).map((name) => path.join(base, name)));
+  }
+  if (spec.source.format === 'hf-trainer-state') {
+    const outputDir = /^checkpoint-\d+$/.test(path.basename(folder)) ? path.dirname(folder) : folder;
+    const runs = (await listDir(path.join(outputDir, 'runs'))).dirs.map((name) => path.join(outputDir, 'runs', name));
+    for (const run of [path.join(outputDir, 'runs'), ...runs]) files.push(...(await listDir(run)).files.filter((name) => /tfevents/.test(name)).map((name) => path.join(run, name)));
+  }
+  const found = await Promise.all(
+    [...new Set(files)].map(async (file) => settingsFromText(Buffer.from(await readBytesAt(file, 0, SETTINGS_BYTES).catch(() => new Uint8Array(0))).toString('latin1'), path.basename(file))),
+  );
+  return mergeSettings(found);
 }
 
 export class UnreadablePathError extends Error {}

@@ -39,6 +39,7 @@ const KIND_WORDS: Record<FindingKind, string> = {
   clipping: 'clipping',
   dominance: 'dominance',
   divergence: 'divergence',
+  'loss-trend': 'loss trend',
 };
 
 export interface RunGroup {
