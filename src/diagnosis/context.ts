@@ -37,29 +37,43 @@ const OVERFLOW_NORM = 1e6;
 /** Fewest norms a threshold is advised from. */
 const MIN_BASIS = 10;
 
+/** A stretch after the last explosion must cover this share of the run to say what its ordinary steps look like. */
+const AFTER_SHARE = 0.2;
+
 /**
- * Clip threshold advice from the longest stable stretch of the run: steps in
- * a row with finite norms, no explosion, no scaler skip, past the early
- * transient. The 95th percentile of a run that explodes on every step is no
- * healthy threshold: with no such stretch there is no recommendation.
+ * Clip threshold advice from a stable stretch of the run: steps in a row with
+ * finite norms, no explosion, no scaler skip, past the early transient. The
+ * stretch before the first explosion says best what ordinary steps look like;
+ * failing that, one after the last explosion that covers a fifth of the run;
+ * a lull between two explosions is no basis. The 95th percentile of a run that
+ * explodes throughout is no healthy threshold: then there is no recommendation.
  */
 export function thresholdAdvice(view: RunView, exploding: Exploding & { steps: Set<number> }, skips: Set<number>): ThresholdAdvice {
   const { steps, values } = view.norms;
+  const clean = (i: number) => Number.isFinite(values[i]) && values[i] < OVERFLOW_NORM && !skips.has(steps[i]);
+  /** The longest run of clean indexes in [from, to). */
+  const longest = (from: number, to: number) => {
+    let best = { from, to: from };
+    let run = from;
+    for (let i = from; i <= to; i++) {
+      if (i < to && clean(i)) continue;
+      if (i - run > best.to - best.from) best = { from: run, to: i };
+      run = i + 1;
+    }
+    return best;
+  };
+  const { episodes, transient } = exploding;
+  const start = transient ? transient.toIndex + 1 : 0;
+  const before = longest(start, episodes.length > 0 ? episodes[0].indexes[0] : values.length);
+  const after = episodes.length > 0 ? longest(episodes[episodes.length - 1].indexes.at(-1)! + 1, values.length) : before;
+  const best =
+    before.to - before.from >= MIN_BASIS ? before : after.to - after.from >= Math.max(MIN_BASIS, AFTER_SHARE * values.length) ? after : undefined;
   const usable: number[] = [];
-  let best = { from: 0, to: 0 };
-  let from = exploding.transient ? exploding.transient.toIndex + 1 : 0;
-  for (let i = from; i <= values.length; i++) {
-    const broken = i === values.length || !Number.isFinite(values[i]) || values[i] >= OVERFLOW_NORM || exploding.steps.has(steps[i]) || skips.has(steps[i]);
-    if (!broken) continue;
-    if (i - from > best.to - best.from) best = { from, to: i };
-    from = i + 1;
-  }
   for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i]) && values[i] < OVERFLOW_NORM) usable.push(values[i]);
   const sorted = Float64Array.from(usable).sort();
-  const stable = best.to - best.from >= MIN_BASIS;
   return {
-    recommended: stable ? quantile(values.subarray(best.from, best.to), 0.95) : null,
-    basis: stable ? { fromStep: steps[best.from], toStep: steps[best.to - 1], steps: best.to - best.from } : null,
+    recommended: best ? quantile(values.subarray(best.from, best.to), 0.95) : null,
+    basis: best ? { fromStep: steps[best.from], toStep: steps[best.to - 1], steps: best.to - best.from } : null,
     mean: mean(sorted),
     median: quantileSorted(sorted, 0.5),
     p95: quantileSorted(sorted, 0.95),

@@ -31,16 +31,22 @@ function clipLine(writer: Writer, tau: string): string {
 /** The name of the clip threshold in each tool. */
 export function clipName(writer: Writer): string {
   const names: Record<Writer, string> = {
-    'hf-trainer': 'max_grad_norm in TrainingArguments',
-    lightning: 'Trainer(gradient_clip_val=...)',
+    'hf-trainer': 'max_grad_norm',
+    lightning: 'gradient_clip_val',
     keras: 'global_clipnorm',
-    optax: "optax.clip_by_global_norm's max_norm",
+    optax: "clip_by_global_norm's max_norm",
     megatron: '--clip-grad',
     nanogpt: 'grad_clip',
     'llm.c': 'grad_clip',
     pytorch: 'max_norm',
   };
   return names[writer];
+}
+
+/** The clip threshold's name, and where it is set when that is not obvious from the name. */
+function clipSetting(writer: Writer): string {
+  const where: Partial<Record<Writer, string>> = { 'hf-trainer': ' in TrainingArguments', lightning: ' in Trainer(...)' };
+  return `${clipName(writer)}${where[writer] ?? ''}`;
 }
 
 /** Where the advised threshold comes from. */
@@ -107,7 +113,7 @@ export const hints = {
     return {
       id: 'raise-clip-threshold',
       text:
-        `Clipping every step makes each update lr × max_norm long, whatever the gradient: normalised gradient descent. If that is not what you meant, raise ${clipName(voice.writer)}${current !== undefined ? ` from ${formatNumber(current)}` : ''}` +
+        `Clipping every step makes each update lr × max_norm long, whatever the gradient: normalised gradient descent. If that is not what you meant, raise ${clipSetting(voice.writer)}${current !== undefined ? ` from ${formatNumber(current)}` : ''}` +
         `${recommended !== null ? ` towards ${formatNumber(recommended)}${basisText(voice)}` : ''} and watch whether the norm then starts to grow; if it does, keep the low threshold and lower the learning rate instead.`,
     };
   },
@@ -115,7 +121,7 @@ export const hints = {
     const recommended = voice.advice.recommended;
     return {
       id: 'lower-clip-threshold',
-      text: `Lower ${clipName(voice.writer)} from ${formatNumber(current)}${recommended !== null ? ` to about ${formatNumber(recommended)}${basisText(voice)}` : ''}: at this level clipping does not catch the large steps.`,
+      text: `Lower ${clipSetting(voice.writer)} from ${formatNumber(current)}${recommended !== null ? ` to about ${formatNumber(recommended)}${basisText(voice)}` : ''}: at this level clipping does not catch the large steps.`,
     };
   },
   orthogonalInit(): Hint {
