@@ -101,7 +101,7 @@ describe('dashboard webview (headless Chromium)', function () {
     assert.ok(pixels.near[0] > 500, `the total norm is drawn in charts.blue (${pixels.near[0]} pixels)`);
     assert.ok(pixels.near[1] > 100, `the recommended threshold is drawn in charts.green (${pixels.near[1]} pixels)`);
     const legend = await texts(view, '.section-timeline .legend li');
-    assert.deepEqual(legend, ['total norm', 'recommended threshold 3.38']);
+    assert.deepEqual(legend, ['total norm', 'recommended threshold 3.38', 'steps norm clipping at the replayed τ would rescale']);
     assert.ok((await view.canvasPixels('.chart-loss .chart-canvas')).drawn > 2000, 'the loss chart drew');
     assert.ok((await view.canvasPixels('.chart-lr .chart-canvas')).drawn > 1000, 'the learning-rate chart drew');
     assert.ok((await view.canvasPixels('.chart-heat .chart-canvas')).drawn > 20000, 'the heat map drew');
@@ -257,6 +257,30 @@ describe('dashboard webview (headless Chromium)', function () {
     const legend = await texts(view, '.section-timeline .legend li');
     assert.ok(legend.includes('clip threshold 1'), legend.join(' | '));
     assert.ok(legend.includes('total norm'), legend.join(' | '));
+  });
+
+  it('replays norm clipping at the τ of a slider over the timeline, with what each spike policy would have done', async () => {
+    await showRuns(view, [lstm]);
+    const summary = () => view.page.locator('.replay-summary').textContent();
+    const yellow = async () => (await view.canvasPixels(NORM_CANVAS, [THEME_VARIABLES.dark['--vscode-charts-yellow']])).near[0];
+    // Where the slider starts, it says what the diagnosis's own replay at the advised threshold says.
+    const clip = lstm.diagnosis.policies.find((p) => p.name === 'clip-norm')!;
+    assert.equal(clip.parameters.tau, lstm.diagnosis.threshold.recommended);
+    assert.match((await summary()) ?? '', new RegExp(`^At τ = 3\\.38, norm clipping would rescale ${clip.steps.length} of 400 steps \\(${Math.round(clip.clippedShare! * 100)}%\\)`));
+    assert.deepEqual(
+      (await texts(view, '.replay-policies li')).map((text) => text.split(' ')[0]),
+      ['Lightning', "OLMo-core's", "llm.c's", "Megatron's"],
+    );
+    const atAdvised = await yellow();
+    assert.ok(atAdvised > 100, `the steps clipped at τ are shaded (${atAdvised} pixels)`);
+    await view.page.locator('.replay-summary').scrollIntoViewIfNeeded();
+    await view.screenshot('dashboard-replay', { fullPage: false });
+    const slider = view.page.locator('#replay-tau');
+    await view.drawnAfter(() => slider.press('End'));
+    assert.match((await summary()) ?? '', /would rescale 0 of 400 steps \(0%\), by 1 on average/);
+    await view.drawnAfter(() => slider.press('Home'));
+    assert.match((await summary()) ?? '', /would rescale 400 of 400 steps \(100%\)/);
+    assert.ok((await yellow()) > 3 * atAdvised, 'every step shaded at the lowest τ');
   });
 
   it('compares two runs: both in the legend and the table, each in its own colour', async () => {
