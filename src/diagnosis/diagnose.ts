@@ -5,6 +5,7 @@ import { divergenceFindings } from './divergence';
 import { dominanceFindings } from './dominance';
 import { sharesAt } from './episodes';
 import { explosionFindings } from './explosion';
+import { loggingCaveats } from './caveats';
 import { nonFiniteFindings } from './nonfinite';
 import { policyReplays } from './policies';
 import { spikeFindings } from './spikes';
@@ -109,6 +110,7 @@ export function diagnose(run: Run, options: Partial<DiagnoseOptions> = {}): Diag
       clipping: { on: clipping.on, mode: clipping.mode ?? null, threshold: clipping.threshold ?? null, source: clipping.source },
       precision: { scaler: precision.scaler, stated: precision.stated ?? null },
       warmup: warmup ?? null,
+      caveats: loggingCaveats(context),
     },
     parameters: parameterTable(context, maxIndex),
     findings,

@@ -81,6 +81,8 @@ export interface RunSetup {
   /** An fp16 loss scaler at work, and the precision the configuration states. */
   precision: { scaler: boolean; stated: 'fp16' | 'bf16' | 'fp32' | null };
   warmup: { steps: number; source: 'lr' | 'config' } | null;
+  /** What this log cannot show, given how its tool logs (one step per logging interval, losses averaged over it). */
+  caveats: string[];
 }
 
 export const SPIKE_VERDICTS = ['recovered', 'damaging', 'overflow'] as const;

@@ -37,6 +37,7 @@ export const diagnosisSchema = object({
     clipping: object({ on: boolean, mode: nullable(literal('norm', 'value')), threshold: nullableNumber, source: literal('log', 'config', 'default', 'none') }),
     precision: object({ scaler: boolean, stated: nullable(literal('fp16', 'bf16', 'fp32')) }),
     warmup: nullable(object({ steps: number, source: literal('lr', 'config') })),
+    caveats: array(string),
   }),
   parameters: array(
     object({

@@ -82,6 +82,7 @@ export function summaryRows(d: Diagnosis): Array<[string, string]> {
     ['written by', WRITER_NAMES[d.setup.writer]],
     ['in place', setupText(d)],
     ...(d.steps > 0 ? [['spikes', ledgerText(d)] as [string, string]] : []),
+    ...d.setup.caveats.map((caveat): [string, string] => ['caveat', caveat]),
     ...(d.ledger.transient
       ? [['early transient', `steps ${d.ledger.transient.fromStep}–${d.ledger.transient.toStep}: norms up to ${formatNumber(d.ledger.transient.peak)} settling to ${formatNumber(d.ledger.transient.settled)} (the start of training, not an explosion)`] as [string, string]]
       : []),

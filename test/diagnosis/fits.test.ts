@@ -131,6 +131,24 @@ describe('diagnosis that fits the run', () => {
     assert.match(explosion.message, /decoder\.weight moved first: it left its normal band at step 9\d, \d+ steps before the total norm did/);
   });
 
+  it('names the first mover before the first non-finite value too', () => {
+    const n = 130;
+    const lead = noisy(n, 0.1, 2).map((v, i) => (i >= 100 ? NaN : i >= 94 ? v * 2 ** (i - 93) : v));
+    const bulk = noisy(n, 1, 3).map((v, i) => (i >= 100 ? NaN : v));
+    const nonfinite = of(diagnose(runOf({ 'grad_norm/a.weight': bulk, 'grad_norm/b.weight': lead, loss: falling(n) })), 'nonfinite')[0];
+    assert.equal(nonfinite.step, 100);
+    assert.equal(nonfinite.evidence.firstMover, 'b.weight');
+    assert.match(nonfinite.message, /b\.weight moved first: it left its normal band at step 9\d, \d+ steps? before the total norm did/);
+  });
+
+  it("states the Trainer's logging caveat when it logs one step in N, and none for a log of every step", () => {
+    const d = diagnose(runOf({ grad_norm: noisy(50, 0.5), loss: falling(50) }, { format: 'hf-trainer-state', every: 10, first: 10 }));
+    assert.deepEqual(d.setup.caveats, [
+      'The Trainer logs every 10 steps (logging_steps): grad_norm is the norm of the one step it logs, so spikes on the steps between are not in this log, and loss is averaged over the 10 steps, which hides loss spikes. Set logging_steps=1 to see every step.',
+    ]);
+    assert.deepEqual(diagnose(runOf({ grad_norm: noisy(50, 0.5), loss: falling(50) }, { format: 'hf-trainer-state' })).setup.caveats, []);
+  });
+
   it('replays norm clipping at the threshold in force: share of steps clipped and mean scale factor', () => {
     const d = diagnose(runOf({ grad_norm: [0.5, 2, 4, 0.5], max_norm: [1, 1, 1, 1], loss: [1, 1, 1, 1] }));
     const clip = d.policies.find((p) => p.name === 'clip-norm')!;
