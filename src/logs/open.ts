@@ -255,8 +255,12 @@ export async function readRunSpec(spec: RunSpec, options: OpenOptions = {}): Pro
     }
     reader.end();
   }
-  const settings = await statedSettings(spec);
-  return settings ? builder.runs().map((run) => ({ ...run, settings })) : builder.runs();
+  return withSettings(builder.runs(), await statedSettings(spec));
+}
+
+/** The runs with the settings their files state, when they state any. */
+export function withSettings(runs: Run[], settings: RunSettings | undefined): Run[] {
+  return settings ? runs.map((run) => ({ ...run, settings })) : runs;
 }
 
 /** How much of a file is searched for settings: training scripts print their arguments first. */
@@ -270,7 +274,7 @@ const SETTINGS_FILES = ['hparams.yaml', 'config.yaml', 'training_args.json'];
  * Hugging Face Trainer writes to TensorBoard), configuration files beside it,
  * and for a trainer_state.json, the TensorBoard runs of its output dir.
  */
-async function statedSettings(spec: RunSpec): Promise<RunSettings | undefined> {
+export async function statedSettings(spec: RunSpec): Promise<RunSettings | undefined> {
   // MLflow keeps one small file per metric and trainer_state.json no arguments: neither states settings.
   const files = spec.source.format === 'hf-trainer-state' || spec.source.format === 'mlflow' ? [] : spec.files.map((f) => f.path);
   const folder = (await fs.stat(spec.source.path).then((s) => s.isDirectory(), () => false)) ? spec.source.path : path.dirname(spec.source.path);

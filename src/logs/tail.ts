@@ -10,9 +10,10 @@
  * join it.
  */
 import { promises as fs } from 'node:fs';
-import { discoverRuns, feedFile, readBytesAt, type OpenOptions, type RunSpec } from './open';
+import { discoverRuns, feedFile, readBytesAt, statedSettings, withSettings, type OpenOptions, type RunSpec } from './open';
 import { TagRoles } from './roles';
 import { RunBuilder, type Run } from './run';
+import type { RunSettings } from './settings';
 import type { LogReader } from './sink';
 
 interface FileState {
@@ -53,6 +54,8 @@ export class RunTail {
   private builder!: RunBuilder;
   private files: FileState[] = [];
   private readonly roles: TagRoles;
+  /** What the run's files state (clipping, precision, warm-up): read at the first poll after a (re)start. */
+  private settings: RunSettings | null | undefined;
 
   constructor(
     private spec: RunSpec,
@@ -65,11 +68,13 @@ export class RunTail {
   private reset(): void {
     this.builder = new RunBuilder(this.spec.source, this.roles);
     this.files = [];
+    this.settings = undefined;
   }
 
   /** Reads whatever changed since the last poll. Returns true when the runs changed. */
   async poll(): Promise<boolean> {
     let changed = false;
+    this.settings ??= (await statedSettings(this.spec)) ?? null;
     for (let index = 0; index < this.spec.files.length; index++) {
       const file = this.spec.files[index];
       const stat = await fs.stat(file.path).catch(() => undefined);
@@ -129,6 +134,6 @@ export class RunTail {
   }
 
   runs(): Run[] {
-    return this.builder.runs();
+    return withSettings(this.builder.runs(), this.settings ?? undefined);
   }
 }

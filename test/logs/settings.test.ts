@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openRuns } from '../../src/logs/open';
+import { discoverRuns, openRuns } from '../../src/logs/open';
+import { RunTail } from '../../src/logs/tail';
 import { RunBuilder } from '../../src/logs/run';
 import { mergeSettings, settingsFromText, writerOf } from '../../src/logs/settings';
 
@@ -60,5 +61,9 @@ describe('training settings a log or its folder states', () => {
     assert.deepEqual(lightning?.settings, { sources: ['hparams.yaml'], clipNorm: 0.5 });
     const trainer = runs.find((r) => r.format === 'hf-trainer-state');
     assert.deepEqual(trainer?.settings, { sources: ['events.out.tfevents.1.host'], clipNorm: 0.3, precision: 'bf16' });
+    // A followed run (the dashboard's) reads them too.
+    const tail = new RunTail((await discoverRuns(version))[0]);
+    await tail.poll();
+    assert.deepEqual(tail.runs()[0].settings, { sources: ['hparams.yaml'], clipNorm: 0.5 });
   });
 });
