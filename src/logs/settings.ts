@@ -31,9 +31,12 @@ const TRUE = /^(true|1)$/i;
  * Settings stated in a configuration or log text: TrainingArguments as the
  * Hugging Face Trainer writes them to TensorBoard (`"max_grad_norm": 1.0`),
  * Lightning's config.yaml/hparams.yaml, Megatron's printed arguments
- * (`clip_grad ...... 1.0`), nanoGPT's config overrides (`grad_clip = 0.0`).
+ * (`clip_grad ...... 1.0`), nanoGPT's config overrides (`grad_clip = 0.0`),
+ * W&B's config.yaml and MLflow's params as `key: value` lines.
  */
-export function settingsFromText(text: string, source: string): RunSettings {
+export function settingsFromText(raw: string, source: string): RunSettings {
+  // W&B's config.yaml nests each value: `max_grad_norm:\n  desc: null\n  value: 1.0`.
+  const text = raw.replace(/^([A-Za-z_][\w.-]*):[ \t]*\r?\n(?:[ \t]+desc:.*\r?\n)?[ \t]+value:[ \t]*(.*)$/gm, '$1: $2');
   const found: RunSettings = { sources: [] };
   const number = (key: string) => {
     const match = setting(key).exec(text);

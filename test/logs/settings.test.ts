@@ -19,6 +19,7 @@ describe('training settings a log or its folder states', () => {
     assert.deepEqual(settingsFromText('Overriding config with config/train_shakespeare_char.py:\nOverriding: grad_clip = 0.0\n', 'train.log'), { sources: ['train.log'], clipNorm: 0 });
     assert.deepEqual(settingsFromText('trainer:\n  gradient_clip_val: 0.25\n  gradient_clip_algorithm: value\n  precision: bf16-mixed\n', 'config.yaml'), { sources: ['config.yaml'], clipValue: 0.25, precision: 'bf16' });
     assert.deepEqual(settingsFromText('step 1: loss 2.3\n', 'train.log'), { sources: [] });
+    assert.deepEqual(settingsFromText('_wandb:\n  value:\n    cli_version: 0.17.0\nmax_grad_norm:\n  desc: null\n  value: 0.5\nbf16:\n  value: true\n', 'config.yaml'), { sources: ['config.yaml'], clipNorm: 0.5, precision: 'bf16' });
   });
 
   it('keeps the first statement of each setting, the run log before its folder', () => {
@@ -45,7 +46,7 @@ describe('training settings a log or its folder states', () => {
     assert.equal(writerOf(run('jsonl', ['loss', 'grad_norm'])), 'pytorch');
   });
 
-  it('opens a run with the settings of its folder: hparams.yaml beside a Lightning metrics.csv, TrainingArguments in a Trainer output dir', async () => {
+  it('opens a run with the settings of its folder: hparams.yaml beside a Lightning metrics.csv, TrainingArguments in a Trainer output dir, an MLflow run\'s params', async () => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'gradlens-settings-'));
     const version = path.join(root, 'lightning_logs', 'version_0');
     mkdirSync(version, { recursive: true });
@@ -56,7 +57,15 @@ describe('training settings a log or its folder states', () => {
     mkdirSync(path.join(hf, 'runs', 'Dec01'), { recursive: true });
     writeFileSync(path.join(hf, 'checkpoint-2', 'trainer_state.json'), JSON.stringify({ global_step: 2, log_history: [{ step: 1, loss: 2, grad_norm: 1.5 }, { step: 2, loss: 1.9, grad_norm: 1.2 }] }));
     writeFileSync(path.join(hf, 'runs', 'Dec01', 'events.out.tfevents.1.host'), '\u0000garbage "max_grad_norm": 0.3, "bf16": true');
+    const mlflow = path.join(root, 'mlruns', '0', 'abc123');
+    mkdirSync(path.join(mlflow, 'metrics'), { recursive: true });
+    mkdirSync(path.join(mlflow, 'params'));
+    writeFileSync(path.join(mlflow, 'meta.yaml'), 'run_id: abc123\nlifecycle_stage: active\n');
+    writeFileSync(path.join(mlflow, 'metrics', 'loss'), '1700000000000 2.0 1\n1700000000001 1.9 2\n');
+    writeFileSync(path.join(mlflow, 'params', 'max_grad_norm'), '0.7');
+    writeFileSync(path.join(mlflow, 'params', 'learning_rate'), '5e-05');
     const runs = await openRuns(root);
+    assert.deepEqual(runs.find((r) => r.format === 'mlflow')?.settings, { sources: ['params'], clipNorm: 0.7 });
     const lightning = runs.find((r) => r.format === 'csv');
     assert.deepEqual(lightning?.settings, { sources: ['hparams.yaml'], clipNorm: 0.5 });
     const trainer = runs.find((r) => r.format === 'hf-trainer-state');
