@@ -14,6 +14,16 @@ import { openRuns } from '../../src/logs/open';
  */
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = path.join(__dirname, 'train_scenarios.py');
+const CLI = path.join(__dirname, '../../dist/cli.js');
+
+/** A run trained by GradLens's own engine (`gradlens train`), read back from its JSON lines. */
+async function engineRun(...args: string[]): Promise<Diagnosis> {
+  const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'gradlens-engine-')), 'grads.jsonl');
+  const result = spawnSync(process.execPath, [CLI, 'train', ...args, '--out', out], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(result.status, 0, result.stderr);
+  const [run] = await openRuns(out);
+  return diagnose(run);
+}
 
 async function scenario(name: string): Promise<Diagnosis> {
   const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'gradlens-scenario-')), name);
@@ -102,5 +112,32 @@ describe('diagnosis of runs trained with PyTorch', function () {
       d.policies.map((p) => [p.name, p.steps.length]),
       [['lightning-spike-detection', 0], ['olmo-core-skip-step', 0], ['llm.c-zscore-skip', 0], ['megatron-large-grads', 0], ['clip-norm', 0]],
     );
+  });
+});
+
+describe('diagnosis of runs trained with the engine', function () {
+  this.timeout(180_000);
+
+  it('an unclipped exploding RNN: the clip line of a plain loop, at the 95th percentile of the steps before the explosion', async () => {
+    const d = await engineRun('--preset', 'rnn-exploding', '--steps', '120');
+    assert.equal(d.setup.writer, 'pytorch');
+    const explosion = d.findings.find((f) => f.kind === 'explosion');
+    assert.equal(explosion?.severity, 'error');
+    const basis = d.threshold.basis!;
+    assert.equal(basis.fromStep, 0);
+    assert.ok(basis.toStep < explosion!.step);
+    assert.match(
+      explosion!.hints.find((h) => h.id === 'add-norm-clipping')!.text,
+      new RegExp(`^Clip between backward\\(\\) and optimizer\\.step\\(\\): torch\\.nn\\.utils\\.clip_grad_norm_\\(model\\.parameters\\(\\), max_norm=[\\d.]+\\) \\(the 95th percentile of the stable stretch, steps 0–${basis.toStep}\\)\\.$`),
+    );
+  });
+
+  it('an RNN clipped at 0.5 whose loss rises: told the clip hides an unstable run and that it got worse, never to add or raise clipping', async () => {
+    const d = await engineRun('--model', 'rnn', '--radius', '2.5', '--clip', 'norm:0.5', '--lr', '2', '--optim', 'sgd', '--steps', '300', '--seq-len', '30');
+    assert.deepEqual(d.setup.clipping, { on: true, mode: 'norm', threshold: 0.5, source: 'log' });
+    const ids = hintIds(d);
+    assert.ok(!ids.includes('add-norm-clipping') && !ids.includes('raise-clip-threshold'), ids.join(', '));
+    assert.ok(d.findings.some((f) => f.kind === 'divergence' || f.kind === 'loss-trend'), describe_(d.findings));
+    assert.match(d.findings.find((f) => f.kind === 'clipping')!.message, /max_norm 0\.5, .*hides an unstable run/);
   });
 });
