@@ -4,7 +4,7 @@ import { noFindingsText } from '../diagnosis/verdict';
 import { openRuns, UnreadablePathError } from '../logs/open';
 import { isRole, type TagRule } from '../logs/roles';
 import { unreadableFiles, type Run } from '../logs/run';
-import { PARAMETER_COLUMNS, parameterRows, policyLines, runHeading, stepRange, summaryRows } from '../report/summary';
+import { LEDGER_COLUMNS, ledgerRows, PARAMETER_COLUMNS, parameterRows, policyLines, runHeading, stepRange, summaryRows } from '../report/summary';
 import { warningLines } from '../report/warnings';
 import { type CommandSpec, type Parsed, UsageError } from './args';
 
@@ -91,6 +91,7 @@ function table(rows: string[][]): string[] {
 }
 
 const WORST_PARAMETERS = 5;
+const LARGEST_SPIKES = 8;
 const WARNINGS_SHOWN = 10;
 
 export function textReport(run: Run, d: Diagnosis): string {
@@ -107,6 +108,11 @@ export function textReport(run: Run, d: Diagnosis): string {
     out.push(`  ${f.severity.toUpperCase().padEnd(7)} ${f.kind}, ${stepRange(f.step, f.endStep)}`);
     out.push(wrap(f.message, '      '));
     for (const hint of f.hints) out.push(wrap(`→ ${hint.text}`, '      '));
+  }
+  if (d.ledger.spikes.length > 0) {
+    out.push('  spike ledger');
+    out.push(...table([LEDGER_COLUMNS, ...ledgerRows(d, LARGEST_SPIKES)]).map((line) => `    ${line}`));
+    if (d.ledger.spikes.length > LARGEST_SPIKES) out.push(`    … and ${d.ledger.spikes.length - LARGEST_SPIKES} more (see --json)`);
   }
   const policies = policyLines(d);
   if (policies.length > 0) {

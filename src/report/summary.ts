@@ -44,6 +44,25 @@ function ledgerText(d: Diagnosis): string {
   return `${count('gradNorm')}, ${count('loss')}; spike score ${score(spikeScore.gradNorm)} grad norm, ${score(spikeScore.loss)} loss${lagText}`;
 }
 
+export const LEDGER_COLUMNS = ['step', 'series', 'value', '× median', 'steps out', 'back after', 'verdict'];
+
+/** The spike ledger's rows, largest first then by step, for the summaries (the JSON has them all). */
+export function ledgerRows(d: Diagnosis, limit = Infinity): string[][] {
+  return [...d.ledger.spikes]
+    .sort((a, b) => b.magnitude - a.magnitude)
+    .slice(0, limit)
+    .sort((a, b) => a.step - b.step || (a.series === 'gradNorm' ? -1 : 1))
+    .map((s) => [
+      String(s.step),
+      s.series === 'gradNorm' ? 'grad norm' : 'loss',
+      formatNumber(s.value),
+      formatNumber(s.magnitude),
+      String(s.duration),
+      s.recoverySteps === null ? 'never' : `${s.recoverySteps} step${s.recoverySteps === 1 ? '' : 's'}`,
+      s.verdict,
+    ]);
+}
+
 /** One line per policy replayed. */
 export function policyLines(d: Diagnosis): string[] {
   return d.policies.map((p) => p.summary);

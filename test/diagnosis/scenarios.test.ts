@@ -101,6 +101,16 @@ describe('diagnosis of runs trained with PyTorch', function () {
     assert.deepEqual(d.policies.find((p) => p.name === 'lightning-spike-detection')?.steps, outliers);
   });
 
+  it('prints the spike ledger and the policy replay in the terminal report', async () => {
+    const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'gradlens-scenario-')), 'fast-spikes');
+    mkdirSync(dir);
+    assert.equal(spawnSync(PYTHON, [SCRIPT, dir, 'fast-spikes'], { encoding: 'utf8', timeout: 120_000 }).status, 0);
+    const text = spawnSync(process.execPath, [CLI, 'analyze', dir], { encoding: 'utf8' }).stdout;
+    assert.match(text, /\n  spike ledger\n    step  series +value +× median +steps out +back after +verdict\n    120 +grad norm +\d+ +\d+ +1 +1 step +recovered\n/);
+    assert.match(text, /\n  policy replay \(what each spike policy would have done on this log\)\n    · Lightning SpikeDetection \(window 10, rtol 2\) would have stopped the run at step 120/);
+    assert.match(text, /· Norm clipping at τ = 5 \(the threshold in force\) would clip 1% of steps/);
+  });
+
   it('a healthy transformer written as the Trainer writes it: no finding, the Trainer\'s default clip and the warm-up known, a threshold from the whole run', async () => {
     const d = await scenario('healthy-transformer');
     assert.deepEqual(d.findings, []);
