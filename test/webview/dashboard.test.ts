@@ -94,6 +94,7 @@ describe('dashboard webview (headless Chromium)', function () {
     assert.equal(await view.page.locator('.header h1').textContent(), 'grads.jsonl');
     assert.match((await texts(view, '.header .meta'))[0], /exploding.*JSON lines.*400 logged steps, steps 0–399/);
     assert.match((await texts(view, '.facts'))[0], /max gradient norm2\.57e10 at step 4/);
+    assert.match((await texts(view, '.facts'))[0], /written byPyTorch loop/);
     const dark = THEME_VARIABLES.dark;
     const pixels = await view.canvasPixels(NORM_CANVAS, [dark['--vscode-charts-blue'], dark['--vscode-charts-green']]);
     assert.deepEqual(pixels.background, [0x1f, 0x1f, 0x1f], 'the chart is painted with the editor background');
@@ -207,10 +208,12 @@ describe('dashboard webview (headless Chromium)', function () {
     assert.match((await texts(view, '.header .meta'))[0], /CSV/);
     assert.equal(await view.page.locator('table.parameters tbody tr').count(), 6);
     assert.deepEqual(await texts(view, '.finding-kind'), ['explosion', 'vanishing gradients', 'non-finite values']);
+    assert.match((await texts(view, '.facts'))[0], /recommended clip thresholdnone: no stable stretch.*written byPyTorch Lightning/);
 
     const hf = await single(HF_STATE);
     await showRuns(view, [hf]);
     assert.match((await texts(view, '.header .meta'))[0], /^healthy.*Hugging Face trainer_state\.json/);
+    assert.match((await texts(view, '.facts'))[0], /written byHugging Face Trainer/);
     assert.match((await texts(view, '.section-parameters .hint-text'))[0], /no per-parameter gradient norms/);
     assert.equal(await view.page.locator('.no-findings').textContent(), 'No findings: the gradients look healthy.');
     assert.ok((await view.canvasPixels(NORM_CANVAS)).drawn > 3000);
