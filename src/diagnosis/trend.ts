@@ -32,6 +32,8 @@ export function lossTrendFindings(context: Context): Finding[] {
   const { view } = context;
   const loss = view.loss;
   if (!loss || loss.values.length < MIN_LOSSES) return [];
+  // A loss that goes below zero (an RL objective, a log-likelihood) has no floor to fall towards: its trend says nothing of health.
+  if (Array.prototype.some.call(loss.values, (v: number) => v < 0)) return [];
   const n = loss.values.length;
   const edge = Math.max(5, Math.floor(n / 10));
   const start = windowStats(finite(loss.values, 0, edge));

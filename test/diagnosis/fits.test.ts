@@ -109,6 +109,9 @@ describe('diagnosis that fits the run', () => {
     assert.match(trend[0].message, /^The run is getting worse: the loss ends at 3\.\d+ \(median of the last 30 steps\), 1\.\d+× the 2\.\d+ of the first 30/);
     const flat = diagnose(runOf({ loss: noisy(300, 2, 9), grad_norm: noisy(300, 1) }));
     assert.deepEqual(flat.findings, []);
+    // An objective that goes below zero (an RL actor's) may rise as it should.
+    const actor = diagnose(runOf({ actor_loss: rising.map((v) => v - 2.5), grad_norm: noisy(300, 1) }));
+    assert.deepEqual(of(actor, 'loss-trend'), []);
   });
 
   it('says when the loss stopped improving while the gradient norm grew', () => {
