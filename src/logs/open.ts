@@ -294,7 +294,11 @@ export async function statedSettings(spec: RunSpec): Promise<RunSettings | undef
   const found = await Promise.all(
     [...new Set(files)]
       .slice(0, SETTINGS_FILES_READ)
-      .map(async (file) => settingsFromText(Buffer.from(await readBytesAt(file, 0, SETTINGS_BYTES).catch(() => new Uint8Array(0))).toString('latin1'), path.basename(file))),
+      .map(async (file) => {
+        const found = settingsFromText(Buffer.from(await readBytesAt(file, 0, SETTINGS_BYTES).catch(() => new Uint8Array(0))).toString('latin1'), path.basename(file));
+        // A configuration file says which tool wrote the run even when it states no setting (Lightning's hparams.yaml is often `{}`).
+        return SETTINGS_FILES.includes(path.basename(file)) && found.sources.length === 0 ? { ...found, sources: [path.basename(file)] } : found;
+      }),
   );
   if (spec.source.format === 'mlflow') {
     // One file per parameter, named by it (the Trainer's MLflow callback logs every TrainingArguments field).

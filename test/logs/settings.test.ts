@@ -52,6 +52,10 @@ describe('training settings a log or its folder states', () => {
     mkdirSync(version, { recursive: true });
     writeFileSync(path.join(version, 'metrics.csv'), 'epoch,grad_2.0_norm_total,step,train_loss\n0,1.5,0,2.0\n0,1.2,1,1.9\n');
     writeFileSync(path.join(version, 'hparams.yaml'), 'gradient_clip_val: 0.5\n');
+    const tb = path.join(root, 'tb', 'version_0');
+    mkdirSync(tb, { recursive: true });
+    writeFileSync(path.join(tb, 'metrics.csv'), 'step,train_loss\n0,2.0\n1,1.9\n');
+    writeFileSync(path.join(tb, 'hparams.yaml'), '{}\n');
     const hf = path.join(root, 'out');
     mkdirSync(path.join(hf, 'checkpoint-2'), { recursive: true });
     mkdirSync(path.join(hf, 'runs', 'Dec01'), { recursive: true });
@@ -66,7 +70,11 @@ describe('training settings a log or its folder states', () => {
     writeFileSync(path.join(mlflow, 'params', 'learning_rate'), '5e-05');
     const runs = await openRuns(root);
     assert.deepEqual(runs.find((r) => r.format === 'mlflow')?.settings, { sources: ['params'], clipNorm: 0.7 });
-    const lightning = runs.find((r) => r.format === 'csv');
+    const lightning = runs.find((r) => r.format === 'csv' && r.path.includes('lightning_logs'));
+    // An empty hparams.yaml states nothing, but says Lightning wrote the run.
+    const bare = runs.find((r) => r.path.includes(`tb${path.sep}`))!;
+    assert.deepEqual(bare.settings, { sources: ['hparams.yaml'] });
+    assert.equal(writerOf(bare), 'lightning');
     assert.deepEqual(lightning?.settings, { sources: ['hparams.yaml'], clipNorm: 0.5 });
     const trainer = runs.find((r) => r.format === 'hf-trainer-state');
     assert.deepEqual(trainer?.settings, { sources: ['events.out.tfevents.1.host'], clipNorm: 0.3, precision: 'bf16' });
