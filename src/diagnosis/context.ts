@@ -48,7 +48,7 @@ const AFTER_SHARE = 0.2;
  * a lull between two explosions is no basis. The 95th percentile of a run that
  * explodes throughout is no healthy threshold: then there is no recommendation.
  */
-export function thresholdAdvice(view: RunView, exploding: Exploding & { steps: Set<number> }, skips: Set<number>): ThresholdAdvice {
+function thresholdAdvice(view: RunView, exploding: Exploding & { steps: Set<number> }, skips: Set<number>): ThresholdAdvice {
   const { steps, values } = view.norms;
   const clean = (i: number) => Number.isFinite(values[i]) && values[i] < OVERFLOW_NORM && !skips.has(steps[i]);
   /** The longest run of clean indexes in [from, to). */

@@ -91,7 +91,7 @@ function recovery(steps: ArrayLike<number>, values: ArrayLike<number>, spike: De
 }
 
 /** OLMo 2's spike score: the share of finite values at least 7σ from the mean of the previous 1,000. */
-export function spikeScore(values: ArrayLike<number>): number | null {
+function spikeScore(values: ArrayLike<number>): number | null {
   const window = new RollingMoments(SCORE_WINDOW);
   let judged = 0;
   let spikes = 0;

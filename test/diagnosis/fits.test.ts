@@ -152,6 +152,32 @@ describe('diagnosis that fits the run', () => {
     assert.deepEqual(diagnose(runOf({ grad_norm: noisy(50, 0.5), loss: falling(50) }, { format: 'hf-trainer-state' })).setup.caveats, []);
   });
 
+  it("gives OLMo 2's spike score: the share of values 7σ or more from the mean of the previous 1,000", () => {
+    const norms = noisy(2000, 1);
+    for (const i of [300, 900, 1400, 1900]) norms[i] = 100;
+    const d = diagnose(runOf({ grad_norm: norms, loss: falling(2000) }));
+    // Judged from the 11th value on, once the window has 10.
+    assert.equal(d.ledger.spikeScore.gradNorm, 4 / 1990);
+    assert.equal(d.ledger.spikeScore.loss, 0);
+  });
+
+  it('replays the spike policies with their defaults: Lightning on the loss, OLMo-core and llm.c on both, Megatron on the norm', () => {
+    const loss = noisy(400, 2, 5);
+    loss[300] = 20;
+    const norms = noisy(400, 1);
+    norms[200] = 50;
+    const d = diagnose(runOf({ grad_norm: norms, loss }));
+    const steps = Object.fromEntries(d.policies.map((p) => [p.name, p.steps]));
+    assert.deepEqual(steps, {
+      'lightning-spike-detection': [300],
+      'olmo-core-skip-step': [200, 300],
+      'llm.c-zscore-skip': [200, 300],
+      'megatron-large-grads': [200],
+      'clip-norm': d.policies.find((p) => p.name === 'clip-norm')!.steps,
+    });
+    assert.match(d.policies[0].summary, /^Lightning SpikeDetection \(window 10, rtol 2\) would have stopped the run at step 300 \(mode "raise", its default\)/);
+  });
+
   it('replays norm clipping at the threshold in force: share of steps clipped and mean scale factor', () => {
     const d = diagnose(runOf({ grad_norm: [0.5, 2, 4, 0.5], max_norm: [1, 1, 1, 1], loss: [1, 1, 1, 1] }));
     const clip = d.policies.find((p) => p.name === 'clip-norm')!;
