@@ -5,7 +5,7 @@ import { UnreadablePathError } from '../logs/discovery';
 import { openRuns } from '../logs/open';
 import { isRole, type TagRule } from '../logs/roles';
 import { unreadableFiles, type Run } from '../logs/run';
-import { PARAMETER_COLUMNS, parameterRows, runHeading, stepRange, summaryRows } from '../report/summary';
+import { LEDGER_COLUMNS, ledgerRows, PARAMETER_COLUMNS, parameterRows, policyLines, runHeading, stepRange, summaryRows } from '../report/summary';
 import { warningLines } from '../report/warnings';
 import { type CommandSpec, type Parsed, UsageError } from './args';
 
@@ -40,20 +40,29 @@ export function parseTagRules(text: string): TagRule[] {
     });
 }
 
+/** The version of the `--json` shape (README: "analyze --json"); raised whenever a key changes meaning or goes away. */
+export const ANALYZE_SCHEMA_VERSION = 2;
+
 /** The `--json` shape: one entry per run, documented in README. */
 export function runReport(run: Run, diagnosis: Diagnosis) {
   return {
     id: run.id,
     path: run.path,
     format: run.format,
+    writer: diagnosis.setup.writer,
     steps: diagnosis.steps,
     layers: diagnosis.layers,
     loss: diagnosis.loss,
     gradNorm: diagnosis.gradNorm,
     threshold: diagnosis.threshold,
+    clipThreshold: diagnosis.clipThreshold,
     clippedFraction: diagnosis.clippedFraction,
+    setup: diagnosis.setup,
+    settings: run.settings ?? null,
     parameters: diagnosis.parameters,
     findings: diagnosis.findings.map((f) => ({ kind: f.kind, severity: f.severity, step: f.step, endStep: f.endStep, layers: f.layers, message: f.message, evidence: f.evidence, hints: f.hints })),
+    ledger: diagnosis.ledger,
+    policies: diagnosis.policies,
     warnings: warningLines(run),
   };
 }
@@ -83,6 +92,7 @@ function table(rows: string[][]): string[] {
 }
 
 const WORST_PARAMETERS = 5;
+const LARGEST_SPIKES = 8;
 const WARNINGS_SHOWN = 10;
 
 export function textReport(run: Run, d: Diagnosis): string {
@@ -99,6 +109,16 @@ export function textReport(run: Run, d: Diagnosis): string {
     out.push(`  ${f.severity.toUpperCase().padEnd(7)} ${f.kind}, ${stepRange(f.step, f.endStep)}`);
     out.push(wrap(f.message, '      '));
     for (const hint of f.hints) out.push(wrap(`→ ${hint.text}`, '      '));
+  }
+  if (d.ledger.spikes.length > 0) {
+    out.push('  spike ledger');
+    out.push(...table([LEDGER_COLUMNS, ...ledgerRows(d, LARGEST_SPIKES)]).map((line) => `    ${line}`));
+    if (d.ledger.spikes.length > LARGEST_SPIKES) out.push(`    … and ${d.ledger.spikes.length - LARGEST_SPIKES} more (see --json)`);
+  }
+  const policies = policyLines(d);
+  if (policies.length > 0) {
+    out.push('  policy replay (what each spike policy would have done on this log)');
+    for (const line of policies) out.push(wrap(`· ${line}`, '    '));
   }
   const warnings = warningLines(run);
   for (const w of warnings.slice(0, WARNINGS_SHOWN)) out.push(`  warning: ${w}`);
@@ -136,7 +156,7 @@ export async function analyzeCommand(parsed: Parsed): Promise<number> {
   const failOn = FAIL_ON[String(parsed.options.get('fail-on') ?? 'error')];
   const runs = await readRunsOrExplain('analyze', parsed.positionals, tagRules);
   const reports = runs.map((run) => ({ run, diagnosis: diagnose(run, options) }));
-  if (parsed.options.has('json')) process.stdout.write(jsonText({ runs: reports.map(({ run, diagnosis }) => runReport(run, diagnosis)) }) + '\n');
+  if (parsed.options.has('json')) process.stdout.write(jsonText({ schemaVersion: ANALYZE_SCHEMA_VERSION, runs: reports.map(({ run, diagnosis }) => runReport(run, diagnosis)) }) + '\n');
   else process.stdout.write(reports.map(({ run, diagnosis }) => textReport(run, diagnosis)).join('\n\n') + '\n');
   const unread = runs.flatMap(unreadableFiles);
   if (unread.length > 0) {

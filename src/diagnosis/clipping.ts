@@ -1,6 +1,6 @@
 import type { Context } from './context';
-import { hints } from './hints';
-import { formatNumber, formatPercent } from './stats';
+import { clipName, hints } from './hints';
+import { formatNumber, formatPercent, median } from './stats';
 import type { Finding } from './types';
 
 /** Clipped on more than this share of steps, the threshold is below the typical norm. */
@@ -25,7 +25,7 @@ export function clippingFindings(context: Context): Finding[] {
       finding(
         `Gradients are clipped by value at ${formatNumber(clipping.threshold ?? null)}: each component is cut separately, which turns the gradient's direction whenever it bites.`,
         { clipValue: clipping.threshold ?? null, clippedFraction: clipping.clippedFraction },
-        [hints.preferNormClipping()],
+        [hints.preferNormClipping(context)],
       ),
     ];
   }
@@ -39,7 +39,7 @@ export function clippingFindings(context: Context): Finding[] {
         ...finding(
           `Norm clipping at ${formatNumber(threshold)} let ${unclipped.length} exploding step${unclipped.length === 1 ? '' : 's'} through unclipped, from step ${view.norms.steps[first]} (norm ${formatNumber(view.norms.values[first])}): the threshold sits above the norms it should catch${advice.recommended !== null ? ` (the healthy 95th percentile is ${formatNumber(advice.recommended)})` : ''}.`,
           { maxNorm: threshold, unclippedExplodingSteps: unclipped.length, recommended: advice.recommended },
-          [hints.lowerClipThreshold(threshold, advice.recommended)],
+          [hints.lowerClipThreshold(context, threshold)],
         ),
         severity: 'warning',
         step: view.norms.steps[first],
@@ -48,12 +48,36 @@ export function clippingFindings(context: Context): Finding[] {
   }
   if (clipping.clippedFraction === null || clipping.clippedFraction <= MOSTLY_CLIPPED) return [];
   const cut = threshold !== undefined && advice.median !== null ? ` of about ${formatNumber(advice.median / threshold)}×` : '';
+  const named = `${threshold !== undefined ? `${clipName(context.writer)} ${formatNumber(threshold)}, ` : ''}median norm ${formatNumber(advice.median)}`;
+  const episodes = context.exploding.episodes.length;
+  // Under a run that explodes or gets worse, the clip is what holds it together: raising it would let the explosions through.
+  if (episodes > 0 || lossRises(context)) {
+    return [
+      finding(
+        `Clipping is active on ${formatPercent(clipping.clippedFraction)} of steps (${named}), and the norms before clipping are unstable` +
+          `${episodes > 0 ? ` (${episodes} explosion episode${episodes === 1 ? '' : 's'})` : ''}${lossRises(context) ? ', while the loss rises' : ''}: the clip hides an unstable run rather than guarding against rare spikes. ` +
+          'Raising the threshold would let the explosions through; fix what makes the norm large instead.',
+        { clippedFraction: clipping.clippedFraction, maxNorm: threshold ?? null, medianNorm: advice.median, explosionEpisodes: episodes },
+        [hints.lowerLr(context, undefined), ...(context.view.recurrent ? [hints.orthogonalInit(), hints.truncatedBptt()] : [])],
+      ),
+    ];
+  }
   return [
     finding(
-      `Clipping is active on ${formatPercent(clipping.clippedFraction)} of steps (${threshold !== undefined ? `max_norm ${formatNumber(threshold)}, ` : ''}median norm ${formatNumber(advice.median)}): ` +
+      `Clipping is active on ${formatPercent(clipping.clippedFraction)} of steps (${named}): ` +
         `nearly every update is rescaled, so clipping works as a learning-rate cut${cut} rather than as a guard against rare explosions.`,
       { clippedFraction: clipping.clippedFraction, maxNorm: threshold ?? null, medianNorm: advice.median },
-      [hints.raiseClipThreshold(threshold, advice.recommended)],
+      [hints.raiseClipThreshold(context, threshold)],
     ),
   ];
+}
+
+/** The loss's last tenth above its first tenth (medians). */
+function lossRises(context: Context): boolean {
+  const loss = context.view.loss;
+  if (!loss || loss.values.length < 20) return false;
+  const edge = Math.max(5, Math.floor(loss.values.length / 10));
+  const start = median(loss.values.subarray(0, edge));
+  const end = median(loss.values.subarray(loss.values.length - edge));
+  return start !== null && end !== null && end > start;
 }

@@ -5,10 +5,13 @@ import { divergenceFindings } from './divergence';
 import { dominanceFindings } from './dominance';
 import { sharesAt } from './episodes';
 import { explosionFindings } from './explosion';
+import { loggingCaveats } from './caveats';
 import { nonFiniteFindings } from './nonfinite';
+import { policyReplays } from './policies';
 import { spikeFindings } from './spikes';
 import { median, quantile } from './stats';
 import { DEFAULT_DIAGNOSE_OPTIONS, SEVERITY_RANK, type DiagnoseOptions, type Diagnosis, type Finding, type ParameterSummary } from './types';
+import { lossTrendFindings } from './trend';
 import { vanishingFindings } from './vanishing';
 import { RunView } from './view';
 
@@ -20,6 +23,7 @@ const DETECTORS: ((context: Context) => Finding[])[] = [
   clippingFindings,
   dominanceFindings,
   divergenceFindings,
+  lossTrendFindings,
 ];
 
 /** The problematic-parameter table: non-finite parameters first, then by largest norm. */
@@ -80,7 +84,11 @@ export function diagnose(run: Run, options: Partial<DiagnoseOptions> = {}): Diag
   // The steps of the gradient norms, else of the loss, else of the loss scaler's skip count (DeepSpeed's step lines).
   const stepAxis = steps.length > 0 ? steps : (loss ?? view.skippedTotal ?? view.skipped)?.steps ?? new Float64Array(0);
   // Without a step of any of them there is nothing to judge: the run's warnings say what was looked for.
-  const findings = stepAxis.length === 0 ? [] : DETECTORS.flatMap((detect) => detect(context)).sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.step - b.step);
+  const found = stepAxis.length === 0 ? [] : DETECTORS.flatMap((detect) => detect(context));
+  // A loss that diverged is also getting worse: the divergence finding says it louder.
+  const diverged = found.some((f) => f.kind === 'divergence' && f.evidence.startLoss !== undefined);
+  const findings = found.filter((f) => !(diverged && f.kind === 'loss-trend')).sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.step - b.step);
+  const { clipping, precision, warmup } = context;
 
   return {
     steps: stepAxis.length,
@@ -98,7 +106,16 @@ export function diagnose(run: Run, options: Partial<DiagnoseOptions> = {}): Diag
     threshold: context.advice,
     clipThreshold: context.clipping.threshold ?? null,
     clippedFraction: context.clipping.clippedFraction,
+    setup: {
+      writer: context.writer,
+      clipping: { on: clipping.on, mode: clipping.mode ?? null, threshold: clipping.threshold ?? null, source: clipping.source },
+      precision: { scaler: precision.scaler, stated: precision.stated ?? null },
+      warmup: warmup ?? null,
+      caveats: loggingCaveats(context),
+    },
     parameters: parameterTable(context, maxIndex),
     findings,
+    ledger: context.ledger,
+    policies: stepAxis.length === 0 ? [] : policyReplays(context),
   };
 }

@@ -40,8 +40,8 @@ export function divergenceFindings(context: Context): Finding[] {
     if (start !== null && end !== null && (moved >= DIVERGED || moved < -DIVERGED)) {
       const rose = moved > 0;
       const advice: Hint[] = [];
-      if (!context.clipping.on) advice.push(hints.addNormClipping(context.advice.recommended));
-      advice.push(hints.lowerLr(view.lr ? view.lr.values[0] : undefined));
+      advice.push(...hints.clipping(context));
+      advice.push(hints.lowerLr(context, view.lr ? view.lr.values[0] : undefined));
       if (view.recurrent) advice.push(hints.orthogonalInit());
       const span = `median of the last ${edge} steps`;
       const message = rose
@@ -80,7 +80,7 @@ export function divergenceFindings(context: Context): Finding[] {
       layers: growing.map((g) => g.name),
       message: `Weights are growing without bound: the norm of ${growing[0].name} grew ${formatNumber(growing[0].growth)}× over the run${growing.length > 1 ? `, and ${growing.length - 1} more parameters grew over ${WEIGHT_GROWTH}×` : ''}.`,
       evidence: { largestGrowth: growing[0].growth },
-      hints: [hints.lowerLr(undefined), ...(growing.some((g) => /weight_hh/.test(g.name)) ? [hints.spectralNorm()] : [])],
+      hints: [hints.lowerLr(context, undefined), ...(growing.some((g) => /weight_hh/.test(g.name)) ? [hints.spectralNorm()] : [])],
     });
   }
   return findings;

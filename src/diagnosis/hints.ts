@@ -1,33 +1,127 @@
-import type { Hint } from './types';
+import type { Writer } from '../logs/settings';
+import type { Context } from './context';
 import { formatNumber } from './stats';
+import type { Hint } from './types';
+
+/** What a hint needs to know about the run: who wrote it, what is on, and what a threshold can be taken from. */
+type Voice = Pick<Context, 'writer' | 'advice' | 'clipping'>;
+
+/** Norm clipping at τ, as a user of each tool turns it on. */
+function clipLine(writer: Writer, tau: string): string {
+  switch (writer) {
+    case 'hf-trainer':
+      return `set max_grad_norm=${tau} in TrainingArguments (the Trainer clips the global norm before every optimizer step)`;
+    case 'lightning':
+      return `pass Trainer(gradient_clip_val=${tau}, gradient_clip_algorithm="norm")`;
+    case 'keras':
+      return `give the optimizer global_clipnorm=${tau} (keras.optimizers.Adam(learning_rate=..., global_clipnorm=${tau})); clipnorm=${tau} clips each variable's gradient on its own`;
+    case 'optax':
+      return `chain the clip before the optimizer: optax.chain(optax.clip_by_global_norm(${tau}), optax.adamw(...))`;
+    case 'megatron':
+      return `pass --clip-grad ${tau}`;
+    case 'nanogpt':
+      return `set grad_clip = ${tau} in the config (0.0 turns clipping off)`;
+    case 'llm.c':
+      return `set grad_clip to ${tau} in train_gpt2`;
+    case 'pytorch':
+      return `clip between backward() and optimizer.step(): torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=${tau})`;
+  }
+}
+
+/** The name of the clip threshold in each tool. */
+export function clipName(writer: Writer): string {
+  const names: Record<Writer, string> = {
+    'hf-trainer': 'max_grad_norm',
+    lightning: 'gradient_clip_val',
+    keras: 'global_clipnorm',
+    optax: "clip_by_global_norm's max_norm",
+    megatron: '--clip-grad',
+    nanogpt: 'grad_clip',
+    'llm.c': 'grad_clip',
+    pytorch: 'max_norm',
+  };
+  return names[writer];
+}
+
+/** The clip threshold's name, and where it is set when that is not obvious from the name. */
+function clipSetting(writer: Writer): string {
+  const where: Partial<Record<Writer, string>> = { 'hf-trainer': ' in TrainingArguments', lightning: ' in Trainer(...)' };
+  return `${clipName(writer)}${where[writer] ?? ''}`;
+}
+
+/** Where the advised threshold comes from. */
+function basisText(voice: Voice): string {
+  const basis = voice.advice.basis;
+  return basis ? ` (the 95th percentile of the stable stretch, steps ${basis.fromStep}–${basis.toStep})` : '';
+}
+
+const capitalise = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
+/** Where each tool sets its learning rate. */
+const LR_SETTING: Partial<Record<Writer, string>> = {
+  'hf-trainer': 'learning_rate in TrainingArguments',
+  lightning: 'the learning rate configure_optimizers() gives the optimizer',
+  keras: "the optimizer's learning_rate",
+  megatron: '--lr',
+  nanogpt: 'learning_rate in the config',
+};
+
+/** How each tool warms the learning rate up. */
+const WARMUP_SETTING: Partial<Record<Writer, string>> = {
+  'hf-trainer': ' (warmup_steps or warmup_ratio in TrainingArguments)',
+  megatron: ' (--lr-warmup-iters)',
+  nanogpt: ' (warmup_iters in the config)',
+  keras: ' (a keras.optimizers.schedules.LearningRateSchedule that ramps up)',
+  optax: ' (optax.warmup_cosine_decay_schedule)',
+};
 
 /**
  * The advice GradLens gives, one function per action, so the same fix reads
- * the same wherever it is suggested.
+ * the same wherever it is suggested, in the terms of the tool that wrote the log.
  */
 export const hints = {
-  addNormClipping(threshold: number | null): Hint {
-    const tau = threshold !== null ? formatNumber(threshold) : '1.0';
-    return {
-      id: 'add-norm-clipping',
-      text: `Clip the gradient norm between backward() and optimizer.step(): torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=${tau})${threshold !== null ? ' (the 95th percentile of this run\'s healthy norms)' : ''}.`,
-    };
+  addNormClipping(voice: Voice): Hint {
+    const recommended = voice.advice.recommended;
+    if (recommended === null) {
+      return {
+        id: 'add-norm-clipping',
+        text:
+          `Clip the gradient norm: ${clipLine(voice.writer, '1.0')}. No stretch of this run is stable enough to take a threshold from (its norms explode or are not finite almost throughout), ` +
+          'so start from 1.0, the usual value, fix what makes the norm grow, then set the threshold from the norms of a healthy run.',
+      };
+    }
+    return { id: 'add-norm-clipping', text: `${capitalise(clipLine(voice.writer, formatNumber(recommended)))}${basisText(voice)}.` };
   },
-  preferNormClipping(): Hint {
-    return { id: 'prefer-norm-clipping', text: 'Prefer norm clipping (clip_grad_norm_) to value clipping: it shortens the gradient without turning its direction.' };
+  /**
+   * The clipping advice that fits what is on: add it when it is off, norm
+   * rather than value clipping, a lower threshold when the one in force sits
+   * far above the stable stretch; nothing when clipping is on at a sound threshold.
+   */
+  clipping(voice: Voice): Hint[] {
+    const { clipping, advice } = voice;
+    if (!clipping.on) return [hints.addNormClipping(voice)];
+    if (clipping.mode === 'value') return [hints.preferNormClipping(voice)];
+    if (clipping.threshold !== undefined && advice.recommended !== null && advice.recommended < clipping.threshold / 2) return [hints.lowerClipThreshold(voice, clipping.threshold)];
+    return [];
   },
-  raiseClipThreshold(current: number | undefined, recommended: number | null): Hint {
+  preferNormClipping(voice: Voice): Hint {
+    const tau = voice.advice.recommended !== null ? formatNumber(voice.advice.recommended) : '1.0';
+    return { id: 'prefer-norm-clipping', text: `Prefer norm clipping to value clipping: it shortens the gradient without turning its direction. To switch, ${clipLine(voice.writer, tau)}.` };
+  },
+  raiseClipThreshold(voice: Voice, current: number | undefined): Hint {
+    const recommended = voice.advice.recommended;
     return {
       id: 'raise-clip-threshold',
       text:
-        `Clipping every step makes each update lr × max_norm long, whatever the gradient: normalised gradient descent. If that is not what you meant, raise max_norm${current !== undefined ? ` from ${formatNumber(current)}` : ''}` +
-        `${recommended !== null ? ` towards ${formatNumber(recommended)} (the 95th percentile of the norms)` : ''} and watch whether the norm then starts to grow; if it does, keep the low threshold and lower the learning rate instead.`,
+        `Clipping every step makes each update lr × max_norm long, whatever the gradient: normalised gradient descent. If that is not what you meant, raise ${clipSetting(voice.writer)}${current !== undefined ? ` from ${formatNumber(current)}` : ''}` +
+        `${recommended !== null ? ` towards ${formatNumber(recommended)}${basisText(voice)}` : ''} and watch whether the norm then starts to grow; if it does, keep the low threshold and lower the learning rate instead.`,
     };
   },
-  lowerClipThreshold(current: number, recommended: number | null): Hint {
+  lowerClipThreshold(voice: Voice, current: number): Hint {
+    const recommended = voice.advice.recommended;
     return {
       id: 'lower-clip-threshold',
-      text: `Lower max_norm from ${formatNumber(current)}${recommended !== null ? ` to about ${formatNumber(recommended)}` : ''}: at this level clipping never caught the large steps.`,
+      text: `Lower ${clipSetting(voice.writer)} from ${formatNumber(current)}${recommended !== null ? ` to about ${formatNumber(recommended)}${basisText(voice)}` : ''}: at this level clipping does not catch the large steps.`,
     };
   },
   orthogonalInit(): Hint {
@@ -37,19 +131,26 @@ export const hints = {
     };
   },
   spectralNorm(): Hint {
-    return { id: 'spectral-norm', text: 'Bound the recurrent weight\'s spectral norm (torch.nn.utils.parametrizations.spectral_norm on weight_hh) if it keeps growing during training.' };
+    return { id: 'spectral-norm', text: "Bound the recurrent weight's spectral norm (torch.nn.utils.parametrizations.spectral_norm on weight_hh) if it keeps growing during training." };
   },
   truncatedBptt(): Hint {
     return { id: 'truncated-bptt', text: 'Shorten backpropagation through time: detach() the hidden state between chunks of the sequence (truncated BPTT), so the gradient is a product of fewer Jacobians.' };
   },
-  lowerLr(lr: number | undefined): Hint {
-    return {
-      id: 'lower-lr',
-      text: lr !== undefined && Number.isFinite(lr) ? `Lower the learning rate (now ${formatNumber(lr)}); try 3–10× smaller.` : 'Lower the learning rate; try 3–10× smaller.',
-    };
+  lowerLr(voice: Pick<Context, 'writer'>, lr: number | undefined): Hint {
+    const now = lr !== undefined && Number.isFinite(lr) ? ` (now ${formatNumber(lr)})` : '';
+    return { id: 'lower-lr', text: `Lower ${LR_SETTING[voice.writer] ?? 'the learning rate'}${now}; try 3–10× smaller.` };
   },
-  lrWarmup(): Hint {
-    return { id: 'lr-warmup', text: 'Warm the learning rate up over the first few hundred steps: early steps, with large and badly conditioned gradients, are where runs blow up.' };
+  /** Warm-up when there is none; a longer one when the run already warms up and still blows up early. */
+  lrWarmup(voice: Pick<Context, 'writer' | 'warmup'>): Hint {
+    if (voice.warmup) {
+      const over = voice.warmup.steps > 0 ? ` over ${voice.warmup.steps} steps` : '';
+      const known = voice.warmup.source === 'config' ? 'as the configuration says' : 'as the logged learning rate shows';
+      return { id: 'lr-warmup', text: `The learning rate is already warmed up${over} (${known}): lengthen the warm-up 2–4× or lower the peak learning rate.` };
+    }
+    return {
+      id: 'lr-warmup',
+      text: `Warm the learning rate up over the first few hundred steps${WARMUP_SETTING[voice.writer] ?? ''}: early steps, with large and badly conditioned gradients, are where runs blow up.`,
+    };
   },
   gatedCells(): Hint {
     return { id: 'gated-cells', text: 'Use gated cells (nn.LSTM or nn.GRU) instead of a vanilla RNN: their additive cell path lets the gradient reach early time steps.' };
@@ -57,8 +158,10 @@ export const hints = {
   residualConnections(): Hint {
     return { id: 'residual-connections', text: 'Add residual connections (and normalisation) between layers, so the gradient has a short path to the first layers.' };
   },
-  unscaleBeforeClipping(): Hint {
-    return { id: 'unscale-before-clipping', text: 'Under AMP, call scaler.unscale_(optimizer) before clipping or logging norms; otherwise they are multiplied by the loss scale.' };
+  /** Only a hand-written fp16 loop unscales itself: the Trainer, Lightning and Megatron do it for you, and bf16 has no scaler. */
+  unscaleBeforeClipping(voice: Pick<Context, 'writer' | 'precision'>): Hint[] {
+    if (voice.writer !== 'pytorch' || !voice.precision.scaler) return [];
+    return [{ id: 'unscale-before-clipping', text: 'Under AMP, call scaler.unscale_(optimizer) before clipping or logging norms; otherwise they are multiplied by the loss scale.' }];
   },
   lossScaler(): Hint {
     return {

@@ -2,7 +2,8 @@ import type { Context } from './context';
 import { hints } from './hints';
 import { formatNumber, formatPercent } from './stats';
 import type { Finding, Hint } from './types';
-import { valueAt } from './view';
+import { indexOfStep, valueAt } from './view';
+import { firstMover } from './first-mover';
 
 /** The first NaN or infinity in the norms, the loss or any parameter, and which parameters went first. */
 export function nonFiniteFindings(context: Context): Finding[] {
@@ -46,6 +47,9 @@ export function nonFiniteFindings(context: Context): Finding[] {
   if (lossAt !== undefined && !Number.isFinite(lossAt)) what.push(`the loss is ${formatNumber(lossAt)}`);
   let message = `Training produced non-finite values at step ${first}: ${what.join('; ') || 'a logged value is not finite'}.`;
   if (lastFinite) message += ` The last finite gradient norm was ${formatNumber(lastFinite.norm)} at step ${lastFinite.step}.`;
+  const firstIndex = indexOfStep(steps, first);
+  const mover = firstIndex >= 0 ? firstMover(view, firstIndex) : undefined;
+  if (mover && mover.lead > 0) message += ` ${mover.name} moved first: it left its normal band at step ${mover.step}, ${mover.lead} step${mover.lead === 1 ? '' : 's'} before the total norm did (step ${mover.totalStep}).`;
   if (lossFirstBad !== undefined && lossFirstBad > first) message += ` The loss followed at step ${lossFirstBad}.`;
   if (lossFirstBad !== undefined && lossFirstBad < first && !inNorm) message += ' The loss went first: look at the data and the loss computation as well as the gradients.';
   message += recovered
@@ -53,11 +57,11 @@ export function nonFiniteFindings(context: Context): Finding[] {
     : ` From then on ${realBad.length} of ${total} steps (${formatPercent(realBad.length / Math.max(1, total))}) are non-finite: training never recovered, and every update after step ${first} wrote NaN into the weights.`;
 
   const advice: Hint[] = [];
-  if (!context.clipping.on) advice.push(hints.addNormClipping(context.advice.recommended));
+  advice.push(...hints.clipping(context));
   if (view.recurrent) advice.push(hints.orthogonalInit());
-  advice.push(hints.lowerLr(view.lr ? valueAt(view.lr, first) : undefined));
+  advice.push(hints.lowerLr(context, view.lr ? valueAt(view.lr, first) : undefined));
   if (lossFirstBad !== undefined && lossFirstBad <= first && context.exploding.indexes.length === 0) advice.push(hints.checkData(lossFirstBad));
-  if (view.lossScale) advice.push(hints.unscaleBeforeClipping());
+  advice.push(...hints.unscaleBeforeClipping(context));
   if (view.parameters.length === 0) advice.push(hints.logGradients());
 
   findings.push({
@@ -74,6 +78,8 @@ export function nonFiniteFindings(context: Context): Finding[] {
       nonFiniteSteps: realBad.length,
       firstLossNonFiniteStep: lossFirstBad ?? null,
       recovered: recovered ? 'yes' : 'no',
+      firstMover: mover && mover.lead > 0 ? mover.name : null,
+      firstMoverLead: mover && mover.lead > 0 ? mover.lead : null,
     },
     hints: advice,
   });

@@ -95,3 +95,42 @@ export function formatNumber(value: number | null): string {
 export function formatPercent(fraction: number): string {
   return `${Math.round(fraction * 100)}%`;
 }
+
+/** Mean and standard deviation of the last `size` values pushed, in constant time per value (a ring buffer). */
+export class RollingMoments {
+  private readonly window: Float64Array;
+  private next = 0;
+  private filled = 0;
+  private sum = 0;
+  private squares = 0;
+
+  constructor(size: number) {
+    this.window = new Float64Array(size);
+  }
+
+  get count(): number {
+    return this.filled;
+  }
+
+  mean(): number {
+    return this.sum / this.filled;
+  }
+
+  /** Population standard deviation (numpy's default, as the policies it replays use). */
+  sd(): number {
+    const mean = this.mean();
+    return Math.sqrt(Math.max(0, this.squares / this.filled - mean * mean));
+  }
+
+  push(value: number): void {
+    if (this.filled === this.window.length) {
+      const old = this.window[this.next];
+      this.sum -= old;
+      this.squares -= old * old;
+    } else this.filled++;
+    this.window[this.next] = value;
+    this.next = (this.next + 1) % this.window.length;
+    this.sum += value;
+    this.squares += value * value;
+  }
+}

@@ -42,9 +42,9 @@ export function vanishingFindings(context: Context): Finding[] {
         ? `${listNames(names)} ${names.length === 1 ? 'has' : 'have'} had a gradient of exactly 0 since step ${since}, right after the explosion at step ${explosionStep} (norm ${formatNumber(explosionNorm ?? NaN)}): the units saturated, and ${names.length === 1 ? 'this parameter no longer learns' : 'these parameters no longer learn'}. Only the rest of the model is still training.`
         : `${listNames(names)} ${names.length === 1 ? 'has' : 'have'} had a gradient of exactly 0 since step ${since}: ${names.length === 1 ? 'it' : 'they'} stopped learning (saturated or dead units).`;
     const advice: Hint[] = [];
-    if (explosionStep !== undefined && !context.clipping.on) advice.push(hints.addNormClipping(context.advice.recommended));
+    if (explosionStep !== undefined) advice.push(...hints.clipping(context));
     if (view.recurrent) advice.push(hints.orthogonalInit());
-    if (!neverLearned) advice.push(hints.lowerLr(view.lr ? valueAt(view.lr, since) : undefined));
+    if (!neverLearned) advice.push(hints.lowerLr(context, view.lr ? valueAt(view.lr, since) : undefined));
     findings.push({
       kind: 'vanishing',
       severity: neverLearned ? 'info' : explosionStep !== undefined ? 'error' : 'warning',

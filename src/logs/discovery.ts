@@ -17,7 +17,8 @@ import { readTfEvents } from './formats/tfevents';
 import { parseWandbRunFolder, readWandb, readWandbSummary } from './formats/wandb';
 import { isLogFileName } from './log-files';
 import { READERS, REWRITTEN_FORMATS } from './readers';
-import type { RunSource } from './run';
+import type { Run, RunSource } from './run';
+import { mergeSettings, settingsFromText, type RunSettings } from './settings';
 import type { ReaderFactory } from './sink';
 
 export interface RunFile {
@@ -269,4 +270,56 @@ export async function discoverMatched(top: string, files: readonly string[]): Pr
     if (spec) add(spec);
   }
   return [...specs.values()];
+}
+
+/** The runs with the settings their files state, when they state any. */
+export function withSettings(runs: Run[], settings: RunSettings | undefined): Run[] {
+  return settings ? runs.map((run) => ({ ...run, settings })) : runs;
+}
+
+/** How much of a file is searched for settings: training scripts print their arguments first. */
+const SETTINGS_BYTES = 256 * 1024;
+/** Configuration files beside a run that state its settings (Lightning, LightningCLI, exported TrainingArguments). */
+const SETTINGS_FILES = ['hparams.yaml', 'config.yaml', 'training_args.json'];
+
+/** Files searched for settings at most: an event-file folder can hold hundreds. */
+const SETTINGS_FILES_READ = 16;
+
+/**
+ * The settings a run's own files and its folder state: the head of each log
+ * file (Megatron's and nanoGPT's printed arguments, the TrainingArguments the
+ * Hugging Face Trainer writes to TensorBoard), configuration files beside it
+ * (W&B's files/config.yaml among them), an MLflow run's params, and for a
+ * trainer_state.json, the TensorBoard runs of its output dir.
+ */
+export async function statedSettings(spec: RunSpec): Promise<RunSettings | undefined> {
+  // MLflow keeps one small file per metric and trainer_state.json no arguments: their settings are elsewhere.
+  const files = spec.source.format === 'hf-trainer-state' || spec.source.format === 'mlflow' ? [] : spec.files.map((f) => f.path);
+  const folder = (await fs.stat(spec.source.path).then((s) => s.isDirectory(), () => false)) ? spec.source.path : path.dirname(spec.source.path);
+  for (const base of [folder, path.dirname(folder), path.join(folder, 'files')]) {
+    const { files: names } = await listDir(base);
+    files.push(...SETTINGS_FILES.filter((name) => names.includes(name)).map((name) => path.join(base, name)));
+  }
+  if (spec.source.format === 'hf-trainer-state') {
+    const outputDir = CHECKPOINT_DIR.test(path.basename(folder)) ? path.dirname(folder) : folder;
+    const runs = (await listDir(path.join(outputDir, 'runs'))).dirs.map((name) => path.join(outputDir, 'runs', name));
+    for (const run of [path.join(outputDir, 'runs'), ...runs]) files.push(...(await listDir(run)).files.filter((name) => /tfevents/.test(name)).map((name) => path.join(run, name)));
+  }
+  const found = await Promise.all(
+    [...new Set(files)]
+      .slice(0, SETTINGS_FILES_READ)
+      .map(async (file) => {
+        const found = settingsFromText(Buffer.from(await readBytesAt(file, 0, SETTINGS_BYTES).catch(() => new Uint8Array(0))).toString('latin1'), path.basename(file));
+        // A configuration file says which tool wrote the run even when it states no setting (Lightning's hparams.yaml is often `{}`).
+        return SETTINGS_FILES.includes(path.basename(file)) && found.sources.length === 0 ? { ...found, sources: [path.basename(file)] } : found;
+      }),
+  );
+  if (spec.source.format === 'mlflow') {
+    // One file per parameter, named by it (the Trainer's MLflow callback logs every TrainingArguments field).
+    const params = path.join(spec.source.path, 'params');
+    const names = (await listDir(params)).files.slice(0, 1000);
+    const lines = await Promise.all(names.map(async (name) => `${name}: ${(await readBytesAt(path.join(params, name), 0, 256).then((b) => Buffer.from(b).toString('utf8'), () => '')).trim()}`));
+    found.unshift(settingsFromText(lines.join('\n'), 'params'));
+  }
+  return mergeSettings(found);
 }

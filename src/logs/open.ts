@@ -3,7 +3,7 @@
  * folder's runs as discovery.ts finds them, read in chunks, a few at a time.
  */
 import { errorMessage } from '../shared/errors';
-import { specsAt, type RunSpec } from './discovery';
+import { specsAt, statedSettings, withSettings, type RunSpec } from './discovery';
 import { feedFile } from './files';
 import { refusingLfsPointers } from './lfs';
 import { TagRoles, type TagRule } from './roles';
@@ -49,7 +49,7 @@ export async function readRunSpec(spec: RunSpec, options: OpenOptions = {}): Pro
     }
     reader.end();
   }
-  return builder.runs();
+  return withSettings(builder.runs(), await statedSettings(spec));
 }
 
 /**

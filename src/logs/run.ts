@@ -1,5 +1,6 @@
 import type { Histogram, LogSink, ReadWarning, RunEvent } from './sink';
 import { TagRoles, type Role } from './roles';
+import type { RunSettings } from './settings';
 
 /** The formats GradLens reads; `detect.ts` tells them apart by content. */
 export const LOG_FORMATS = ['jsonl', 'csv', 'hf-trainer-state', 'tfevents', 'text', 'mlflow', 'wandb'] as const;
@@ -36,6 +37,8 @@ export interface Run {
   histograms: HistogramSeries[];
   events: RunEvent[];
   warnings: ReadWarning[];
+  /** Training settings the log or its run folder states (clipping, precision, warm-up). */
+  settings?: RunSettings;
 }
 
 /** The first series with a role, or undefined. */

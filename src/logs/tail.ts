@@ -11,11 +11,12 @@
  */
 import { promises as fs } from 'node:fs';
 import { refusingLfsPointers } from './lfs';
-import { discoverRuns, type RunSpec } from './discovery';
+import { discoverRuns, statedSettings, withSettings, type RunSpec } from './discovery';
 import { feedFile, openRegularFile, readAt } from './files';
 import type { OpenOptions } from './open';
 import { TagRoles } from './roles';
 import { RunBuilder, type Run } from './run';
+import type { RunSettings } from './settings';
 import type { LogReader } from './sink';
 
 interface FileState {
@@ -61,6 +62,8 @@ export class RunTail {
   private builder!: RunBuilder;
   private files: FileState[] = [];
   private readonly roles: TagRoles;
+  /** What the run's files state (clipping, precision, warm-up): read at the first poll after a (re)start. */
+  private settings: RunSettings | null | undefined;
 
   constructor(
     private spec: RunSpec,
@@ -73,11 +76,13 @@ export class RunTail {
   private reset(): void {
     this.builder = new RunBuilder(this.spec.source, this.roles);
     this.files = [];
+    this.settings = undefined;
   }
 
   /** Reads whatever changed since the last poll. Returns true when the runs changed. */
   async poll(): Promise<boolean> {
     let changed = false;
+    this.settings ??= (await statedSettings(this.spec)) ?? null;
     for (let index = 0; index < this.spec.files.length; index++) {
       const file = this.spec.files[index];
       const stat = await fs.stat(file.path).catch(() => undefined);
@@ -137,7 +142,7 @@ export class RunTail {
   }
 
   runs(): Run[] {
-    return this.builder.runs();
+    return withSettings(this.builder.runs(), this.settings ?? undefined);
   }
 
   /** Equal between two polls when the runs only grew (no restart, rewrite or re-read): what was read of them still holds. */

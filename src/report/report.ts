@@ -11,7 +11,7 @@ import type { HostToDashboard, RunPayload } from '../protocol/dashboard';
 import { noFindingsText } from '../diagnosis/verdict';
 import { encodeWire } from '../protocol/wire';
 import { createNonce, renderPage } from './page';
-import { PARAMETER_COLUMNS, parameterRows, runHeading, stepRange, summaryRows } from './summary';
+import { LEDGER_COLUMNS, ledgerRows, PARAMETER_COLUMNS, parameterRows, policyLines, runHeading, stepRange, summaryRows } from './summary';
 
 export interface ReportAssets {
   /** dist/webview.js */
@@ -108,6 +108,9 @@ export function markdownSummary(runs: RunPayload[]): string {
       out.push(`- **${SEVERITY_WORD[f.severity]}: ${f.kind}, ${stepRange(f.step, f.endStep)}.** ${md(f.message)}`);
       for (const hint of f.hints) out.push(`  - ${md(hint.text)}`);
     }
+    if (d.ledger.spikes.length > 0) out.push('', '### Spike ledger', '', ...markdownTable(LEDGER_COLUMNS, ledgerRows(d)));
+    const policies = policyLines(d);
+    if (policies.length > 0) out.push('', '### Policy replay', '', 'What each spike policy would have done on this log:', '', ...policies.map((line) => `- ${md(line)}`));
     if (run.warnings.length > 0) out.push('', '### Read warnings', '', ...run.warnings.map((w) => `- ${md(w)}`));
     out.push('');
   }

@@ -130,12 +130,12 @@ describe('diagnosis rules', () => {
     assert.match(explosion.message, /× the/);
   });
 
-  it('reports a gradient spike followed by a loss spike as a warning, a lone spike as information', () => {
+  it('reports a gradient spike followed by a loss spike that does not recover as a warning, a lone spike as information', () => {
     const norms = healthy(200, 1);
     norms[80] = 6;
     norms[150] = 6;
     const loss = Array.from({ length: 200 }, () => 2);
-    loss[151] = 9;
+    for (let step = 151; step < 175; step++) loss[step] = 9;
     const spikes = diagnose(runOf({ grad_norm: norms, loss }))
       .findings.filter((f) => f.kind === 'spike')
       .sort((a, b) => a.step - b.step);

@@ -95,6 +95,7 @@ describe('dashboard webview (headless Chromium)', function () {
     assert.equal(await view.page.locator('.header h1').textContent(), 'grads.jsonl');
     assert.match((await texts(view, '.header .meta'))[0], /exploding.*JSON lines.*400 logged steps, steps 0–399/);
     assert.match((await texts(view, '.facts'))[0], /max gradient norm2\.57e10 at step 4/);
+    assert.match((await texts(view, '.facts'))[0], /written byPyTorch loop/);
     const dark = THEME_VARIABLES.dark;
     const pixels = await view.canvasPixels(NORM_CANVAS, [dark['--vscode-charts-blue'], dark['--vscode-charts-green']]);
     assert.deepEqual(pixels.background, [0x1f, 0x1f, 0x1f], 'the chart is painted with the editor background');
@@ -102,7 +103,7 @@ describe('dashboard webview (headless Chromium)', function () {
     assert.ok(pixels.near[0] > 500, `the total norm is drawn in charts.blue (${pixels.near[0]} pixels)`);
     assert.ok(pixels.near[1] > 100, `the recommended threshold is drawn in charts.green (${pixels.near[1]} pixels)`);
     const legend = await texts(view, '.section-timeline .legend li');
-    assert.deepEqual(legend, ['total norm', 'recommended threshold 3.38']);
+    assert.deepEqual(legend, ['total norm', 'recommended threshold 3.38', 'steps norm clipping at the replayed τ would rescale']);
     assert.ok((await view.canvasPixels('.chart-loss .chart-canvas')).drawn > 2000, 'the loss chart drew');
     assert.ok((await view.canvasPixels('.chart-lr .chart-canvas')).drawn > 1000, 'the learning-rate chart drew');
     assert.ok((await view.canvasPixels('.chart-heat .chart-canvas')).drawn > 20000, 'the heat map drew');
@@ -208,10 +209,12 @@ describe('dashboard webview (headless Chromium)', function () {
     assert.match((await texts(view, '.header .meta'))[0], /CSV/);
     assert.equal(await view.page.locator('table.parameters tbody tr').count(), 6);
     assert.deepEqual(await texts(view, '.finding-kind'), ['explosion', 'vanishing gradients', 'non-finite values']);
+    assert.match((await texts(view, '.facts'))[0], /recommended clip thresholdnone: no stable stretch.*written byPyTorch Lightning/);
 
     const hf = await single(HF_STATE);
     await showRuns(view, [hf]);
     assert.match((await texts(view, '.header .meta'))[0], /^healthy.*Hugging Face trainer_state\.json/);
+    assert.match((await texts(view, '.facts'))[0], /written byHugging Face Trainer/);
     assert.match((await texts(view, '.section-parameters .hint-text'))[0], /no per-parameter gradient norms/);
     assert.equal(await view.page.locator('.no-findings').textContent(), 'No findings: the gradients look healthy.');
     assert.ok((await view.canvasPixels(NORM_CANVAS)).drawn > 3000);
@@ -297,6 +300,30 @@ describe('dashboard webview (headless Chromium)', function () {
     assert.ok(legend.includes('total norm'), legend.join(' | '));
   });
 
+  it('replays norm clipping at the τ of a slider over the timeline, with what each spike policy would have done', async () => {
+    await showRuns(view, [lstm]);
+    const summary = () => view.page.locator('.replay-summary').textContent();
+    const yellow = async () => (await view.canvasPixels(NORM_CANVAS, [THEME_VARIABLES.dark['--vscode-charts-yellow']])).near[0];
+    // Where the slider starts, it says what the diagnosis's own replay at the advised threshold says.
+    const clip = lstm.diagnosis.policies.find((p) => p.name === 'clip-norm')!;
+    assert.equal(clip.parameters.tau, lstm.diagnosis.threshold.recommended);
+    assert.match((await summary()) ?? '', new RegExp(`^At τ = 3\\.38, norm clipping would rescale ${clip.steps.length} of 400 steps \\(${Math.round(clip.clippedShare! * 100)}%\\)`));
+    assert.deepEqual(
+      (await texts(view, '.replay-policies li')).map((text) => text.split(' ')[0]),
+      ['Lightning', "OLMo-core's", "llm.c's", "Megatron's"],
+    );
+    const atAdvised = await yellow();
+    assert.ok(atAdvised > 100, `the steps clipped at τ are shaded (${atAdvised} pixels)`);
+    await view.page.locator('.replay-summary').scrollIntoViewIfNeeded();
+    await view.screenshot('dashboard-replay', { fullPage: false });
+    const slider = view.page.locator('#replay-tau');
+    await view.drawnAfter(() => slider.press('End'));
+    assert.match((await summary()) ?? '', /would rescale 0 of 400 steps \(0%\), by 1 on average/);
+    await view.drawnAfter(() => slider.press('Home'));
+    assert.match((await summary()) ?? '', /would rescale 400 of 400 steps \(100%\)/);
+    assert.ok((await yellow()) > 3 * atAdvised, 'every step shaded at the lowest τ');
+  });
+
   it('compares two runs: both in the legend and the table, each in its own colour', async () => {
     const clipped = await single(LSTM_CLIP);
     await showRuns(view, [lstm, clipped]);
@@ -305,7 +332,7 @@ describe('dashboard webview (headless Chromium)', function () {
     const rows = await view.call('tableText', 'table.compare tbody tr');
     assert.deepEqual(rows, [
       ['torch_lstm_sgd_noclip/grads.jsonl', 'exploding', 'steps 0–399', '2.57e10 @ 4', 'none', '3.38', '0%'],
-      ['torch_lstm_sgd_clip1/grads.jsonl', 'warning', 'steps 0–399', '1946 @ 4', 'none', '2.83', '17%'],
+      ['torch_lstm_sgd_clip1/grads.jsonl', 'warning', 'steps 0–399', '1946 @ 4', 'none', '1.77', '17%'],
     ]);
     const dark = THEME_VARIABLES.dark;
     const pixels = await view.canvasPixels(NORM_CANVAS, [dark['--vscode-charts-blue'], dark['--vscode-charts-orange']]);

@@ -291,9 +291,9 @@ describe('logs worker', function () {
   it('applies new settings: tag rules re-read the logs, thresholds re-diagnose them', async () => {
     const folder = tempDir('settings');
     const custom = path.join(folder, 'custom.jsonl');
-    // A norm under a name no built-in rule knows, rising slowly from 1 to 500.
+    // A norm under a name no built-in rule knows, rising slowly from 1 to 500, while the loss still falls.
     const norm = (step: number) => Math.min(500, 1.13 ** Math.max(0, step - 20));
-    writeFileSync(custom, Array.from({ length: 80 }, (_, step) => `{"step": ${step}, "loss": 2.0, "my_total_norm": ${norm(step)}}\n`).join(''));
+    writeFileSync(custom, Array.from({ length: 80 }, (_, step) => `{"step": ${step}, "loss": ${2 - step / 100}, "my_total_norm": ${norm(step)}}\n`).join(''));
     await client.open(custom, 'opened');
     assert.equal(host.runs.get(custom)?.diagnosis.gradNormSource, 'none');
 

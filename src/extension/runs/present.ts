@@ -40,6 +40,7 @@ const KIND_WORDS: Record<FindingKind, string> = {
   clipping: 'clipping',
   dominance: 'dominance',
   divergence: 'divergence',
+  'loss-trend': 'loss trend',
 };
 
 export interface RunGroup {

@@ -25,6 +25,7 @@ const KIND_NAMES: Record<Finding['kind'], string> = {
   clipping: 'clipping',
   dominance: 'dominant parameter',
   divergence: 'divergence',
+  'loss-trend': 'loss trend',
 };
 
 const MAX_LAYERS_SHOWN = 5;

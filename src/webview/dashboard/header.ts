@@ -4,7 +4,7 @@
  * several runs, a table compares them.
  */
 import type { RunStatus } from '../../protocol/dashboard';
-import { FORMAT_NAMES } from '../../report/summary';
+import { FORMAT_NAMES, WRITER_NAMES } from '../../report/summary';
 import { formatNumber, formatPercent, formatStep } from '../charts/scale';
 import { SERIES_COLORS } from '../charts/theme';
 import { el } from './dom';
@@ -64,8 +64,9 @@ export function renderHeader(models: RunModel[], actions: HeaderActions): HTMLEl
   const facts: Array<[string, string]> = [
     ['max gradient norm', d.gradNorm.max === null ? '—' : `${formatNumber(d.gradNorm.max)} at step ${d.gradNorm.maxStep}`],
     ['first non-finite step', d.gradNorm.firstNonFiniteStep === null ? 'none' : String(d.gradNorm.firstNonFiniteStep)],
-    ['recommended clip threshold', d.threshold.recommended === null ? '—' : formatNumber(d.threshold.recommended)],
+    ['recommended clip threshold', d.threshold.recommended !== null ? formatNumber(d.threshold.recommended) : d.gradNorm.max !== null ? 'none: no stable stretch' : '—'],
     ['clipped steps', d.clippedFraction === null ? 'not logged' : formatPercent(d.clippedFraction)],
+    ['written by', WRITER_NAMES[d.setup.writer]],
     ['loss first → last', d.loss.first === null ? 'not logged' : `${formatNumber(d.loss.first)} → ${d.loss.last === null ? '—' : formatNumber(d.loss.last)}`],
   ];
   return el(

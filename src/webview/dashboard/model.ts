@@ -80,7 +80,7 @@ export function modelOf(run: RunPayload, label = run.label): RunModel {
  * The steps where a flag series is on, as merged [from, to] pairs; each step
  * covers half the gap to its neighbours, so sparse logging still shades.
  */
-function rangesWhere(flag: StepValues): Float64Array {
+export function rangesWhere(flag: StepValues): Float64Array {
   const { steps, values } = flag;
   const out = flaggedRanges.of(values, steps);
   const last = values.length - 1;

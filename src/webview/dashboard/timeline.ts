@@ -3,13 +3,14 @@
  * steps, spikes and the first non-finite step; loss and learning rate below,
  * on the same step axis. With several runs, each run is one colour.
  */
-import { LineChart, type LineSeries, type Marker, type Threshold } from '../charts/line-chart';
+import { LineChart, type LineChartContent, type LineSeries, type Marker, type Threshold } from '../charts/line-chart';
 import { positiveExtents } from '../charts/grown';
 import { formatNumber, formatStep, type ScaleKind } from '../charts/scale';
 import { SERIES_COLORS, type ColorName } from '../charts/theme';
 import type { StepAxis, XRange } from '../charts/x-axis';
 import { el, present, section } from './dom';
 import type { RunModel, StepValues } from './model';
+import { PolicyReplay } from './replay';
 
 const LOSS_LOG_RATIO = 100;
 
@@ -23,6 +24,8 @@ export class Timeline {
   private readonly lrBlock: HTMLElement;
   private readonly rangeText: HTMLElement;
   private readonly resetButton: HTMLButtonElement;
+  private readonly replay: PolicyReplay;
+  private normContent: LineChartContent = { series: [], markers: [], thresholds: [], shadings: [] };
 
   constructor(
     private readonly axis: StepAxis,
@@ -42,7 +45,8 @@ export class Timeline {
     this.norm = new LineChart(body, { axis, name: 'Total gradient norm', y: 'log', className: 'chart-norm', afterDraw: afterNormDraw });
     this.lossBlock = el('div', { className: 'chart-block' }, el('h3', {}, 'Loss'));
     this.lrBlock = el('div', { className: 'chart-block' }, el('h3', {}, 'Learning rate'));
-    body.append(this.lossBlock, this.lrBlock);
+    this.replay = new PolicyReplay(() => this.drawNorm());
+    body.append(this.replay.root, this.lossBlock, this.lrBlock);
     this.loss = new LineChart(this.lossBlock, { axis, name: 'Loss', y: 'linear', className: 'chart-loss' });
     this.lr = new LineChart(this.lrBlock, { axis, name: 'Learning rate', y: 'linear', className: 'chart-lr' });
     axis.onRangeChange((range) => this.showRange(range));
@@ -62,12 +66,14 @@ export class Timeline {
     const markers = compare ? models.flatMap((m, i) => firstNonFiniteMarker(m, colorOf(i))) : eventMarkers(models[0]);
     if (focusStep !== null) markers.push({ step: focusStep, color: 'focus', label: `step ${formatStep(focusStep)}` });
     const single = compare ? undefined : models[0];
-    this.norm.set({
+    this.normContent = {
       series: normSeries,
       markers,
       thresholds: single ? thresholds(single) : [],
       shadings: single && single.clippedRanges.length > 0 ? [{ label: 'clipped', color: 'orange', ranges: single.clippedRanges }] : [],
-    });
+    };
+    this.replay.update(single);
+    this.drawNorm();
 
     const lossSeries = models.flatMap((m, i) => [
       ...(m.loss ? [line(compare ? `${m.label} loss` : 'loss', m.loss, compare ? colorOf(i) : 'purple')] : []),
@@ -85,6 +91,22 @@ export class Timeline {
     this.showRange(this.axis.range);
   }
 
+  /** The norm chart, with the τ the policy replay's slider holds and the steps it would clip. */
+  private drawNorm(): void {
+    const preview = this.replay.preview();
+    const content = this.normContent;
+    this.norm.set(
+      preview
+        ? {
+            ...content,
+            // Under the thresholds in force, which stay visible where τ meets them.
+            thresholds: [{ value: preview.tau, color: 'yellow', label: `τ ${formatNumber(preview.tau)}` }, ...content.thresholds],
+            shadings: [...content.shadings, { label: `clipped at τ ${formatNumber(preview.tau)}`, color: 'yellow', ranges: preview.ranges }],
+          }
+        : content,
+    );
+  }
+
   private renderLegend(models: RunModel[], compare: boolean, colorOf: (i: number) => ColorName): void {
     const item = (color: ColorName, kind: 'line' | 'band' | 'dash', text: string): HTMLElement =>
       el('li', {}, el('span', { className: `swatch swatch-${kind} color-${color}`, attrs: { 'aria-hidden': 'true' } }), text);
@@ -100,6 +122,7 @@ export class Timeline {
         m.clippedRanges.length > 0 && item('orange', 'band', 'clipped steps'),
         d.threshold.recommended !== null && item('green', 'dash', `recommended threshold ${formatNumber(d.threshold.recommended)}`),
         m.clipThreshold !== undefined && item('orange', 'dash', `clip threshold ${formatNumber(m.clipThreshold)}`),
+        m.totalNorm && item('yellow', 'band', 'steps norm clipping at the replayed τ would rescale'),
         d.gradNorm.firstNonFiniteStep !== null && item('error', 'line', `first non-finite step ${d.gradNorm.firstNonFiniteStep} (ticks on the top edge: NaN or Inf)`),
       ]),
     );

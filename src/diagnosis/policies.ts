@@ -1,0 +1,139 @@
+import type { Context } from './context';
+import { formatNumber, formatPercent, RollingMoments } from './stats';
+import type { PolicyReplay } from './types';
+
+type Series = { steps: ArrayLike<number>; values: ArrayLike<number> };
+
+/** Lightning's SpikeDetection defaults: the loss against the running mean of the last 10 non-spike losses. */
+const LIGHTNING = { window: 10, warmup: 1, rtol: 2.0, mode: 'raise' };
+/** OLMo-core's SkipStepOptimizer defaults: the loss and the grad norm against the last 128 steps. */
+const OLMO = { window: 128, sigma: 6, minHistory: 10 };
+/** llm.c's OutlierDetector: a z-score over a full window of 128; -sl/-sg set the threshold (off by default). */
+const LLMC = { window: 128, z: 3 };
+/** Megatron-Core's --check-for-large-grads: a norm over 10× the largest seen before it. */
+const MEGATRON = { factor: 10 };
+
+/** Lightning's SpikeDetection: a finite loss more than rtol × the running mean above it, after the warm-up batches. */
+function lightningSpikes(loss: Series): number[] {
+  const steps: number[] = [];
+  const window = new RollingMoments(LIGHTNING.window);
+  for (let i = 0; i < loss.values.length; i++) {
+    const v = loss.values[i];
+    if (!Number.isFinite(v)) continue;
+    if (i >= LIGHTNING.warmup && window.count > 0) {
+      const mean = window.mean();
+      if (v > mean && Math.abs(v - mean) >= LIGHTNING.rtol * Math.abs(mean)) {
+        steps.push(loss.steps[i]);
+        continue; // a spike does not enter the running mean
+      }
+    }
+    window.push(v);
+  }
+  return steps;
+}
+
+/** Steps where `flag(value, window)` holds, the window holding every earlier finite value up to `size`. */
+function rollingFlags(series: Series, size: number, flag: (value: number, window: RollingMoments) => boolean): number[] {
+  const steps: number[] = [];
+  const window = new RollingMoments(size);
+  for (let i = 0; i < series.values.length; i++) {
+    const v = series.values[i];
+    if (!Number.isFinite(v)) continue;
+    if (flag(v, window)) steps.push(series.steps[i]);
+    window.push(v);
+  }
+  return steps;
+}
+
+const union = (...lists: number[][]) => [...new Set(lists.flat())].sort((a, b) => a - b);
+
+/** Norm clipping at τ over a run's norms: the steps it rescales, the share, and the mean factor min(1, τ/‖g‖) applied. */
+export function clipReplay(norms: Series, tau: number): { steps: number[]; clippedShare: number; meanScale: number } {
+  const steps: number[] = [];
+  let finite = 0;
+  let scaleSum = 0;
+  for (let i = 0; i < norms.values.length; i++) {
+    const norm = norms.values[i];
+    if (!Number.isFinite(norm)) continue;
+    finite++;
+    if (norm > tau) {
+      steps.push(norms.steps[i]);
+      scaleSum += tau / norm;
+    } else scaleSum += 1;
+  }
+  return { steps, clippedShare: finite > 0 ? steps.length / finite : 0, meanScale: finite > 0 ? scaleSum / finite : 1 };
+}
+
+function described(steps: number[], what: string, of: number): string {
+  if (steps.length === 0) return `would not have ${what} any step`;
+  const listed = steps.slice(0, 5).join(', ') + (steps.length > 5 ? ` and ${steps.length - 5} more` : '');
+  return `would have ${what} ${steps.length} of ${of} steps (${formatPercent(steps.length / Math.max(of, 1))}): ${listed}`;
+}
+
+/**
+ * What the spike policies people run would have done on this log, replayed
+ * on its logged values with each policy's defaults: Lightning's
+ * SpikeDetection, OLMo-core's skip-step, llm.c's z-score skip, Megatron's
+ * large-gradient check, and norm clipping at τ (the threshold in force, the
+ * advised one, or 1.0).
+ */
+export function policyReplays(context: Context): PolicyReplay[] {
+  const { view, clipping, advice } = context;
+  const norms = view.norms;
+  const loss = view.loss;
+  const count = Math.max(norms.steps.length, loss?.steps.length ?? 0);
+  const policies: PolicyReplay[] = [];
+  if (loss) {
+    const steps = lightningSpikes(loss);
+    policies.push({
+      name: 'lightning-spike-detection',
+      parameters: { ...LIGHTNING, on: 'loss' },
+      steps,
+      summary: `Lightning SpikeDetection (window ${LIGHTNING.window}, rtol ${LIGHTNING.rtol}) ${steps.length > 0 ? `would have stopped the run at step ${steps[0]} (mode "raise", its default); with mode "warn" it ${described(steps, 'flagged', loss.steps.length)}` : described(steps, 'flagged', loss.steps.length)}.`,
+    });
+  }
+  const sigmaOver = (sigma: number, minHistory: number) => (v: number, w: RollingMoments) => w.count >= minHistory && v > w.mean() + sigma * w.sd();
+  const olmo = union(loss ? rollingFlags(loss, OLMO.window, sigmaOver(OLMO.sigma, OLMO.minHistory)) : [], rollingFlags(norms, OLMO.window, sigmaOver(OLMO.sigma, OLMO.minHistory)));
+  policies.push({
+    name: 'olmo-core-skip-step',
+    parameters: { ...OLMO, on: 'loss and grad norm' },
+    steps: olmo,
+    summary: `OLMo-core's skip-step (loss or grad norm over the mean + ${OLMO.sigma}σ of the last ${OLMO.window} steps) ${described(olmo, 'skipped', count)}.`,
+  });
+  const zOver = (v: number, w: RollingMoments) => w.count >= LLMC.window && w.sd() > 0 && (v - w.mean()) / w.sd() > LLMC.z;
+  const llmc = union(loss ? rollingFlags(loss, LLMC.window, zOver) : [], rollingFlags(norms, LLMC.window, zOver));
+  policies.push({
+    name: 'llm.c-zscore-skip',
+    parameters: { ...LLMC, on: 'loss and grad norm' },
+    steps: llmc,
+    summary: `llm.c's z-score skip (-sl ${LLMC.z} -sg ${LLMC.z}, over a full window of ${LLMC.window}) ${described(llmc, 'skipped', count)}.`,
+  });
+  if (norms.steps.length > 0) {
+    let largest = -Infinity;
+    const megatron: number[] = [];
+    for (let i = 0; i < norms.values.length; i++) {
+      const v = norms.values[i];
+      if (!Number.isFinite(v)) continue;
+      if (largest > 0 && v > MEGATRON.factor * largest) megatron.push(norms.steps[i]);
+      largest = Math.max(largest, v);
+    }
+    policies.push({
+      name: 'megatron-large-grads',
+      parameters: { ...MEGATRON, on: 'grad norm' },
+      steps: megatron,
+      summary: `Megatron's large-gradient check (a norm over ${MEGATRON.factor}× the largest before it) ${described(megatron, 'flagged', norms.steps.length)}.`,
+    });
+    const tau = clipping.mode === 'norm' && clipping.threshold !== undefined ? clipping.threshold : (advice.recommended ?? 1);
+    const clip = clipReplay(norms, tau);
+    const from = clipping.mode === 'norm' && clipping.threshold !== undefined ? 'the threshold in force' : advice.recommended !== null ? 'the advised threshold' : 'the usual 1.0';
+    policies.push({
+      name: 'clip-norm',
+      parameters: { tau },
+      steps: clip.steps,
+      clippedShare: clip.clippedShare,
+      meanScale: clip.meanScale,
+      summary: `Norm clipping at τ = ${formatNumber(tau)} (${from}) would clip ${formatPercent(clip.clippedShare)} of steps, scaling the gradient by ${formatNumber(clip.meanScale)} on average.`,
+    });
+  }
+  return policies;
+}

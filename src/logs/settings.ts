@@ -1,0 +1,106 @@
+/**
+ * Which tool wrote a run, and the training settings its log or run folder
+ * states (clipping, precision, warm-up), so that advice speaks the tool's
+ * language and never asks for what is already on.
+ */
+import type { Run } from './run';
+
+/** The tools whose advice differs; `pytorch` is a hand-written loop (and anything not recognised). */
+export const WRITERS = ['hf-trainer', 'lightning', 'keras', 'megatron', 'llm.c', 'nanogpt', 'optax', 'pytorch'] as const;
+export type Writer = (typeof WRITERS)[number];
+
+export interface RunSettings {
+  /** Norm-clipping threshold the configuration states; 0 when it says clipping is off. */
+  clipNorm?: number;
+  /** Value-clipping threshold (Lightning's gradient_clip_algorithm="value"). */
+  clipValue?: number;
+  precision?: 'fp16' | 'bf16' | 'fp32';
+  /** Learning-rate warm-up the configuration states, in steps or as a share of training. */
+  warmupSteps?: number;
+  warmupRatio?: number;
+  /** The files the settings were read from, by name. */
+  sources: string[];
+}
+
+const NUMBER = String.raw`([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)`;
+/** `key: value`, `key = value`, `"key": value`, `key=value,` and Megatron's `key ...... value`. */
+const setting = (key: string, value = NUMBER) => new RegExp(String.raw`(?:^|[\s,{(|"'])${key}"?\s*(?:[:=]|\.{2,}|\s\|)\s*"?${value}`, 'm');
+const TRUE = /^(true|1)$/i;
+
+/**
+ * Settings stated in a configuration or log text: TrainingArguments as the
+ * Hugging Face Trainer writes them to TensorBoard (`"max_grad_norm": 1.0`),
+ * Lightning's config.yaml/hparams.yaml, Megatron's printed arguments
+ * (`clip_grad ...... 1.0`), nanoGPT's config overrides (`grad_clip = 0.0`),
+ * W&B's config.yaml and MLflow's params as `key: value` lines.
+ */
+export function settingsFromText(raw: string, source: string): RunSettings {
+  // W&B's config.yaml nests each value: `max_grad_norm:\n  desc: null\n  value: 1.0`.
+  const text = raw.replace(/^([A-Za-z_][\w.-]*):[ \t]*\r?\n(?:[ \t]+desc:.*\r?\n)?[ \t]+value:[ \t]*(.*)$/gm, '$1: $2');
+  const found: RunSettings = { sources: [] };
+  const number = (key: string) => {
+    const match = setting(key).exec(text);
+    return match ? Number(match[1]) : undefined;
+  };
+  const word = (key: string) => setting(key, String.raw`([A-Za-z0-9_-]+)`).exec(text)?.[1];
+  const clip = number('max_grad_norm') ?? number('gradient_clip_val') ?? number('clip_grad') ?? number('grad_clip') ?? number('global_clipnorm') ?? number('clipnorm');
+  if (clip !== undefined && Number.isFinite(clip)) {
+    if (/^value$/i.test(word('gradient_clip_algorithm') ?? '')) found.clipValue = clip;
+    else found.clipNorm = Math.max(clip, 0);
+  }
+  const precision = word('precision');
+  if (precision !== undefined && /^(16|16-mixed|fp16)$/i.test(precision)) found.precision = 'fp16';
+  else if (precision !== undefined && /^bf16/i.test(precision)) found.precision = 'bf16';
+  else if (precision !== undefined && /^(32|32-true|fp32)$/i.test(precision)) found.precision = 'fp32';
+  if (TRUE.test(word('bf16') ?? '')) found.precision = 'bf16';
+  else if (TRUE.test(word('fp16') ?? '')) found.precision = 'fp16';
+  else if (/^false$/i.test(word('bf16') ?? '') && /^false$/i.test(word('fp16') ?? '')) found.precision ??= 'fp32';
+  const warmupSteps = number('warmup_steps') ?? number('lr_warmup_iters') ?? number('warmup_iters');
+  if (warmupSteps !== undefined && Number.isFinite(warmupSteps)) found.warmupSteps = warmupSteps;
+  const warmupRatio = number('warmup_ratio') ?? number('lr_warmup_fraction');
+  if (warmupRatio !== undefined && Number.isFinite(warmupRatio)) found.warmupRatio = warmupRatio;
+  if (Object.keys(found).length > 1) found.sources.push(source);
+  return found;
+}
+
+/** Settings from several texts: the first to state a setting wins (the run's own log before its folder's files). */
+export function mergeSettings(all: readonly RunSettings[]): RunSettings | undefined {
+  const merged: RunSettings = { sources: [] };
+  for (const one of all) {
+    for (const [key, value] of Object.entries(one) as [keyof RunSettings, unknown][]) {
+      if (key === 'sources' || value === undefined || key in merged) continue;
+      (merged as unknown as Record<string, unknown>)[key] = value;
+    }
+    for (const source of one.sources) if (!merged.sources.includes(source)) merged.sources.push(source);
+  }
+  return merged.sources.length > 0 ? merged : undefined;
+}
+
+/** Tags that only one tool writes. */
+const TAG_WRITERS: [RegExp, Writer][] = [
+  [/^grad_2\.0_norm/, 'lightning'],
+  [/^(lm loss|number of skipped iterations|number of nan iterations)$/, 'megatron'],
+  [/^(trl|tel)$/, 'llm.c'],
+  [/^mfu$/, 'nanogpt'],
+  [/^(epoch|batch)_loss$/, 'keras'],
+  [/optax/i, 'optax'],
+];
+
+/**
+ * The tool that wrote a run, from its format, its files' layout and its
+ * tags: trainer_state.json and TensorBoard's `train/grad_norm` with
+ * `train/epoch` are the Hugging Face Trainer; `grad_2.0_norm*` tags and
+ * `version_N/` folders with hparams.yaml are Lightning; Keras's CSVLogger
+ * writes `loss` beside `val_*` columns; llm.c, nanoGPT and Megatron print
+ * their own keys.
+ */
+export function writerOf(run: Run): Writer {
+  if (run.format === 'hf-trainer-state') return 'hf-trainer';
+  const tags = run.series.map((s) => s.tag);
+  for (const [pattern, writer] of TAG_WRITERS) if (tags.some((tag) => pattern.test(tag))) return writer;
+  if (tags.includes('train/grad_norm') && tags.some((tag) => tag === 'train/epoch' || tag === 'train/learning_rate')) return 'hf-trainer';
+  const where = [run.path, ...run.files].join('\n');
+  if (/(^|[/\\])lightning_logs[/\\]/.test(where) || run.settings?.sources.some((s) => s === 'hparams.yaml')) return 'lightning';
+  if (run.format === 'csv' && tags.includes('loss') && tags.some((tag) => /^val_/.test(tag)) && !tags.some((tag) => /[/.]|_step$/.test(tag))) return 'keras';
+  return 'pytorch';
+}
