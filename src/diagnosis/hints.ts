@@ -19,6 +19,8 @@ function clipLine(writer: Writer, tau: string): string {
       return `chain the clip before the optimizer: optax.chain(optax.clip_by_global_norm(${tau}), optax.adamw(...))`;
     case 'megatron':
       return `pass --clip-grad ${tau}`;
+    case 'deepspeed':
+      return `set "gradient_clipping": ${tau} in the DeepSpeed config`;
     case 'nanogpt':
       return `set grad_clip = ${tau} in the config (0.0 turns clipping off)`;
     case 'llm.c':
@@ -36,6 +38,7 @@ export function clipName(writer: Writer): string {
     keras: 'global_clipnorm',
     optax: "clip_by_global_norm's max_norm",
     megatron: '--clip-grad',
+    deepspeed: 'gradient_clipping',
     nanogpt: 'grad_clip',
     'llm.c': 'grad_clip',
     pytorch: 'max_norm',
@@ -63,6 +66,7 @@ const LR_SETTING: Partial<Record<Writer, string>> = {
   lightning: 'the learning rate configure_optimizers() gives the optimizer',
   keras: "the optimizer's learning_rate",
   megatron: '--lr',
+  deepspeed: 'the optimizer\'s "lr" in the DeepSpeed config',
   nanogpt: 'learning_rate in the config',
 };
 
@@ -70,6 +74,7 @@ const LR_SETTING: Partial<Record<Writer, string>> = {
 const WARMUP_SETTING: Partial<Record<Writer, string>> = {
   'hf-trainer': ' (warmup_steps or warmup_ratio in TrainingArguments)',
   megatron: ' (--lr-warmup-iters)',
+  deepspeed: ' (the WarmupLR scheduler\'s warmup_num_steps in the DeepSpeed config)',
   nanogpt: ' (warmup_iters in the config)',
   keras: ' (a keras.optimizers.schedules.LearningRateSchedule that ramps up)',
   optax: ' (optax.warmup_cosine_decay_schedule)',

@@ -6,7 +6,7 @@
 import type { Run } from './run';
 
 /** The tools whose advice differs; `pytorch` is a hand-written loop (and anything not recognised). */
-export const WRITERS = ['hf-trainer', 'lightning', 'keras', 'megatron', 'llm.c', 'nanogpt', 'optax', 'pytorch'] as const;
+export const WRITERS = ['hf-trainer', 'lightning', 'keras', 'megatron', 'deepspeed', 'llm.c', 'nanogpt', 'optax', 'pytorch'] as const;
 export type Writer = (typeof WRITERS)[number];
 
 export interface RunSettings {
@@ -43,7 +43,7 @@ export function settingsFromText(raw: string, source: string): RunSettings {
     return match ? Number(match[1]) : undefined;
   };
   const word = (key: string) => setting(key, String.raw`([A-Za-z0-9_-]+)`).exec(text)?.[1];
-  const clip = number('max_grad_norm') ?? number('gradient_clip_val') ?? number('clip_grad') ?? number('grad_clip') ?? number('global_clipnorm') ?? number('clipnorm');
+  const clip = number('max_grad_norm') ?? number('gradient_clip_val') ?? number('clip_grad') ?? number('grad_clip') ?? number('gradient_clipping') ?? number('global_clipnorm') ?? number('clipnorm');
   if (clip !== undefined && Number.isFinite(clip)) {
     if (/^value$/i.test(word('gradient_clip_algorithm') ?? '')) found.clipValue = clip;
     else found.clipNorm = Math.max(clip, 0);
@@ -91,14 +91,16 @@ const TAG_WRITERS: [RegExp, Writer][] = [
  * tags: trainer_state.json and TensorBoard's `train/grad_norm` with
  * `train/epoch` are the Hugging Face Trainer; `grad_2.0_norm*` tags and
  * `version_N/` folders with hparams.yaml are Lightning; Keras's CSVLogger
- * writes `loss` beside `val_*` columns; llm.c, nanoGPT and Megatron print
- * their own keys.
+ * writes `loss` beside `val_*` columns; llm.c, nanoGPT, Megatron and
+ * DeepSpeed print their own keys.
  */
 export function writerOf(run: Run): Writer {
   if (run.format === 'hf-trainer-state') return 'hf-trainer';
   const tags = run.series.map((s) => s.tag);
   for (const [pattern, writer] of TAG_WRITERS) if (tags.some((tag) => pattern.test(tag))) return writer;
   if (tags.includes('train/grad_norm') && tags.some((tag) => tag === 'train/epoch' || tag === 'train/learning_rate')) return 'hf-trainer';
+  // DeepSpeed's engine prints `step=10, skipped=0, lr=[...]` and "OVERFLOW! Skipping step" on its loss scaler's skips.
+  if (run.events.some((e) => /OVERFLOW! Skipping step/i.test(e.text)) || (run.format === 'text' && tags.includes('skipped') && tags.includes('lr'))) return 'deepspeed';
   const where = [run.path, ...run.files].join('\n');
   if (/(^|[/\\])lightning_logs[/\\]/.test(where) || run.settings?.sources.some((s) => s === 'hparams.yaml')) return 'lightning';
   if (run.format === 'csv' && tags.includes('loss') && tags.some((tag) => /^val_/.test(tag)) && !tags.some((tag) => /[/.]|_step$/.test(tag))) return 'keras';

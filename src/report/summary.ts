@@ -9,6 +9,7 @@ export const WRITER_NAMES: Record<Writer, string> = {
   lightning: 'PyTorch Lightning',
   keras: 'Keras',
   megatron: 'Megatron',
+  deepspeed: 'DeepSpeed',
   'llm.c': 'llm.c',
   nanogpt: 'nanoGPT',
   optax: 'JAX/optax',

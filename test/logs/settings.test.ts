@@ -20,6 +20,7 @@ describe('training settings a log or its folder states', () => {
     assert.deepEqual(settingsFromText('Overriding config with config/train_shakespeare_char.py:\nOverriding: grad_clip = 0.0\n', 'train.log'), { sources: ['train.log'], clipNorm: 0 });
     assert.deepEqual(settingsFromText('trainer:\n  gradient_clip_val: 0.25\n  gradient_clip_algorithm: value\n  precision: bf16-mixed\n', 'config.yaml'), { sources: ['config.yaml'], clipValue: 0.25, precision: 'bf16' });
     assert.deepEqual(settingsFromText('step 1: loss 2.3\n', 'train.log'), { sources: [] });
+    assert.deepEqual(settingsFromText('[INFO] [config.py:1001:print]   gradient_clipping ............ 1.0\n', 'train.log'), { sources: ['train.log'], clipNorm: 1 });
     assert.deepEqual(settingsFromText('_wandb:\n  value:\n    cli_version: 0.17.0\nmax_grad_norm:\n  desc: null\n  value: 0.5\nbf16:\n  value: true\n', 'config.yaml'), { sources: ['config.yaml'], clipNorm: 0.5, precision: 'bf16' });
   });
 
@@ -44,6 +45,7 @@ describe('training settings a log or its folder states', () => {
     assert.equal(writerOf(run('text', ['lm loss', 'grad norm', 'loss scale'])), 'megatron');
     assert.equal(writerOf(run('text', ['trl', 'norm', 'lr'])), 'llm.c');
     assert.equal(writerOf(run('text', ['loss', 'time', 'mfu'])), 'nanogpt');
+    assert.equal(writerOf(run('text', ['Epoch', 'Rank', 'loss', 'skipped', 'lr'])), 'deepspeed');
     assert.equal(writerOf(run('jsonl', ['loss', 'grad_norm'])), 'pytorch');
   });
 
