@@ -13,7 +13,7 @@ export const analyzeSpec: CommandSpec = {
   name: 'analyze',
   summary:
     'Reads training logs (files or folders of runs: JSON lines, CSV, trainer_state.json, TensorBoard, MLflow, W&B run folders, text) and prints, per run, ' +
-    'a summary table and the findings with hints. Exits 1 when a finding reaches --fail-on, 2 for bad usage, unreadable input or no training data.',
+    'a summary table and the findings with hints. Exits 1 when a finding reaches --fail-on, 2 for bad usage, unreadable input or no training data, 3 for an internal error.',
   usage: 'gradlens analyze PATH... [--json] [--fail-on warn|error|never] [--threshold X] [--tag-role PATTERN=ROLE,...]',
   positionals: [1, Infinity],
   options: [

@@ -49,6 +49,8 @@ export class PythonWorker implements PythonAnalysis {
       workerData,
       maxHeapMb,
       serial: true,
+      // Parsing 50,000 lines takes a second or two: a request this late is stuck, and a new thread takes the next.
+      timeoutMs: 120_000,
       // The worker reads no message while it works: it reads this flag.
       abandon: (id) => Atomics.store(this.abandoned, 0, id),
       parse: (raw) => pythonToServerSchema.parse(raw),

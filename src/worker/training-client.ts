@@ -24,6 +24,8 @@ export interface TrainingHandle {
 }
 
 let nextRun = 0;
+/** The training thread's heap limit. */
+const TRAINING_HEAP_MB = 4096;
 
 /**
  * Runs one training configuration in its own worker thread. The shared flag
@@ -34,7 +36,8 @@ export function startTraining(workerPath: string, config: TrainConfig, callbacks
   const runId = `run-${process.pid}-${++nextRun}`;
   const cancelBuffer = new SharedArrayBuffer(4);
   const cancelFlag = new Int32Array(cancelBuffer);
-  const worker = new Worker(workerPath, execArgv ? { execArgv } : undefined);
+  // A heap of its own: a model too big for it stops this run's thread, never the host.
+  const worker = new Worker(workerPath, { ...(execArgv ? { execArgv } : {}), resourceLimits: { maxOldGenerationSizeMb: TRAINING_HEAP_MB } });
   const done = new Promise<TrainingResult>((resolve, reject) => {
     let settled = false;
     const finish = (outcome: () => void): void => {
@@ -90,6 +93,9 @@ export class PlaygroundWorker {
       name: 'the playground worker',
       path: workerPath,
       serial: true,
+      maxHeapMb: 1024,
+      // A computation takes milliseconds; one this late is stuck, and a new thread takes the next.
+      timeoutMs: 30_000,
       parse: (raw) => playgroundReplySchema.parse(raw),
       answers: (reply) => reply.requestId,
     });
