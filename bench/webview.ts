@@ -181,7 +181,7 @@ async function main(): Promise<void> {
       '',
       table,
       '',
-      `A live update is ${(live.appendBytes / 1e3).toFixed(0)} kB of wire text as an \`append\` (the new points, the per-parameter norms thinned again for the heat map, the diagnosis) against ${(live.wholeBytes / 1e6).toFixed(0)} MB whole.`,
+      `A live update is ${(live.appendBytes / 1e3).toFixed(0)} kB of wire text as an \`append\` (the new points, the last stretch of each thinned per-parameter series, the diagnosis) against ${(live.wholeBytes / 1e6).toFixed(0)} MB whole. The first append after a show is the slowest: it copies each series once into an array with room to grow (and summarises it again); later ones write into that room.`,
       '',
       `Webview bundle (dist/webview.js, dashboard and playground): ${kb(sizes.plain)} as \`npm run build\` writes it, ${kb(sizes.minified)} minified, ${kb(sizes.gzip)} minified and gzipped.`,
     ].join('\n');

@@ -47,21 +47,42 @@ function rollingFlags(series: Series, size: number, flag: (value: number, window
 
 const union = (...lists: number[][]) => [...new Set(lists.flat())].sort((a, b) => a - b);
 
+/** Steps a policy lists at the most: a clip at τ can act on every one of a million steps, which no reader wants listed. */
+export const MAX_POLICY_STEPS = 1000;
+
+/** The policy's steps as a replay lists them: the first MAX_POLICY_STEPS, and how many there are. */
+const listed = (steps: number[]): Pick<PolicyReplay, 'steps' | 'stepCount'> => ({ steps: steps.slice(0, MAX_POLICY_STEPS), stepCount: steps.length });
+
 /** Norm clipping at τ over a run's norms: the steps it rescales, the share, and the mean factor min(1, τ/‖g‖) applied. */
 export function clipReplay(norms: Series, tau: number): { steps: number[]; clippedShare: number; meanScale: number } {
   const steps: number[] = [];
-  let finite = 0;
-  let scaleSum = 0;
-  for (let i = 0; i < norms.values.length; i++) {
-    const norm = norms.values[i];
+  const tally = { finite: 0, clipped: 0, scaleSum: 0 };
+  addClipTally(tally, norms.values, tau, 0, norms.values.length, (i) => steps.push(norms.steps[i]));
+  return { steps, ...clipShares(tally) };
+}
+
+/** What clipping at τ does to the finite norms of values[from, to), added to `tally`; `onClipped` hears each index it rescales. */
+export function addClipTally(tally: ClipTally, values: ArrayLike<number>, tau: number, from: number, to: number, onClipped?: (i: number) => void): void {
+  for (let i = from; i < to; i++) {
+    const norm = values[i];
     if (!Number.isFinite(norm)) continue;
-    finite++;
+    tally.finite++;
     if (norm > tau) {
-      steps.push(norms.steps[i]);
-      scaleSum += tau / norm;
-    } else scaleSum += 1;
+      tally.clipped++;
+      tally.scaleSum += tau / norm;
+      onClipped?.(i);
+    } else tally.scaleSum += 1;
   }
-  return { steps, clippedShare: finite > 0 ? steps.length / finite : 0, meanScale: finite > 0 ? scaleSum / finite : 1 };
+}
+
+export interface ClipTally {
+  finite: number;
+  clipped: number;
+  scaleSum: number;
+}
+
+export function clipShares({ finite, clipped, scaleSum }: ClipTally): { clippedShare: number; meanScale: number } {
+  return { clippedShare: finite > 0 ? clipped / finite : 0, meanScale: finite > 0 ? scaleSum / finite : 1 };
 }
 
 function described(steps: number[], what: string, of: number): string {
@@ -88,7 +109,7 @@ export function policyReplays(context: Context): PolicyReplay[] {
     policies.push({
       name: 'lightning-spike-detection',
       parameters: { ...LIGHTNING, on: 'loss' },
-      steps,
+      ...listed(steps),
       summary: `Lightning SpikeDetection (window ${LIGHTNING.window}, rtol ${LIGHTNING.rtol}) ${steps.length > 0 ? `would have stopped the run at step ${steps[0]} (mode "raise", its default); with mode "warn" it ${described(steps, 'flagged', loss.steps.length)}` : described(steps, 'flagged', loss.steps.length)}.`,
     });
   }
@@ -97,7 +118,7 @@ export function policyReplays(context: Context): PolicyReplay[] {
   policies.push({
     name: 'olmo-core-skip-step',
     parameters: { ...OLMO, on: 'loss and grad norm' },
-    steps: olmo,
+    ...listed(olmo),
     summary: `OLMo-core's skip-step (loss or grad norm over the mean + ${OLMO.sigma}σ of the last ${OLMO.window} steps) ${described(olmo, 'skipped', count)}.`,
   });
   const zOver = (v: number, w: RollingMoments) => w.count >= LLMC.window && w.sd() > 0 && (v - w.mean()) / w.sd() > LLMC.z;
@@ -105,7 +126,7 @@ export function policyReplays(context: Context): PolicyReplay[] {
   policies.push({
     name: 'llm.c-zscore-skip',
     parameters: { ...LLMC, on: 'loss and grad norm' },
-    steps: llmc,
+    ...listed(llmc),
     summary: `llm.c's z-score skip (-sl ${LLMC.z} -sg ${LLMC.z}, over a full window of ${LLMC.window}) ${described(llmc, 'skipped', count)}.`,
   });
   if (norms.steps.length > 0) {
@@ -120,7 +141,7 @@ export function policyReplays(context: Context): PolicyReplay[] {
     policies.push({
       name: 'megatron-large-grads',
       parameters: { ...MEGATRON, on: 'grad norm' },
-      steps: megatron,
+      ...listed(megatron),
       summary: `Megatron's large-gradient check (a norm over ${MEGATRON.factor}× the largest before it) ${described(megatron, 'flagged', norms.steps.length)}.`,
     });
     const tau = clipping.mode === 'norm' && clipping.threshold !== undefined ? clipping.threshold : (advice.recommended ?? 1);
@@ -129,7 +150,7 @@ export function policyReplays(context: Context): PolicyReplay[] {
     policies.push({
       name: 'clip-norm',
       parameters: { tau },
-      steps: clip.steps,
+      ...listed(clip.steps),
       clippedShare: clip.clippedShare,
       meanScale: clip.meanScale,
       summary: `Norm clipping at τ = ${formatNumber(tau)} (${from}) would clip ${formatPercent(clip.clippedShare)} of steps, scaling the gradient by ${formatNumber(clip.meanScale)} on average.`,

@@ -118,8 +118,10 @@ export interface SpikeLedger {
 export interface PolicyReplay {
   name: string;
   parameters: Record<string, number | string>;
-  /** The steps it would have acted on (skipped, flagged or clipped). */
+  /** The first steps it would have acted on (skipped, flagged or clipped), at most MAX_POLICY_STEPS of them. */
   steps: number[];
+  /** How many steps it would have acted on. */
+  stepCount: number;
   summary: string;
   /** Norm clipping: the share of steps clipped and the mean scale factor min(1, τ/‖g‖). */
   clippedShare?: number;

@@ -70,7 +70,7 @@ export const diagnosisSchema = object({
     transient: nullable(object({ fromStep: number, toStep: number, peak: number, settled: number })),
   }),
   policies: array(
-    object({ name: string, parameters: record(oneOf(number, string)), steps: array(number), summary: string, clippedShare: optional(number), meanScale: optional(number) }),
+    object({ name: string, parameters: record(oneOf(number, string)), steps: array(number), stepCount: number, summary: string, clippedShare: optional(number), meanScale: optional(number) }),
   ),
 });
 

@@ -80,11 +80,11 @@ export function modelOf(run: RunPayload, label = run.label): RunModel {
  * The steps where a flag series is on, as merged [from, to] pairs; each step
  * covers half the gap to its neighbours, so sparse logging still shades.
  */
-export function rangesWhere(flag: StepValues): Float64Array {
+export function rangesWhere(flag: StepValues, rule: FlagRule = FLAG_ON): Float64Array {
   const { steps, values } = flag;
-  const out = flaggedRanges.of(values, steps);
+  const out = flaggedRanges.of(values, { steps, on: rule.on }, rule.key);
   const last = values.length - 1;
-  if (last < 0 || !(values[last] > 0)) return Float64Array.from(out);
+  if (last < 0 || !rule.on(values[last])) return Float64Array.from(out);
   // The last step has no next one yet: it covers half a step after it.
   const from = stepFrom(steps, last);
   const to = steps[last] + 0.5;
@@ -95,6 +95,15 @@ export function rangesWhere(flag: StepValues): Float64Array {
   return ranges;
 }
 
+/** Which values flag their step, and a key that names the rule (ranges are kept per array and rule). */
+export interface FlagRule {
+  key: string;
+  on: (value: number) => boolean;
+}
+
+/** A flag series (clipped): on where its value is positive. */
+const FLAG_ON: FlagRule = { key: 'on', on: (value) => value > 0 };
+
 /** Where a flagged step's range starts: half the gap back to the step before it. */
 const stepFrom = (steps: Float64Array, i: number): number => steps[i] - (i > 0 ? (steps[i] - steps[i - 1]) / 2 : 0.5);
 
@@ -103,11 +112,11 @@ const stepFrom = (steps: Float64Array, i: number): number => steps[i] - (i > 0 ?
  * next step; kept as a live series grows (charts/grown.ts), so a long run
  * that gains a few steps reads those alone.
  */
-const flaggedRanges = new GrownFold<number[], Float64Array>(
+const flaggedRanges = new GrownFold<number[], { steps: Float64Array; on: (value: number) => boolean }>(
   () => [],
-  (out, values, from, to, steps) => {
+  (out, values, from, to, { steps, on }) => {
     for (let i = Math.max(0, from - 1); i < to - 1; i++) {
-      if (!(values[i] > 0)) continue;
+      if (!on(values[i])) continue;
       const start = stepFrom(steps, i);
       const end = steps[i] + (steps[i + 1] - steps[i]) / 2;
       if (out.length > 0 && start <= out[out.length - 1]) out[out.length - 1] = end;

@@ -4,7 +4,8 @@
  * threshold over the timeline (the steps it would clip, their share, the
  * mean scale factor). The slider moves in log10 τ across the run's norms.
  */
-import { clipReplay } from '../../diagnosis/policies';
+import { addClipTally, clipShares, type ClipTally } from '../../diagnosis/policies';
+import { GrownFold, positiveExtents } from '../charts/grown';
 import { formatNumber, formatPercent } from '../../diagnosis/stats';
 import { el } from './dom';
 import { rangesWhere, type RunModel, type StepValues } from './model';
@@ -17,6 +18,12 @@ export interface ClipPreview {
   /** [from, to] pairs of the steps norm clipping at τ would rescale. */
   ranges: Float64Array;
 }
+
+/** What clipping at τ (the key) does to a run's norms, kept as a live run grows: an update reads its new steps alone. */
+const clipTallies = new GrownFold<ClipTally & { tau: number }>(
+  (key) => ({ tau: Number(key), finite: 0, clipped: 0, scaleSum: 0 }),
+  (tally, values, from, to) => addClipTally(tally, values, tally.tau, from, to),
+);
 
 export class PolicyReplay {
   readonly root: HTMLElement;
@@ -53,9 +60,7 @@ export class PolicyReplay {
   /** Shows one run's replay (the slider keeps its τ while the same run is updated); hidden for several runs or a run without norms. */
   update(model: RunModel | undefined): void {
     const norms = model?.totalNorm;
-    let lo = Infinity;
-    let hi = -Infinity;
-    if (norms) for (const v of norms.values) if (Number.isFinite(v) && v > 0) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+    const { min: lo, max: hi } = norms ? positiveExtents.of(norms.values, undefined) : { min: Infinity, max: -Infinity };
     this.root.hidden = !model || !norms || !(hi > 0);
     if (!model || !norms || !(hi > 0)) {
       this.norms = undefined;
@@ -84,8 +89,7 @@ export class PolicyReplay {
   preview(): ClipPreview | undefined {
     if (!this.norms || this.root.hidden) return undefined;
     const tau = this.tau();
-    const { values, steps } = this.norms;
-    return { tau, ranges: rangesWhere({ steps, values: values.map((v) => (!(v <= tau) && Number.isFinite(v) ? 1 : 0)) }) };
+    return { tau, ranges: rangesWhere(this.norms, { key: `τ ${tau}`, on: (v) => v > tau && Number.isFinite(v) }) };
   }
 
   private tau(): number {
@@ -95,9 +99,10 @@ export class PolicyReplay {
   private show(): void {
     if (!this.norms) return;
     const tau = this.tau();
-    const replay = clipReplay(this.norms, tau);
+    const tally = clipTallies.of(this.norms.values, undefined, String(tau));
+    const replay = clipShares(tally);
     this.output.textContent = formatNumber(tau);
     this.input.setAttribute('aria-valuetext', `τ ${formatNumber(tau)}`);
-    this.summary.textContent = `At τ = ${formatNumber(tau)}, norm clipping would rescale ${replay.steps.length} of ${this.norms.steps.length} steps (${formatPercent(replay.clippedShare)}), by ${formatNumber(replay.meanScale)} on average; the shaded steps on the chart above.`;
+    this.summary.textContent = `At τ = ${formatNumber(tau)}, norm clipping would rescale ${tally.clipped} of ${this.norms.steps.length} steps (${formatPercent(replay.clippedShare)}), by ${formatNumber(replay.meanScale)} on average; the shaded steps on the chart above.`;
   }
 }
