@@ -7,7 +7,9 @@
  * panels (which resolves transposes and strides), runs a register-tiled
  * micro-kernel over the panels and copies C back. Panels are padded to whole
  * tiles; the padding holds whatever was in memory, which only reaches rows and
- * columns of C that are discarded.
+ * columns of C that are discarded. The B panels of a call stay in memory, and
+ * a call that says B is unchanged (GemmArgs.bUnchanged) with the same layout
+ * skips staging and packing it again.
  *
  * Each C element is accumulated in a float32 lane, starting from C (or 0) and
  * adding the products for k in order: a mul then an add, never a fused
@@ -455,6 +457,9 @@ export function createWasmGemm(): Gemm {
     heap = new Float32Array(memory.buffer);
   }
 
+  /** What the B panels in memory were packed from, and where; null before the first call. */
+  let packedB: { data: Float32Array; offset: number; ld: number; transB: boolean; N: number; K: number; at: number } | null = null;
+
   function stage(m: StoredMatrix, at: number): number {
     const stride = stagedStride(m);
     if (stride === m.ld) {
@@ -499,9 +504,15 @@ export function createWasmGemm(): Gemm {
     const aLd = stage(storedA, scratch) * FLOAT_BYTES;
     if (transA) kernel.packCopyA(aPanels * FLOAT_BYTES, scratchBytes, aLd, kPanel, rowTiles);
     else kernel.packTransposeA(aPanels * FLOAT_BYTES, scratchBytes, aLd, kPanel, rowTiles);
-    const bLd = stage(storedB, scratch) * FLOAT_BYTES;
-    if (transB) kernel.packTransposeB(bPanels * FLOAT_BYTES, scratchBytes, bLd, kPanel, colTiles);
-    else kernel.packCopyB(bPanels * FLOAT_BYTES, scratchBytes, bLd, kPanel, colTiles);
+    const p = packedB;
+    const bPacked = g.bUnchanged === true && p !== null && p.data === B && p.offset === g.bOffset && p.ld === g.ldb &&
+      p.transB === transB && p.N === N && p.K === K && p.at === bPanels;
+    if (!bPacked) {
+      const bLd = stage(storedB, scratch) * FLOAT_BYTES;
+      if (transB) kernel.packTransposeB(bPanels * FLOAT_BYTES, scratchBytes, bLd, kPanel, colTiles);
+      else kernel.packCopyB(bPanels * FLOAT_BYTES, scratchBytes, bLd, kPanel, colTiles);
+      packedB = { data: B, offset: g.bOffset, ld: g.ldb, transB, N, K, at: bPanels };
+    }
 
     // C's rows are copied one by one unless C is one block with the packed row stride.
     const contiguous = ldc === N && N === cStride;
