@@ -2,7 +2,11 @@
  * CRC-32C (Castagnoli; TFRecord framing) and CRC-32 (zlib; W&B's LevelDB-style
  * log), slicing-by-8 over 8 KiB of tables each. Node's zlib.crc32 only covers
  * the second and only since 20.15, and the readers stay free of Node APIs.
+ * CRC-32C also comes as WebAssembly (the same tables and steps, no toolchain:
+ * see src/shared/wasm.ts), for the TensorBoard reader's chunks.
  */
+import { encodeModule, FunctionBuilder, I32, instantiate, PAGE_BYTES, type WasmMemory } from '../../shared/wasm';
+
 function tables(polynomial: number): Uint32Array[] {
   const result = Array.from({ length: 8 }, () => new Uint32Array(256));
   for (let n = 0; n < 256; n++) {
@@ -15,6 +19,8 @@ function tables(polynomial: number): Uint32Array[] {
   }
   return result;
 }
+
+const CASTAGNOLI = 0x82f63b78;
 
 function crcFunction(polynomial: number): (bytes: Uint8Array, start?: number, end?: number) => number {
   const [t0, t1, t2, t3, t4, t5, t6, t7] = tables(polynomial);
@@ -38,11 +44,124 @@ function crcFunction(polynomial: number): (bytes: Uint8Array, start?: number, en
   };
 }
 
-export const crc32c = crcFunction(0x82f63b78);
+export const crc32c = crcFunction(CASTAGNOLI);
 export const crc32 = crcFunction(0xedb88320);
 
 /** TFRecord's masked CRC: rotate right by 15 and add a constant, so a CRC of CRCs stays strong. */
 export function maskedCrc32c(bytes: Uint8Array, start?: number, end?: number): number {
-  const crc = crc32c(bytes, start, end);
+  return mask(crc32c(bytes, start, end));
+}
+
+function mask(crc: number): number {
   return ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0;
+}
+
+/**
+ * Masked CRC-32C of ranges of one chunk at a time: a reader loads each chunk
+ * it is given, then checks the records in it.
+ */
+export interface ChunkCrc {
+  load(chunk: Uint8Array): void;
+  /** Masked CRC-32C of bytes [start, end) of the loaded chunk. */
+  masked(start: number, end: number): number;
+}
+
+export type CrcKind = 'js' | 'wasm';
+
+/** The WebAssembly one when this runtime has WebAssembly, else the JavaScript one; or the one asked for. */
+export function chunkCrc(kind?: CrcKind): ChunkCrc {
+  if (kind !== 'js') {
+    const wasm = wasmChunkCrc();
+    if (wasm) return wasm;
+    if (kind === 'wasm') throw new Error('WebAssembly is not available in this runtime');
+  }
+  let chunk: Uint8Array = new Uint8Array(0);
+  return {
+    load(bytes) {
+      chunk = bytes;
+    },
+    masked: (start, end) => maskedCrc32c(chunk, start, end),
+  };
+}
+
+/** Memory layout of the module: the 8 tables, then the loaded chunk. */
+const TABLE_BYTES = 1024;
+const CHUNK_AT = 8 * TABLE_BYTES;
+
+/**
+ * crc32c(start, end): the same slicing-by-8 as crcFunction, over memory
+ * [start, end), table t at byte t·1024. Words are read little-endian, as the
+ * JavaScript one assembles them.
+ */
+function buildCrc32c(): FunctionBuilder {
+  const f = new FunctionBuilder('crc32c', 2, true);
+  const [start, end] = f.params;
+  const crc = f.local(I32);
+  const i = f.local(I32);
+  const a = f.local(I32);
+  const b = f.local(I32);
+  /** Pushes table[t][(word >>> shift) & 0xff]. */
+  const lookup = (t: number, word: number, shift: number): void => {
+    f.get(word);
+    if (shift > 0) f.i32Const(shift).i32ShrU();
+    if (shift < 24) f.i32Const(0xff).i32And();
+    f.i32Const(2).i32Shl().i32Load(t * TABLE_BYTES);
+  };
+  f.i32Const(-1).set(crc);
+  f.get(start).set(i);
+  // Eight bytes at a time while i + 8 <= end.
+  f.get(i).i32Const(7).i32Add().get(end).i32LtU().if();
+  f.loop();
+  f.get(crc).get(i).i32Load(0).i32Xor().set(a);
+  f.get(i).i32Load(4).set(b);
+  // t7[a & 0xff] ^ t6[a >>> 8 & 0xff] ^ … ^ t0[b >>> 24]: byte k of the 8 picks table 7 - k.
+  for (let k = 0; k < 8; k++) {
+    lookup(7 - k, k < 4 ? a : b, 8 * (k % 4));
+    if (k > 0) f.i32Xor();
+  }
+  f.set(crc);
+  f.increment(i, 8);
+  f.get(i).i32Const(7).i32Add().get(end).i32LtU().brIf(0).end();
+  f.end();
+  // Then byte by byte.
+  f.get(i).get(end).i32LtU().if();
+  f.loop();
+  f.get(crc).get(i).i32Load8U(0).i32Xor().i32Const(0xff).i32And().i32Const(2).i32Shl().i32Load(0);
+  f.get(crc).i32Const(8).i32ShrU().i32Xor().set(crc);
+  f.increment(i, 1);
+  f.get(i).get(end).i32LtU().brIf(0).end();
+  f.end();
+  f.get(crc).i32Const(-1).i32Xor();
+  return f;
+}
+
+interface CrcExports {
+  memory: WasmMemory;
+  crc32c(start: number, end: number): number;
+}
+
+let castagnoliTables: Uint32Array[] | undefined;
+let moduleBytes: Uint8Array | undefined;
+
+/** One instance per reader (a few hundred bytes of code, 8 KiB of tables and room for one chunk). */
+function wasmChunkCrc(): ChunkCrc | null {
+  moduleBytes ??= encodeModule([buildCrc32c()], 1);
+  const exports = instantiate(moduleBytes) as CrcExports | null;
+  if (!exports) return null;
+  const { memory, crc32c: crc } = exports;
+  castagnoliTables ??= tables(CASTAGNOLI);
+  castagnoliTables.forEach((table, t) => new Uint32Array(memory.buffer, t * TABLE_BYTES, 256).set(table));
+  let heap = new Uint8Array(memory.buffer);
+  return {
+    load(chunk) {
+      const needed = CHUNK_AT + chunk.length;
+      if (needed > memory.buffer.byteLength) {
+        memory.grow(Math.ceil((needed - memory.buffer.byteLength) / PAGE_BYTES));
+        // Growing detaches the old buffer and every view on it.
+        heap = new Uint8Array(memory.buffer);
+      }
+      heap.set(chunk, CHUNK_AT);
+    },
+    masked: (start, end) => mask(crc(CHUNK_AT + start, CHUNK_AT + end) >>> 0),
+  };
 }
