@@ -546,7 +546,7 @@ async function main(): Promise<void> {
   if (values['no-write']) return;
   const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
   const cpus = os.cpus().length;
-  const systemRun = runs[0];
+  const [systemRun, openBlasRun] = runs;
   const section = [
     `Measured ${date} UTC by \`npm run bench:engine\` on ${cpuModel()} (${cpus} logical cores), Node ${process.version}.`,
     '',
@@ -565,6 +565,13 @@ async function main(): Promise<void> {
     '',
     `Each time is the median over ${plural(rounds, 'round')} (the plain kernel: ${Math.min(rounds, PLAIN_ROUNDS)}) of the mean of a block of steps lasting about ${BLOCK_MS} ms, after a warm-up; ` +
       'within a round ours and the peers run back to back, in alternating order. The machine is shared and noisy: compare the ratios within one run rather than absolute times across runs.',
+    ...(systemRun.ran && openBlasRun.ran && systemRun.info?.blas === openBlasRun.info?.blas
+      ? [
+          '',
+          "Here Debian's alternatives already point `libblas.so.3` at OpenBLAS, so both peers loaded the same library: " +
+            'the gap between their columns is the noise of the run.',
+        ]
+      : []),
     ...(systemRun.ran && systemRun.info && isReferenceBlas(systemRun.info.blas)
       ? [
           '',

@@ -121,10 +121,16 @@ export class FunctionBuilder {
   i32Xor(): this { return this.emit(0x73); }
   i32Shl(): this { return this.emit(0x74); }
   i32Ne(): this { return this.emit(0x47); }
+  i32Eq(): this { return this.emit(0x46); }
+  i32Rotr(): this { return this.emit(0x78); }
   i32LtU(): this { return this.emit(0x49); }
   /** Pops condition, b, a; pushes condition ? a : b. */
   select(): this { return this.emit(0x1b); }
   loop(): this { return this.emit(0x03, 0x40); }
+  block(): this { return this.emit(0x02, 0x40); }
+  br(depth: number): this { return this.emit(0x0c, ...unsignedLeb(depth)); }
+  /** Calls the module's function number `index` (its place in encodeModule's list). */
+  call(index: number): this { return this.emit(0x10, ...unsignedLeb(index)); }
   if(): this { return this.emit(0x04, 0x40); }
   else(): this { return this.emit(0x05); }
   end(): this { return this.emit(0x0b); }
@@ -133,6 +139,7 @@ export class FunctionBuilder {
   // Memory immediates: log2 of the alignment hint, then a static byte offset.
   i32Load(offset: number): this { return this.emit(0x28, 2, ...unsignedLeb(offset)); }
   i32Load8U(offset: number): this { return this.emit(0x2d, 0, ...unsignedLeb(offset)); }
+  i32Store(offset: number): this { return this.emit(0x36, 2, ...unsignedLeb(offset)); }
   v128Load(offset: number): this { return this.simd(0x00, 4, ...unsignedLeb(offset)); }
   v128Store(offset: number): this { return this.simd(0x0b, 4, ...unsignedLeb(offset)); }
   v128Load32Splat(offset: number): this { return this.simd(0x09, 2, ...unsignedLeb(offset)); }

@@ -52,8 +52,10 @@ export function maskedCrc32c(bytes: Uint8Array, start?: number, end?: number): n
   return mask(crc32c(bytes, start, end));
 }
 
+const MASK_DELTA = 0xa282ead8;
+
 function mask(crc: number): number {
-  return ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0;
+  return ((((crc >>> 15) | (crc << 17)) >>> 0) + MASK_DELTA) >>> 0;
 }
 
 /**
@@ -64,6 +66,15 @@ export interface ChunkCrc {
   load(chunk: Uint8Array): void;
   /** Masked CRC-32C of bytes [start, end) of the loaded chunk. */
   masked(start: number, end: number): number;
+  /**
+   * Checks the TFRecords of the loaded chunk from `start` in one pass, up to
+   * the first that is cut by the chunk's end, has a header failing its
+   * checksum or holds more than `maxDataLength` bytes (those are left to the
+   * caller). Returns how many it passed; record k's data length is
+   * `frames[2k]`, and `frames[2k + 1]` is 1 if its data passes its checksum.
+   * The array is valid until the next call.
+   */
+  scanFrames(start: number, maxDataLength: number): { count: number; frames: Int32Array };
 }
 
 export type CrcKind = 'js' | 'wasm';
@@ -76,13 +87,32 @@ export function chunkCrc(kind?: CrcKind): ChunkCrc {
     if (kind === 'wasm') throw new Error('WebAssembly is not available in this runtime');
   }
   let chunk: Uint8Array = new Uint8Array(0);
+  let view = new DataView(chunk.buffer);
+  let frames = new Int32Array(0);
   return {
     load(bytes) {
       chunk = bytes;
+      view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      if (frames.length < bytes.length / 8) frames = new Int32Array(Math.ceil(bytes.length / 8));
     },
     masked: (start, end) => maskedCrc32c(chunk, start, end),
+    scanFrames(start, maxDataLength) {
+      let count = 0;
+      for (let at = start; at + FRAME_HEADER <= chunk.length; count++) {
+        const length = view.getUint32(at, true);
+        const dataEnd = at + FRAME_HEADER + length;
+        if (maskedCrc32c(chunk, at, at + 8) !== view.getUint32(at + 8, true) || view.getUint32(at + 4, true) !== 0 || length > maxDataLength || dataEnd + 4 > chunk.length) break;
+        frames[2 * count] = length;
+        frames[2 * count + 1] = maskedCrc32c(chunk, at + FRAME_HEADER, dataEnd) === view.getUint32(dataEnd, true) ? 1 : 0;
+        at = dataEnd + 4;
+      }
+      return { count, frames };
+    },
   };
 }
+
+/** A TFRecord: uint64 length, its masked CRC-32C, the data, the data's masked CRC-32C. */
+const FRAME_HEADER = 12;
 
 /** Memory layout of the module: the 8 tables, then the loaded chunk. */
 const TABLE_BYTES = 1024;
@@ -135,9 +165,54 @@ function buildCrc32c(): FunctionBuilder {
   return f;
 }
 
+/** Pushes the masked form of the CRC on the stack. */
+function emitMask(f: FunctionBuilder): void {
+  f.i32Const(15).i32Rotr().i32Const(MASK_DELTA | 0).i32Add();
+}
+
+/**
+ * scanFrames(start, end, out, maxDataLength): the frame walk of
+ * ChunkCrc.scanFrames over memory [start, end), writing (length, ok) pairs
+ * of i32 at `out`; returns the count. Calls crc32c, function 0.
+ */
+function buildScanFrames(): FunctionBuilder {
+  const f = new FunctionBuilder('scanFrames', 4, true);
+  const [start, end, out, maxDataLength] = f.params;
+  const count = f.local(I32);
+  const at = f.local(I32);
+  const length = f.local(I32);
+  const dataEnd = f.local(I32);
+  f.get(start).set(at);
+  f.block();
+  f.loop();
+  // Stop at a header cut by the end, failing its checksum, of 2^32 bytes or more, over the limit, or with its record cut by the end.
+  f.get(end).get(at).i32Const(FRAME_HEADER).i32Add().i32LtU().brIf(1);
+  f.get(at).get(at).i32Const(8).i32Add().call(0);
+  emitMask(f);
+  f.get(at).i32Load(8).i32Ne().brIf(1);
+  f.get(at).i32Load(4).brIf(1);
+  f.get(maxDataLength).get(at).i32Load(0).tee(length).i32LtU().brIf(1);
+  f.get(at).i32Const(FRAME_HEADER).i32Add().get(length).i32Add().set(dataEnd);
+  f.get(end).get(dataEnd).i32Const(4).i32Add().i32LtU().brIf(1);
+  // out[2·count] = length; out[2·count + 1] = data checksum holds.
+  f.get(out).get(count).i32Const(3).i32Shl().i32Add().get(length).i32Store(0);
+  f.get(out).get(count).i32Const(3).i32Shl().i32Add();
+  f.get(at).i32Const(FRAME_HEADER).i32Add().get(dataEnd).call(0);
+  emitMask(f);
+  f.get(dataEnd).i32Load(0).i32Eq().i32Store(4);
+  f.increment(count, 1);
+  f.get(dataEnd).i32Const(4).i32Add().set(at);
+  f.br(0);
+  f.end();
+  f.end();
+  f.get(count);
+  return f;
+}
+
 interface CrcExports {
   memory: WasmMemory;
   crc32c(start: number, end: number): number;
+  scanFrames(start: number, end: number, out: number, maxDataLength: number): number;
 }
 
 let castagnoliTables: Uint32Array[] | undefined;
@@ -145,16 +220,22 @@ let moduleBytes: Uint8Array | undefined;
 
 /** One instance per reader (a few hundred bytes of code, 8 KiB of tables and room for one chunk). */
 function wasmChunkCrc(): ChunkCrc | null {
-  moduleBytes ??= encodeModule([buildCrc32c()], 1);
+  moduleBytes ??= encodeModule([buildCrc32c(), buildScanFrames()], 1);
   const exports = instantiate(moduleBytes) as CrcExports | null;
   if (!exports) return null;
-  const { memory, crc32c: crc } = exports;
+  const { memory, crc32c: crc, scanFrames: scan } = exports;
+  /** Length of the loaded chunk, and where scanFrames writes (after the chunk, 8-byte aligned). */
+  let loaded = 0;
+  let framesAt = CHUNK_AT;
   castagnoliTables ??= tables(CASTAGNOLI);
   castagnoliTables.forEach((table, t) => new Uint32Array(memory.buffer, t * TABLE_BYTES, 256).set(table));
   let heap = new Uint8Array(memory.buffer);
   return {
     load(chunk) {
-      const needed = CHUNK_AT + chunk.length;
+      loaded = chunk.length;
+      framesAt = CHUNK_AT + Math.ceil(chunk.length / 8) * 8;
+      // A record takes 16 bytes at least, and scanFrames writes 8 for each.
+      const needed = framesAt + Math.ceil(chunk.length / 16) * 8 + 8;
       if (needed > memory.buffer.byteLength) {
         memory.grow(Math.ceil((needed - memory.buffer.byteLength) / PAGE_BYTES));
         // Growing detaches the old buffer and every view on it.
@@ -163,5 +244,9 @@ function wasmChunkCrc(): ChunkCrc | null {
       heap.set(chunk, CHUNK_AT);
     },
     masked: (start, end) => mask(crc(CHUNK_AT + start, CHUNK_AT + end) >>> 0),
+    scanFrames(start, maxDataLength) {
+      const count = scan(CHUNK_AT + start, CHUNK_AT + loaded, framesAt, maxDataLength);
+      return { count, frames: new Int32Array(memory.buffer, framesAt, 2 * count) };
+    },
   };
 }

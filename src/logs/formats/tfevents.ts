@@ -69,6 +69,14 @@ class TfEventsReader {
     this.chunkCrc.load(chunk);
     let reader = new PbfReader(chunk);
     while (!this.stopped && this.pendingLength === 0 && this.skipBytes === 0 && pos < chunk.length) {
+      // Whole records with sound headers, checked in one pass; the one that stops the pass is handled below.
+      const { count, frames } = this.chunkCrc.scanFrames(pos, MAX_EVENT_BYTES);
+      for (let k = 0; k < count; k++) {
+        const dataLength = frames[2 * k];
+        if (!this.decode(reader, pos, dataLength, chunkOffset + pos, frames[2 * k + 1] === 1)) reader = new PbfReader(chunk);
+        pos += HEADER_BYTES + dataLength + FOOTER_BYTES;
+      }
+      if (pos >= chunk.length) break;
       const offset = chunkOffset + pos;
       if (chunk.length - pos < HEADER_BYTES) {
         this.startPending(chunk, pos, offset, -1);
@@ -178,9 +186,15 @@ class TfEventsReader {
 
   /** Checks and decodes the record whose header starts at `at` in the reader's bytes. False if it did not decode. */
   private record(pbf: PbfReader, crc: ChunkCrc, at: number, dataLength: number, offset: number): boolean {
+    const dataEnd = at + HEADER_BYTES + dataLength;
+    return this.decode(pbf, at, dataLength, offset, crc.masked(at + HEADER_BYTES, dataEnd) === pbf.dataView.getUint32(dataEnd, true));
+  }
+
+  /** Decodes the record whose header starts at `at`, or warns that its data failed its checksum. False if it did not decode. */
+  private decode(pbf: PbfReader, at: number, dataLength: number, offset: number, checksumHolds: boolean): boolean {
     const dataStart = at + HEADER_BYTES;
     const dataEnd = dataStart + dataLength;
-    if (crc.masked(dataStart, dataEnd) !== pbf.dataView.getUint32(dataEnd, true)) {
+    if (!checksumHolds) {
       this.badChecksums++;
       const count = this.badChecksums === 1 ? '' : ` (${this.badChecksums} records so far)`;
       this.warn(offset, `record fails its data checksum; skipped${count}`);
