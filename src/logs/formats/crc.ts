@@ -82,21 +82,24 @@ export type CrcKind = 'js' | 'wasm';
 /** The WebAssembly one when this runtime has WebAssembly, else the JavaScript one; or the one asked for. */
 export function chunkCrc(kind?: CrcKind): ChunkCrc {
   if (kind !== 'js') {
-    const wasm = wasmChunkCrc();
+    if (sharedWasm === undefined) sharedWasm = wasmChunkCrc();
+    const wasm = sharedWasm;
     if (wasm) return wasm;
     if (kind === 'wasm') throw new Error('WebAssembly is not available in this runtime');
   }
   let chunk: Uint8Array = new Uint8Array(0);
   let view = new DataView(chunk.buffer);
-  let frames = new Int32Array(0);
   return {
     load(bytes) {
       chunk = bytes;
       view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      if (frames.length < bytes.length / 8) frames = new Int32Array(Math.ceil(bytes.length / 8));
     },
     masked: (start, end) => maskedCrc32c(chunk, start, end),
     scanFrames(start, maxDataLength) {
+      // A record takes 16 bytes at least, and needs 2 numbers here.
+      const needed = Math.ceil((chunk.length - start) / 8);
+      if (sharedFrames.length < needed) sharedFrames = new Int32Array(needed);
+      const frames = sharedFrames;
       let count = 0;
       for (let at = start; at + FRAME_HEADER <= chunk.length; count++) {
         const length = view.getUint32(at, true);
@@ -110,6 +113,9 @@ export function chunkCrc(kind?: CrcKind): ChunkCrc {
     },
   };
 }
+
+/** The JavaScript scans' results, shared for the reason the WebAssembly instance is (see sharedWasm). */
+let sharedFrames = new Int32Array(0);
 
 /** A TFRecord: uint64 length, its masked CRC-32C, the data, the data's masked CRC-32C. */
 const FRAME_HEADER = 12;
@@ -215,20 +221,23 @@ interface CrcExports {
   scanFrames(start: number, end: number, out: number, maxDataLength: number): number;
 }
 
-let castagnoliTables: Uint32Array[] | undefined;
-let moduleBytes: Uint8Array | undefined;
+/**
+ * One instance for the process, null without WebAssembly: its memory holds a
+ * chunk (up to 1 MiB as files are read, plus 8 KiB of tables), so a
+ * thousand followed TensorBoard files must not each keep one. Sharing is
+ * safe because a reader loads its chunk and checks it within one synchronous
+ * push, before any other reader can run.
+ */
+let sharedWasm: ChunkCrc | null | undefined;
 
-/** One instance per reader (a few hundred bytes of code, 8 KiB of tables and room for one chunk). */
 function wasmChunkCrc(): ChunkCrc | null {
-  moduleBytes ??= encodeModule([buildCrc32c(), buildScanFrames()], 1);
-  const exports = instantiate(moduleBytes) as CrcExports | null;
+  const exports = instantiate(encodeModule([buildCrc32c(), buildScanFrames()], 1)) as CrcExports | null;
   if (!exports) return null;
   const { memory, crc32c: crc, scanFrames: scan } = exports;
   /** Length of the loaded chunk, and where scanFrames writes (after the chunk, 8-byte aligned). */
   let loaded = 0;
   let framesAt = CHUNK_AT;
-  castagnoliTables ??= tables(CASTAGNOLI);
-  castagnoliTables.forEach((table, t) => new Uint32Array(memory.buffer, t * TABLE_BYTES, 256).set(table));
+  tables(CASTAGNOLI).forEach((table, t) => new Uint32Array(memory.buffer, t * TABLE_BYTES, 256).set(table));
   let heap = new Uint8Array(memory.buffer);
   return {
     load(chunk) {
