@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { chunkCrc, crc32, crc32c, maskedCrc32c } from '../../src/logs/formats/crc';
+import { concatBytes, frameRecord } from './tfevents-writer';
 
 const ascii = (text: string): Uint8Array => Uint8Array.from(text, (ch) => ch.charCodeAt(0));
 
@@ -35,6 +36,32 @@ describe('CRC-32C and CRC-32', () => {
         }
       }),
       { numRuns: 150 },
+    );
+  });
+
+  it('frames the same records with both CRCs: lengths, checksums, and where a cut, a bad header or a size limit stops them (property)', () => {
+    const wasm = chunkCrc('wasm');
+    const js = chunkCrc('js');
+    const damage = fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { maxLength: 3 });
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 12 }), damage, fc.nat(), fc.nat(50), (payloads, flips, cutAt, limit) => {
+        const whole = concatBytes(payloads.map(frameRecord));
+        for (const [at, flip] of flips) if (whole.length > 0) whole[at % whole.length] ^= flip;
+        const chunk = whole.subarray(0, whole.length === 0 ? 0 : cutAt % (whole.length + 1));
+        const start = payloads.length > 0 && chunk.length > 16 + payloads[0].length ? 16 + payloads[0].length : 0;
+        wasm.load(chunk);
+        js.load(chunk);
+        const a = wasm.scanFrames(start, limit);
+        const b = js.scanFrames(start, limit);
+        assert.equal(a.count, b.count);
+        assert.deepEqual([...a.frames.subarray(0, 2 * a.count)], [...b.frames.subarray(0, 2 * b.count)]);
+        // Undamaged, whole and under the limit: every record, with its length, passing its checksum.
+        const clean = concatBytes(payloads.map(frameRecord));
+        wasm.load(clean);
+        const all = wasm.scanFrames(0, 40);
+        assert.deepEqual([...all.frames.subarray(0, 2 * all.count)], payloads.flatMap((p) => [p.length, 1]));
+      }),
+      { numRuns: 300 },
     );
   });
 });
