@@ -3,6 +3,12 @@
  * PyTorch on the CPU, same shapes, in one run, and a heap check over many
  * steps. Writes the section "Training step vs PyTorch" of BENCHMARKS.md.
  *
+ * Two PyTorch peers run interleaved with ours: Debian's torch with the
+ * system's default BLAS (what update-alternatives selects: the reference
+ * libblas3 on a stock install), and the same torch with OpenBLAS
+ * (libopenblas0-pthread) put in front for that process alone through
+ * LD_LIBRARY_PATH. Each reports the BLAS it really loaded.
+ *
  * Options: --rounds=N (timing rounds, default 5), --memory-steps=N (length of
  * the heap check, default 10000; the first reading is at a tenth of it),
  * --no-write (print only).
@@ -11,6 +17,7 @@
  * output is a report, never a pass/fail.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -51,6 +58,34 @@ const PLAIN_ROUNDS = 3;
 
 const TORCH_PYTHON = '/usr/bin/python3'; // Debian's python3-torch is installed for the system interpreter only
 const TORCH_SCRIPT = path.join(__dirname, 'torch_step.py');
+/** Debian's libopenblas0-pthread puts its libblas.so.3 here, outside the loader's default path. */
+const OPENBLAS_DIR = '/usr/lib/x86_64-linux-gnu/openblas-pthread';
+
+/** One PyTorch process to compare with, told apart by the BLAS it loads. */
+interface Peer {
+  /** Column label. */
+  label: string;
+  /** The process environment: the system BLAS peer must not inherit an LD_LIBRARY_PATH, the OpenBLAS one sets it. */
+  env: NodeJS.ProcessEnv;
+  /** Why this peer cannot run on this machine, checked before starting it; null when it can. */
+  missing: () => string | null;
+  /** The BLAS it must have loaded (from /proc/self/maps) to count as this peer. */
+  expects: RegExp | null;
+}
+
+function peers(): Peer[] {
+  const { LD_LIBRARY_PATH: inherited, ...withoutLibraryPath } = process.env;
+  return [
+    { label: 'system BLAS', env: withoutLibraryPath, missing: () => null, expects: null },
+    {
+      label: 'OpenBLAS',
+      env: { ...withoutLibraryPath, LD_LIBRARY_PATH: inherited ? `${OPENBLAS_DIR}:${inherited}` : OPENBLAS_DIR },
+      missing: () =>
+        existsSync(path.join(OPENBLAS_DIR, 'libblas.so.3')) ? null : `${OPENBLAS_DIR}/libblas.so.3 not found: install it with apt-get install -y libopenblas0-pthread`,
+      expects: /openblas/i,
+    },
+  ];
+}
 const SECTION = 'Training step vs PyTorch';
 
 function trainConfig(c: Case, kernel: TrainConfig['kernel'], steps: number): TrainConfig {
@@ -139,6 +174,8 @@ interface TorchInfo {
 interface TorchBlock {
   stepMs: number;
   fwdBwdMs: number;
+  /** Threads of the Python process after the block (a BLAS ignoring the one-thread settings shows here). */
+  osThreads: number;
 }
 
 type Json = Record<string, unknown>;
@@ -189,10 +226,12 @@ class TorchProcess {
   }
 
   /** Starts the server; resolves to the process and its versions, or to the reason PyTorch is unavailable. */
-  static async start(): Promise<{ process: TorchProcess; info: TorchInfo } | { unavailable: string }> {
+  static async start(peer: Peer): Promise<{ process: TorchProcess; info: TorchInfo } | { unavailable: string }> {
+    const missing = peer.missing();
+    if (missing) return { unavailable: missing };
     const child = spawn(TORCH_PYTHON, [TORCH_SCRIPT, '--serve'], {
       // torch.set_num_threads does not reach an OpenMP- or pthread-built BLAS: pin those too.
-      env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
+      env: { ...peer.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const p = new TorchProcess(child);
@@ -208,10 +247,12 @@ class TorchProcess {
       const reason = isJson(reply) && typeof reply.error === 'string' ? reply.error : p.stderr.trim().split('\n').pop() || 'no reply';
       return { unavailable: `${TORCH_PYTHON} cannot run PyTorch (${reason})` };
     }
-    return {
-      process: p,
-      info: { torch: str(reply, 'torch'), python: str(reply, 'python'), threads: num(reply, 'threads'), blas: str(reply, 'blas') },
-    };
+    const info = { torch: str(reply, 'torch'), python: str(reply, 'python'), threads: num(reply, 'threads'), blas: str(reply, 'blas') };
+    if (peer.expects && !peer.expects.test(info.blas)) {
+      p.close();
+      return { unavailable: `it loaded ${describeBlas(info.blas)} instead` };
+    }
+    return { process: p, info };
   }
 
   async measure(c: Case, warmup: number, steps: number): Promise<TorchBlock> {
@@ -222,7 +263,7 @@ class TorchProcess {
     const reply: unknown = JSON.parse(line);
     if (!isJson(reply)) throw new Error(`torch_step.py: unexpected reply ${line}`);
     if (typeof reply.error === 'string') throw new Error(`torch_step.py: ${reply.error}`);
-    return { stepMs: num(reply, 'step_ms'), fwdBwdMs: num(reply, 'fwd_bwd_ms') };
+    return { stepMs: num(reply, 'step_ms'), fwdBwdMs: num(reply, 'fwd_bwd_ms'), osThreads: num(reply, 'os_threads') };
   }
 
   close(): void {
@@ -283,32 +324,49 @@ function heapCheck(checkpoints: readonly number[]): { readings: HeapReading[]; g
 
 // ---------------------------------------------------------------- report
 
+/** A peer's medians for one case; null when the peer did not run (or failed part-way). */
+interface PeerTimes {
+  step: number | null;
+  fwdBwd: number | null;
+}
+
 interface Row {
   c: Case;
   ours: number;
   plain: number;
   oursFwdBwd: number;
-  torch: number | null;
-  torchFwdBwd: number | null;
+  peers: PeerTimes[];
 }
 
-const HEADERS = ['model', 'H', 'ours ms/step', '(plain TS)', 'torch ms/step', 'ratio (ours/torch)', 'fwd+bwd ours', 'fwd+bwd torch', 'fwd+bwd ratio'];
+function headers(labels: readonly string[]): string[] {
+  return [
+    'model', 'H', 'ours ms/step', '(plain TS)',
+    ...labels.flatMap((l) => [`torch, ${l}`, `ratio vs ${l}`]),
+    'fwd+bwd ours',
+    ...labels.flatMap((l) => [`fwd+bwd torch, ${l}`, `fwd+bwd ratio vs ${l}`]),
+  ];
+}
 
 function cells(r: Row): string[] {
   const ms = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(v < 10 ? 2 : 1));
   const ratio = (a: number, b: number | null): string => (b === null ? 'n/a' : (a / b).toFixed(2));
-  return [r.c.model, String(r.c.hidden), ms(r.ours), ms(r.plain), ms(r.torch), ratio(r.ours, r.torch), ms(r.oursFwdBwd), ms(r.torchFwdBwd), ratio(r.oursFwdBwd, r.torchFwdBwd)];
+  return [
+    r.c.model, String(r.c.hidden), ms(r.ours), ms(r.plain),
+    ...r.peers.flatMap((p) => [ms(p.step), ratio(r.ours, p.step)]),
+    ms(r.oursFwdBwd),
+    ...r.peers.flatMap((p) => [ms(p.fwdBwd), ratio(r.oursFwdBwd, p.fwdBwd)]),
+  ];
 }
 
-function textTable(rows: readonly Row[]): string {
-  const body = [HEADERS, ...rows.map(cells)];
-  const widths = HEADERS.map((_, k) => Math.max(...body.map((line) => line[k].length)));
+function textTable(head: readonly string[], rows: readonly Row[]): string {
+  const body = [head, ...rows.map(cells)];
+  const widths = head.map((_, k) => Math.max(...body.map((line) => line[k].length)));
   return body.map((line) => line.map((cell, k) => cell.padEnd(widths[k])).join('  ').trimEnd()).join('\n');
 }
 
-function markdownTable(rows: readonly Row[]): string {
+function markdownTable(head: readonly string[], rows: readonly Row[]): string {
   const line = (xs: readonly string[]): string => `| ${xs.join(' | ')} |`;
-  return [line(HEADERS), line(HEADERS.map((_, k) => (k < 2 ? '---' : '---:'))), ...rows.map((r) => line(cells(r)))].join('\n');
+  return [line(head), line(head.map((_, k) => (k < 2 ? '---' : '---:'))), ...rows.map((r) => line(cells(r)))].join('\n');
 }
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -325,6 +383,64 @@ function memoryLines(heap: { readings: HeapReading[]; gc: boolean }): string[] {
   ];
 }
 
+// ---------------------------------------------------------------- PyTorch peers in a run
+
+/** One peer through the run: its process while it works, what it loaded, or why it has no column. */
+class PeerRun {
+  private process: TorchProcess | null = null;
+  info: TorchInfo | null = null;
+  unavailable = '';
+  /** Most threads the Python process had after any block. */
+  osThreads = 0;
+
+  constructor(readonly peer: Peer, private readonly log: (s: string) => void) {}
+
+  async start(): Promise<void> {
+    const started = await TorchProcess.start(this.peer);
+    if ('process' in started) {
+      this.process = started.process;
+      this.info = started.info;
+      this.log(`PyTorch, ${this.peer.label}: ${this.info.torch} (Python ${this.info.python}, ${this.info.threads} thread, BLAS: ${describeBlas(this.info.blas)})`);
+    } else {
+      this.unavailable = started.unavailable;
+      this.log(`PyTorch, ${this.peer.label}: not run (${this.unavailable})`);
+    }
+  }
+
+  get ran(): boolean {
+    return this.info !== null && this.unavailable === '';
+  }
+
+  async block(c: Case, warmup: number, steps: number): Promise<TorchBlock | null> {
+    if (!this.process) return null;
+    try {
+      const block = await this.process.measure(c, warmup, steps);
+      this.osThreads = Math.max(this.osThreads, block.osThreads);
+      return block;
+    } catch (err) {
+      this.unavailable = `failed during the run: ${(err as Error).message}`;
+      this.log(`PyTorch, ${this.peer.label}: ${this.unavailable}; continuing without it.`);
+      this.close();
+      return null;
+    }
+  }
+
+  close(): void {
+    this.process?.close();
+    this.process = null;
+  }
+
+  /** One sentence for the report: what this peer ran with, or why it did not run. */
+  describe(): string {
+    if (!this.info || !this.ran) return `PyTorch with ${this.peer.label}: not run (${this.unavailable}).`;
+    const threads = this.osThreads > 1 ? `, but the process had ${this.osThreads} threads` : ', 1 OS thread';
+    return (
+      `PyTorch with ${this.peer.label}: ${this.info.torch} (Debian python3-torch, Python ${this.info.python}, ` +
+      `torch.get_num_threads() ${this.info.threads}${threads}; BLAS loaded: ${describeBlas(this.info.blas)}).`
+    );
+  }
+}
+
 // ---------------------------------------------------------------- main
 
 interface Setup {
@@ -335,7 +451,8 @@ interface Setup {
   oursSteps: number;
   plainSteps: number;
   fbSteps: number;
-  torchSteps: number;
+  /** Block length of each peer (0 when it does not run). */
+  peerSteps: number[];
 }
 
 async function main(): Promise<void> {
@@ -354,25 +471,9 @@ async function main(): Promise<void> {
   log(`heap check: ${memorySteps.toLocaleString('en-US')} ${CASES[0].model.toUpperCase()} steps…`);
   const heap = heapCheck(checkpoints);
 
-  const started = await TorchProcess.start();
-  let torch = 'process' in started ? started.process : null;
-  const torchInfo = 'process' in started ? started.info : null;
-  let torchUnavailable = 'unavailable' in started ? started.unavailable : '';
-  if (torchInfo) log(`PyTorch ${torchInfo.torch} (Python ${torchInfo.python}, ${torchInfo.threads} thread, BLAS: ${describeBlas(torchInfo.blas)})`);
-  else log(`PyTorch unavailable: ${torchUnavailable}; reporting our numbers only.`);
-
-  const torchBlock = async (c: Case, warmup: number, steps: number): Promise<TorchBlock | null> => {
-    if (!torch) return null;
-    try {
-      return await torch.measure(c, warmup, steps);
-    } catch (err) {
-      torchUnavailable = `failed during the run: ${(err as Error).message}`;
-      log(`PyTorch ${torchUnavailable}; continuing with our numbers only.`);
-      torch.close();
-      torch = null;
-      return null;
-    }
-  };
+  const runs = peers().map((p) => new PeerRun(p, log));
+  for (const run of runs) await run.start();
+  if (!runs.some((r) => r.ran)) log('no PyTorch peer: reporting our numbers only.');
 
   log('warming up…');
   const setups: Setup[] = [];
@@ -383,12 +484,18 @@ async function main(): Promise<void> {
     const oursSteps = blockSteps(warmUp(ours));
     const plainSteps = blockSteps(warmUp(plain));
     const fbSteps = blockSteps(warmUp(fb));
-    const torchWarm = await torchBlock(c, WARMUP_STEPS, 2);
-    const torchSteps = torchWarm ? blockSteps(torchWarm.stepMs) : 0;
-    setups.push({ c, ours, plain, fb, oursSteps, plainSteps, fbSteps, torchSteps });
+    const peerSteps: number[] = [];
+    for (const run of runs) {
+      const warm = await run.block(c, WARMUP_STEPS, 2);
+      peerSteps.push(warm ? blockSteps(warm.stepMs) : 0);
+    }
+    setups.push({ c, ours, plain, fb, oursSteps, plainSteps, fbSteps, peerSteps });
   }
 
-  const samples = setups.map(() => ({ ours: [] as number[], plain: [] as number[], fb: [] as number[], torch: [] as number[], torchFb: [] as number[] }));
+  const samples = setups.map(() => ({
+    ours: [] as number[], plain: [] as number[], fb: [] as number[],
+    peers: runs.map(() => ({ step: [] as number[], fwdBwd: [] as number[] })),
+  }));
   for (let r = 0; r < rounds; r++) {
     log(`round ${r + 1}/${rounds}`);
     for (const [k, s] of setups.entries()) {
@@ -397,69 +504,78 @@ async function main(): Promise<void> {
         out.ours.push(s.ours.run(s.oursSteps));
         out.fb.push(s.fb.run(s.fbSteps));
       };
-      const runTorch = async (): Promise<void> => {
-        const t = await torchBlock(s.c, 0, s.torchSteps);
-        if (t) {
-          out.torch.push(t.stepMs);
-          out.torchFb.push(t.fwdBwdMs);
+      const runPeers = async (): Promise<void> => {
+        // The peers take turns too, so neither always follows ours.
+        const order = runs.map((_, i) => i);
+        if (r % 2 === 1) order.reverse();
+        for (const i of order) {
+          const t = await runs[i].block(s.c, 0, s.peerSteps[i]);
+          if (t) {
+            out.peers[i].step.push(t.stepMs);
+            out.peers[i].fwdBwd.push(t.fwdBwdMs);
+          }
         }
       };
       // Alternating who goes first keeps a slow phase of the machine from always landing on the same side.
       if (r % 2 === 0) {
         runOurs();
-        await runTorch();
+        await runPeers();
       } else {
-        await runTorch();
+        await runPeers();
         runOurs();
       }
       if (r < PLAIN_ROUNDS) out.plain.push(s.plain.run(s.plainSteps));
     }
   }
-  torch?.close();
+  for (const run of runs) run.close();
 
   const rows: Row[] = setups.map((s, k) => ({
     c: s.c,
     ours: median(samples[k].ours),
     plain: median(samples[k].plain),
     oursFwdBwd: median(samples[k].fb),
-    // A PyTorch that failed part-way gives no column rather than a median of a few early blocks.
-    torch: torchUnavailable ? null : median(samples[k].torch),
-    torchFwdBwd: torchUnavailable ? null : median(samples[k].torchFb),
+    // A peer that failed part-way gives no column rather than a median of a few early blocks.
+    peers: runs.map((run, i) => (run.ran ? { step: median(samples[k].peers[i].step), fwdBwd: median(samples[k].peers[i].fwdBwd) } : { step: null, fwdBwd: null })),
   }));
 
-
+  const head = headers(runs.map((r) => r.peer.label));
   const ratioNote = 'ratio = our ms/step ÷ PyTorch ms/step: 1.0 or less means we are as fast or faster.';
-  const table = textTable(rows);
-  process.stdout.write(`\n${table}\n\n${ratioNote}\n${memoryLines(heap).join('\n')}\n`);
-  if (!torchInfo || torchUnavailable) process.stdout.write(`PyTorch: unavailable (${torchUnavailable}).\n`);
+  const peerLines = runs.map((r) => r.describe());
+  process.stdout.write(`\n${textTable(head, rows)}\n\n${ratioNote}\n${peerLines.join('\n')}\n${memoryLines(heap).join('\n')}\n`);
 
   if (values['no-write']) return;
   const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
   const cpus = os.cpus().length;
-  const torchLine =
-    torchInfo && !torchUnavailable
-      ? `PyTorch ${torchInfo.torch} (Debian python3-torch, Python ${torchInfo.python}, ${torchInfo.threads} thread; BLAS: ${describeBlas(torchInfo.blas)})`
-      : `PyTorch unavailable (${torchUnavailable})`;
+  const [systemRun, openBlasRun] = runs;
   const section = [
-    `Measured ${date} UTC by \`npm run bench:engine\` on ${cpuModel()} (${cpus} logical cores), Node ${process.version}, ${torchLine}.`,
+    `Measured ${date} UTC by \`npm run bench:engine\` on ${cpuModel()} (${cpus} logical cores), Node ${process.version}.`,
+    '',
+    ...peerLines.map((l) => `- ${l}`),
     '',
     `One float32 training step, input size ${INPUT}, sequence length ${SEQ_LEN}, batch ${BATCH}, one layer: a fresh Gaussian batch, forward, ` +
       `a Linear(H, 1) head on the last step, MSE, backward, gradient-norm clipping to 1.0, SGD (lr 0.01). ` +
       "Ours is `Trainer.step()` (it also computes the per-parameter gradient and weight norms of its record); " +
-      'PyTorch is `nn.RNN`/`nn.LSTM`/`nn.GRU(batch_first=True)` + `nn.Linear` with `clip_grad_norm_` and `torch.optim.SGD`, one thread.',
+      'PyTorch is `nn.RNN`/`nn.LSTM`/`nn.GRU(batch_first=True)` + `nn.Linear` with `clip_grad_norm_` and `torch.optim.SGD`, one thread. ' +
+      `The "system BLAS" peer runs with the BLAS Debian's alternatives select (no \`LD_LIBRARY_PATH\`); the "OpenBLAS" peer is the same torch with \`LD_LIBRARY_PATH=${OPENBLAS_DIR}\` for that process only, \`OPENBLAS_NUM_THREADS=1\` and \`torch.set_num_threads(1)\`.`,
     '',
-    markdownTable(rows),
+    markdownTable(head, rows),
     '',
     `${ratioNote} "ours" uses the ${kernel} matrix kernel, "(plain TS)" the TypeScript one (\`kernel: 'plain'\`). ` +
       '"fwd+bwd" is the forward and backward passes alone (ours: `Graph.forward()` + `Graph.backward()` on the same model; PyTorch: from the forward call to the end of `loss.backward()`).',
     '',
     `Each time is the median over ${plural(rounds, 'round')} (the plain kernel: ${Math.min(rounds, PLAIN_ROUNDS)}) of the mean of a block of steps lasting about ${BLOCK_MS} ms, after a warm-up; ` +
-      'within a round the two sides run back to back, in alternating order. The machine is shared and noisy: compare the ratios within one run rather than absolute times across runs.',
-    ...(torchInfo && !torchUnavailable && isReferenceBlas(torchInfo.blas)
+      'within a round ours and the peers run back to back, in alternating order. The machine is shared and noisy: compare the ratios within one run rather than absolute times across runs.',
+    ...(systemRun.ran && openBlasRun.ran && systemRun.info?.blas === openBlasRun.info?.blas
       ? [
           '',
-          "Debian's torch does its float matrix products through the system BLAS, and here that is the unoptimised reference libblas3 " +
-            '(a few GFLOP/s on one core): PyTorch is slower here than a PyPI wheel or a Debian install with OpenBLAS would be, so these ratios flatter us.',
+          "Here Debian's alternatives already point `libblas.so.3` at OpenBLAS, so both peers loaded the same library: " +
+            'the gap between their columns is the noise of the run.',
+        ]
+      : []),
+    ...(systemRun.ran && systemRun.info && isReferenceBlas(systemRun.info.blas)
+      ? [
+          '',
+          "Debian's reference libblas3 is unoptimised (a few GFLOP/s on one core): against the system-BLAS peer the ratios flatter us, and the OpenBLAS column is the fair one.",
         ]
       : []),
     '',

@@ -42,6 +42,15 @@ def blas_library():
     return ", ".join(sorted(os.path.realpath(p) for p in paths)) or "unknown"
 
 
+def os_threads():
+    """Threads of this process as the kernel counts them: a BLAS that ignored
+    the one-thread settings would show here, after its first product."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 0
+
+
 class Case:
     """One model kept alive across requests, so warm-up is paid once."""
 
@@ -83,7 +92,7 @@ def measure(cases, request):
         s, fb = case.step()
         total += s
         fwd_bwd += fb
-    return {"steps": steps, "step_ms": 1000 * total / steps, "fwd_bwd_ms": 1000 * fwd_bwd / steps}
+    return {"steps": steps, "step_ms": 1000 * total / steps, "fwd_bwd_ms": 1000 * fwd_bwd / steps, "os_threads": os_threads()}
 
 
 def main():

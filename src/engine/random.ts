@@ -8,7 +8,9 @@ export class Random {
   private s1 = 0;
   private s2 = 0;
   private s3 = 0;
-  private spareNormal: number | null = null;
+  /** Box–Muller's second value; a flag beside a plain number, since a field that is sometimes null boxes every double stored in it. */
+  private spareNormal = 0;
+  private hasSpareNormal = false;
 
   constructor(seed: number) {
     let x = seed >>> 0;
@@ -56,16 +58,16 @@ export class Random {
 
   /** Standard normal (Box–Muller, both values used). */
   normal(): number {
-    if (this.spareNormal !== null) {
-      const v = this.spareNormal;
-      this.spareNormal = null;
-      return v;
+    if (this.hasSpareNormal) {
+      this.hasSpareNormal = false;
+      return this.spareNormal;
     }
     let u = 0;
     while (u === 0) u = this.uniform();
     const r = Math.sqrt(-2 * Math.log(u));
     const theta = 2 * Math.PI * this.uniform();
     this.spareNormal = r * Math.sin(theta);
+    this.hasSpareNormal = true;
     return r * Math.cos(theta);
   }
 }

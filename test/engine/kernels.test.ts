@@ -226,6 +226,40 @@ describe('wasm SIMD gemm', () => {
     for (let index = 0; index < 20 * 30; index++) assert.equal(doubled[index], first[index] * 2);
   });
 
+  it('with bUnchanged, gives the bits of a fresh call, and repacks when B is not the previous operand', () => {
+    for (const [transA, transB] of transposeCases) {
+      const fresh = createWasmGemm();
+      const reusing = createWasmGemm();
+      // A recurrent loop: the same B, a new A and C at every step, as the layers call it.
+      const steps = [1, 2, 3].map((seed) => makeOperands({ M: 13, N: 21, K: 19, transA, transB, accumulate: seed === 2, seed }).args);
+      const shared = { B: steps[0].B, bOffset: steps[0].bOffset, ldb: steps[0].ldb };
+      steps.forEach((args, step) => {
+        const expected = Float32Array.from(args.C);
+        const actual = Float32Array.from(args.C);
+        fresh({ ...args, ...shared, C: expected });
+        reusing({ ...args, ...shared, C: actual, bUnchanged: step > 0 });
+        assert.deepEqual(actual, expected, `${caseName(transA, transB)}, step ${step}`);
+      });
+      // The flag set wrongly for another array, another M (moving the panels) or another region of the same array: the kernel must notice.
+      const other = makeOperands({ M: 13, N: 21, K: 19, transA, transB, accumulate: false, seed: 9 });
+      const otherResult = checkAgainstPlain(fresh, other);
+      const check = (args: GemmArgs, label: string): void => {
+        const expected = Float32Array.from(args.C);
+        fresh({ ...args, C: expected });
+        const actual = Float32Array.from(args.C);
+        reusing({ ...args, C: actual, bUnchanged: true });
+        assert.deepEqual(actual, expected, `${caseName(transA, transB)}: ${label}`);
+      };
+      const otherActual = Float32Array.from(other.args.C);
+      reusing({ ...other.args, C: otherActual, bUnchanged: true });
+      assert.deepEqual(otherActual, otherResult, `${caseName(transA, transB)}: another B array`);
+      check(makeOperands({ M: 30, N: 21, K: 19, transA, transB, accumulate: true, seed: 10 }).args, 'another M');
+      const shifted = makeOperands({ M: 30, N: 21, K: 19, transA, transB, accumulate: false, bOffset: 2, seed: 10 }).args;
+      check(shifted, 'B at an offset');
+      check({ ...shifted, bOffset: 1 }, 'the same B array at another offset');
+    }
+  });
+
   it('grows its memory for a larger problem and stays right before and after', () => {
     const fresh = createWasmGemm();
     const small = makeOperands({ M: 6, N: 10, K: 5, transA: true, transB: false, accumulate: true, seed: 11 });

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { parsePythonJson } from '../../src/logs/formats/python-json';
-import { MAX_EVENT_BYTES, readTfEvents } from '../../src/logs/formats/tfevents';
+import { MAX_EVENT_BYTES, readTfEvents, tfEventsReaderWith } from '../../src/logs/formats/tfevents';
 import { parseLogNumber } from '../../src/logs/numbers';
 import { RunBuilder, type Run } from '../../src/logs/run';
 import { cut, readBytes, series, snapshot } from './read';
@@ -486,6 +486,29 @@ describe('TensorBoard event file reader', () => {
           assert.deepEqual(snapshot([run]), snapshot(expected.runs()));
         }),
         { numRuns: 300 },
+      );
+    });
+
+    it('reads the same with the JavaScript and the WebAssembly CRC-32C, damaged or not, in any chunking', () => {
+      const withCrc = (kind: 'js' | 'wasm', chunks: Uint8Array[]) => snapshot(readBytes(tfEventsReaderWith(kind), chunks, 'tfevents', FILE));
+      fc.assert(
+        fc.property(
+          fc.array(anEvent, { minLength: 1, maxLength: 30 }).chain((events) => {
+            const bytes = eventFile(events);
+            // Flipped bits land in headers, data and checksums alike: bad records on both paths.
+            const flips = fc.array(fc.tuple(fc.nat({ max: bytes.length - 1 }), fc.integer({ min: 1, max: 255 })), { maxLength: 3 });
+            return fc.tuple(fc.constant(bytes), flips, cuts(bytes.length));
+          }),
+          ([clean, flips, offsets]) => {
+            const bytes = clean.slice();
+            for (const [at, flip] of flips) bytes[at] ^= flip;
+            const whole = withCrc('js', [bytes]);
+            assert.deepEqual(withCrc('wasm', [bytes]), whole);
+            assert.deepEqual(withCrc('wasm', cut(bytes, offsets)), whole);
+            assert.deepEqual(withCrc('js', cut(bytes, offsets)), whole);
+          },
+        ),
+        { numRuns: 200 },
       );
     });
 

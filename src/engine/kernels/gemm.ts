@@ -23,6 +23,13 @@ export interface GemmArgs {
   cOffset: number;
   ldc: number;
   accumulate: boolean;
+  /**
+   * The caller's promise that op(B) is the operand of this kernel's previous
+   * call, unchanged (same array, region and values), so a kernel may reuse
+   * what it prepared from it: the recurrent loops multiply by W_hh at every
+   * time step. It never changes a result.
+   */
+  bUnchanged?: boolean;
 }
 
 export type Gemm = (args: GemmArgs) => void;

@@ -7,19 +7,21 @@
  * panels (which resolves transposes and strides), runs a register-tiled
  * micro-kernel over the panels and copies C back. Panels are padded to whole
  * tiles; the padding holds whatever was in memory, which only reaches rows and
- * columns of C that are discarded.
+ * columns of C that are discarded. The B panels of a call stay in memory, and
+ * a call that says B is unchanged (GemmArgs.bUnchanged) with the same layout
+ * skips staging and packing it again.
  *
  * Each C element is accumulated in a float32 lane, starting from C (or 0) and
  * adding the products for k in order: a mul then an add, never a fused
  * multiply-add, so results are the same on every machine. They can differ from
  * gemmPlain in the last bits because gemmPlain rounds through float64.
  */
+import { encodeModule, FunctionBuilder, I32, instantiate, PAGE_BYTES, V128, wasmAccepts, type WasmMemory } from '../../shared/wasm';
 import type { FloatArray, Gemm } from './gemm';
 
 const LANES = 4;
 const FLOAT_BYTES = 4;
 const VECTOR_BYTES = 16;
-const PAGE_BYTES = 65536;
 
 /** Rows of C per micro-kernel tile; a multiple of LANES (packing transposes 4×4 blocks). */
 const TILE_ROWS = 4;
@@ -30,163 +32,6 @@ const TILE_COLS = 8;
  * L1 and its A panels in L2 when K is long.
  */
 const K_BLOCK = 256;
-
-// ---------------------------------------------------------------------------
-// The part of the JS WebAssembly API used here: neither lib ES2022 nor
-// @types/node 20 declares it. Module scoped, so it cannot clash with a global
-// declaration should one be added later.
-
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(deltaPages: number): number;
-}
-interface WasmInstance {
-  readonly exports: Record<string, unknown>;
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => WasmInstance;
-}
-declare const WebAssembly: WasmApi | undefined;
-
-// ---------------------------------------------------------------------------
-// A minimal WebAssembly binary emitter: just the opcodes the kernels need.
-
-const I32 = 0x7f;
-const V128 = 0x7b;
-type ValueType = typeof I32 | typeof V128;
-
-function unsignedLeb(value: number): number[] {
-  const bytes: number[] = [];
-  do {
-    let byte = value & 0x7f;
-    value >>>= 7;
-    if (value !== 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (value !== 0);
-  return bytes;
-}
-
-function signedLeb(value: number): number[] {
-  const bytes: number[] = [];
-  for (;;) {
-    const byte = value & 0x7f;
-    value >>= 7;
-    const signBitClear = (byte & 0x40) === 0;
-    if ((value === 0 && signBitClear) || (value === -1 && !signBitClear)) {
-      bytes.push(byte);
-      return bytes;
-    }
-    bytes.push(byte | 0x80);
-  }
-}
-
-/** A length-prefixed vector of already encoded items. */
-function vector(items: number[][]): number[] {
-  return [...unsignedLeb(items.length), ...items.flat()];
-}
-
-function asciiName(name: string): number[] {
-  return [...unsignedLeb(name.length), ...Array.from(name, (ch) => ch.charCodeAt(0))];
-}
-
-function section(id: number, content: number[]): number[] {
-  return [id, ...unsignedLeb(content.length), ...content];
-}
-
-/** One function: i32 parameters, no results, locals allocated as the code needs them. */
-class FunctionBuilder {
-  private readonly code: number[] = [];
-  private readonly localTypes: ValueType[] = [];
-  /** Local indices of the parameters. */
-  readonly params: number[];
-
-  constructor(readonly name: string, paramCount: number) {
-    this.params = Array.from({ length: paramCount }, (_, index) => index);
-  }
-
-  local(type: ValueType): number {
-    this.localTypes.push(type);
-    return this.params.length + this.localTypes.length - 1;
-  }
-
-  private emit(...bytes: number[]): this {
-    this.code.push(...bytes);
-    return this;
-  }
-
-  private simd(opcode: number, ...immediates: number[]): this {
-    return this.emit(0xfd, ...unsignedLeb(opcode), ...immediates);
-  }
-
-  get(index: number): this { return this.emit(0x20, ...unsignedLeb(index)); }
-  set(index: number): this { return this.emit(0x21, ...unsignedLeb(index)); }
-  tee(index: number): this { return this.emit(0x22, ...unsignedLeb(index)); }
-  i32Const(value: number): this { return this.emit(0x41, ...signedLeb(value)); }
-  i32Add(): this { return this.emit(0x6a); }
-  i32Sub(): this { return this.emit(0x6b); }
-  i32Mul(): this { return this.emit(0x6c); }
-  i32ShrU(): this { return this.emit(0x76); }
-  i32Or(): this { return this.emit(0x72); }
-  i32Ne(): this { return this.emit(0x47); }
-  i32LtU(): this { return this.emit(0x49); }
-  /** Pops condition, b, a; pushes condition ? a : b. */
-  select(): this { return this.emit(0x1b); }
-  loop(): this { return this.emit(0x03, 0x40); }
-  if(): this { return this.emit(0x04, 0x40); }
-  else(): this { return this.emit(0x05); }
-  end(): this { return this.emit(0x0b); }
-  brIf(depth: number): this { return this.emit(0x0d, ...unsignedLeb(depth)); }
-
-  // Memory immediates: log2 of the alignment hint, then a static byte offset.
-  v128Load(offset: number): this { return this.simd(0x00, 4, ...unsignedLeb(offset)); }
-  v128Store(offset: number): this { return this.simd(0x0b, 4, ...unsignedLeb(offset)); }
-  v128Load32Splat(offset: number): this { return this.simd(0x09, 2, ...unsignedLeb(offset)); }
-  v128Zero(): this { return this.simd(0x0c, ...new Array<number>(16).fill(0)); }
-  /** Picks four f32 lanes out of (a, b): lanes 0..3 are a's, 4..7 are b's. */
-  f32x4Shuffle(lanes: [number, number, number, number]): this {
-    return this.simd(0x0d, ...lanes.flatMap((lane) => [0, 1, 2, 3].map((byte) => lane * 4 + byte)));
-  }
-  f32x4Add(): this { return this.simd(0xe4); }
-  f32x4Mul(): this { return this.simd(0xe6); }
-
-  increment(index: number, step: number): this {
-    return this.get(index).i32Const(step).i32Add().set(index);
-  }
-
-  /** Ends a do-while loop: decrements the counter and loops while it is not zero. */
-  countDown(counter: number): this {
-    return this.get(counter).i32Const(1).i32Sub().tee(counter).brIf(0).end();
-  }
-
-  /** Ends a do-while loop: increments the counter and loops until it reaches limit. */
-  countUpTo(counter: number, limit: number): this {
-    return this.get(counter).i32Const(1).i32Add().tee(counter).get(limit).i32Ne().brIf(0).end();
-  }
-
-  encode(): number[] {
-    const body = [...vector(this.localTypes.map((type) => [1, type])), ...this.code, 0x0b];
-    return [...unsignedLeb(body.length), ...body];
-  }
-}
-
-/** A module exporting its functions and its memory. */
-function encodeModule(functions: FunctionBuilder[], initialPages: number): Uint8Array {
-  const types = functions.map((f) => [0x60, ...vector(f.params.map(() => [I32])), 0x00]);
-  const exports = [
-    ...functions.map((f, index) => [...asciiName(f.name), 0x00, ...unsignedLeb(index)]),
-    [...asciiName('memory'), 0x02, 0x00],
-  ];
-  return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector(types)),
-    ...section(3, vector(functions.map((_, index) => unsignedLeb(index)))),
-    ...section(5, vector([[0x00, ...unsignedLeb(initialPages)]])),
-    ...section(7, vector(exports)),
-    ...section(10, vector(functions.map((f) => f.encode()))),
-  ]);
-}
 
 // ---------------------------------------------------------------------------
 // The wasm functions. All pointers and strides are in bytes; loops are
@@ -382,7 +227,7 @@ function kernelModuleBytes(): Uint8Array {
 
 /** Whether this runtime can run the kernel: WebAssembly with SIMD128. */
 export function wasmSimdAvailable(): boolean {
-  return typeof WebAssembly !== 'undefined' && WebAssembly.validate(kernelModuleBytes());
+  return wasmAccepts(kernelModuleBytes());
 }
 
 // ---------------------------------------------------------------------------
@@ -437,13 +282,9 @@ function stagedFloats(m: StoredMatrix): number {
  * grows to the largest problem seen and is reused after that.
  */
 export function createWasmGemm(): Gemm {
-  if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(kernelModuleBytes())) {
-    throw new Error('WebAssembly with SIMD128 is not available in this runtime');
-  }
-  // Synchronous compilation is fine: the module is far below the 4 KB that
-  // browsers allow on the main thread.
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(kernelModuleBytes()), {});
-  const kernel = instance.exports as unknown as KernelExports;
+  const exports = instantiate(kernelModuleBytes());
+  if (!exports) throw new Error('WebAssembly with SIMD128 is not available in this runtime');
+  const kernel = exports as unknown as KernelExports;
   const memory = kernel.memory;
   let heap = new Float32Array(memory.buffer);
 
@@ -454,6 +295,9 @@ export function createWasmGemm(): Gemm {
     // Growing detaches the old buffer and every view on it.
     heap = new Float32Array(memory.buffer);
   }
+
+  /** What the B panels in memory were packed from, and where; null before the first call. */
+  let packedB: { data: Float32Array; offset: number; ld: number; transB: boolean; N: number; K: number; at: number } | null = null;
 
   function stage(m: StoredMatrix, at: number): number {
     const stride = stagedStride(m);
@@ -499,9 +343,15 @@ export function createWasmGemm(): Gemm {
     const aLd = stage(storedA, scratch) * FLOAT_BYTES;
     if (transA) kernel.packCopyA(aPanels * FLOAT_BYTES, scratchBytes, aLd, kPanel, rowTiles);
     else kernel.packTransposeA(aPanels * FLOAT_BYTES, scratchBytes, aLd, kPanel, rowTiles);
-    const bLd = stage(storedB, scratch) * FLOAT_BYTES;
-    if (transB) kernel.packTransposeB(bPanels * FLOAT_BYTES, scratchBytes, bLd, kPanel, colTiles);
-    else kernel.packCopyB(bPanels * FLOAT_BYTES, scratchBytes, bLd, kPanel, colTiles);
+    const p = packedB;
+    const bPacked = g.bUnchanged === true && p !== null && p.data === B && p.offset === g.bOffset && p.ld === g.ldb &&
+      p.transB === transB && p.N === N && p.K === K && p.at === bPanels;
+    if (!bPacked) {
+      const bLd = stage(storedB, scratch) * FLOAT_BYTES;
+      if (transB) kernel.packTransposeB(bPanels * FLOAT_BYTES, scratchBytes, bLd, kPanel, colTiles);
+      else kernel.packCopyB(bPanels * FLOAT_BYTES, scratchBytes, bLd, kPanel, colTiles);
+      packedB = { data: B, offset: g.bOffset, ld: g.ldb, transB, N, K, at: bPanels };
+    }
 
     // C's rows are copied one by one unless C is one block with the packed row stride.
     const contiguous = ldc === N && N === cStride;

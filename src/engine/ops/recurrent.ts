@@ -80,15 +80,20 @@ export function recurrent(g: Graph, kind: CellKind, x: Tensor, w: RecurrentWeigh
   /** Offset of row b of h_{t-1}, and its row stride, or null at t = 0 without h0. */
   const previousHidden = (t: number): { data: FloatArray; offset: number; ld: number } | null =>
     t > 0 ? { data: y.data, offset: (t - 1) * H, ld: T * H } : h0 ? { data: h0.data, offset: 0, ld: H } : null;
-  const prevH = (t: number, b: number, j: number): number =>
-    t > 0 ? y.data[(b * T + t - 1) * H + j] : h0 ? h0.data[b * H + j] : 0;
-  const prevC = (t: number, b: number, j: number): number =>
-    t > 0 ? c![(b * T + t - 1) * H + j] : c0 ? c0.data[b * H + j] : 0;
+  /** Where the state before step t is: `states` itself, the initial state, or zeros at t = 0 without one. */
+  const zeros = alloc(H);
+  const previousStates = (states: FloatArray, initial: Tensor | null, t: number): FloatArray => (t > 0 ? states : initial ? initial.data : zeros);
+  const previousOffset = (initial: Tensor | null, t: number, b: number): number => (t > 0 ? (b * T + t - 1) * H : initial ? b * H : 0);
+  const biasIh = w.biasIh?.data ?? null;
+  const biasHh = w.biasHh?.data ?? null;
 
   function stepForward(t: number): void {
     for (let b = 0; b < B; b++) {
       const gOff = (b * T + t) * GH;
       const hOff = (b * T + t) * H;
+      // The biases join the projections row by row, right before the row is read (it is then in cache).
+      if (biasIh) addRowVector(xg, biasIh, 1, GH, GH, gOff);
+      if (biasHh) addRowVector(hg, biasHh, 1, GH, GH, gOff);
       switch (kind) {
         case 'rnn_tanh':
         case 'rnn_relu':
@@ -96,25 +101,31 @@ export function recurrent(g: Graph, kind: CellKind, x: Tensor, w: RecurrentWeigh
           for (let j = 0; j < H; j++) y.data[hOff + j] = xg[gOff + j] + hg[gOff + j];
           activate(rnnActivation, y.data, hOff, hOff + H);
           break;
-        case 'lstm':
+        case 'lstm': {
+          const cPrev = previousStates(c!, c0, t);
+          const cp = previousOffset(c0, t, b);
           for (let j = 0; j < H; j++) {
             const i = (act[gOff + j] = sigmoid(xg[gOff + j] + hg[gOff + j]));
             const f = (act[gOff + H + j] = sigmoid(xg[gOff + H + j] + hg[gOff + H + j]));
             const gg = (act[gOff + 2 * H + j] = Math.tanh(xg[gOff + 2 * H + j] + hg[gOff + 2 * H + j]));
             const o = (act[gOff + 3 * H + j] = sigmoid(xg[gOff + 3 * H + j] + hg[gOff + 3 * H + j]));
-            const cell = (c![hOff + j] = f * prevC(t, b, j) + i * gg);
+            const cell = (c![hOff + j] = f * cPrev[cp + j] + i * gg);
             const tanhC = (tc![hOff + j] = Math.tanh(cell));
             y.data[hOff + j] = o * tanhC;
           }
           break;
-        case 'gru':
+        }
+        case 'gru': {
+          const hPrev = previousStates(y.data, h0, t);
+          const hp = previousOffset(h0, t, b);
           for (let j = 0; j < H; j++) {
             const r = (act[gOff + j] = sigmoid(xg[gOff + j] + hg[gOff + j]));
             const z = (act[gOff + H + j] = sigmoid(xg[gOff + H + j] + hg[gOff + H + j]));
             const nn = (act[gOff + 2 * H + j] = Math.tanh(xg[gOff + 2 * H + j] + r * hg[gOff + 2 * H + j]));
-            y.data[hOff + j] = (1 - z) * nn + z * prevH(t, b, j);
+            y.data[hOff + j] = (1 - z) * nn + z * hPrev[hp + j];
           }
           break;
+        }
       }
     }
   }
@@ -132,25 +143,30 @@ export function recurrent(g: Graph, kind: CellKind, x: Tensor, w: RecurrentWeigh
           for (let j = 0; j < H; j++) dxg![gOff + j] = dh[s + j] * derivativeFromOutput(rnnActivation, y.data[hOff + j]);
           carryH.fill(0, s, s + H);
           break;
-        case 'lstm':
+        case 'lstm': {
+          const cPrev = previousStates(c!, c0, t);
+          const cp = previousOffset(c0, t, b);
           for (let j = 0; j < H; j++) {
             const i = act[gOff + j], f = act[gOff + H + j], gg = act[gOff + 2 * H + j], o = act[gOff + 3 * H + j];
             const tanhC = tc![hOff + j];
             const dc = carryC[s + j] + dh[s + j] * o * (1 - tanhC * tanhC);
             dxg![gOff + j] = dc * gg * i * (1 - i);
-            dxg![gOff + H + j] = dc * prevC(t, b, j) * f * (1 - f);
+            dxg![gOff + H + j] = dc * cPrev[cp + j] * f * (1 - f);
             dxg![gOff + 2 * H + j] = dc * i * (1 - gg * gg);
             dxg![gOff + 3 * H + j] = dh[s + j] * tanhC * o * (1 - o);
             carryC[s + j] = dc * f;
           }
           carryH.fill(0, s, s + H);
           break;
-        case 'gru':
+        }
+        case 'gru': {
+          const hPrev = previousStates(y.data, h0, t);
+          const hp = previousOffset(h0, t, b);
           for (let j = 0; j < H; j++) {
             const r = act[gOff + j], z = act[gOff + H + j], nn = act[gOff + 2 * H + j];
             const d = dh[s + j];
             const dn = d * (1 - z) * (1 - nn * nn);
-            const dz = d * (prevH(t, b, j) - nn) * z * (1 - z);
+            const dz = d * (hPrev[hp + j] - nn) * z * (1 - z);
             const dr = dn * hg[gOff + 2 * H + j] * r * (1 - r);
             dxg![gOff + j] = dhg![gOff + j] = dr;
             dxg![gOff + H + j] = dhg![gOff + H + j] = dz;
@@ -159,6 +175,7 @@ export function recurrent(g: Graph, kind: CellKind, x: Tensor, w: RecurrentWeigh
             carryH[s + j] = d * z;
           }
           break;
+        }
       }
     }
   }
@@ -168,15 +185,16 @@ export function recurrent(g: Graph, kind: CellKind, x: Tensor, w: RecurrentWeigh
     forward() {
       // All time steps' input projections in one product.
       g.gemm({ transA: false, transB: true, M: B * T, N: GH, K: I, A: x.data, aOffset: 0, lda: I, B: w.weightIh.data, bOffset: 0, ldb: I, C: xg, cOffset: 0, ldc: GH, accumulate: false });
-      if (w.biasIh) addRowVector(xg, w.biasIh.data, B * T, GH);
+      // W_hh is the same operand at every step: the kernel may keep what it prepared from it after the first product.
+      let weightPrepared = false;
       for (let t = 0; t < T; t++) {
         const prev = previousHidden(t);
         if (prev) {
-          g.gemm({ transA: false, transB: true, M: B, N: GH, K: H, A: prev.data, aOffset: prev.offset, lda: prev.ld, B: w.weightHh.data, bOffset: 0, ldb: H, C: hg, cOffset: t * GH, ldc: T * GH, accumulate: false });
+          g.gemm({ transA: false, transB: true, M: B, N: GH, K: H, A: prev.data, aOffset: prev.offset, lda: prev.ld, B: w.weightHh.data, bOffset: 0, ldb: H, C: hg, cOffset: t * GH, ldc: T * GH, accumulate: false, bUnchanged: weightPrepared });
+          weightPrepared = true;
         } else {
           for (let b = 0; b < B; b++) hg.fill(0, (b * T + t) * GH, (b * T + t + 1) * GH);
         }
-        if (w.biasHh) addRowVector(hg, w.biasHh.data, B, GH, T * GH, t * GH);
         stepForward(t);
       }
     },
@@ -185,6 +203,7 @@ export function recurrent(g: Graph, kind: CellKind, x: Tensor, w: RecurrentWeigh
       const dy = y.grad!;
       carryH.fill(0);
       carryC.fill(0);
+      let weightPrepared = false;
       for (let t = T - 1; t >= 0; t--) {
         let sq = 0;
         for (let b = 0; b < B; b++) {
@@ -200,7 +219,8 @@ export function recurrent(g: Graph, kind: CellKind, x: Tensor, w: RecurrentWeigh
           carryH.fill(0);
           carryC.fill(0);
         } else if (t > 0 || h0?.grad) {
-          g.gemm({ transA: false, transB: false, M: B, N: H, K: GH, A: dhg!, aOffset: t * GH, lda: T * GH, B: w.weightHh.data, bOffset: 0, ldb: H, C: carryH, cOffset: 0, ldc: H, accumulate: true });
+          g.gemm({ transA: false, transB: false, M: B, N: H, K: GH, A: dhg!, aOffset: t * GH, lda: T * GH, B: w.weightHh.data, bOffset: 0, ldb: H, C: carryH, cOffset: 0, ldc: H, accumulate: true, bUnchanged: weightPrepared });
+          weightPrepared = true;
         }
       }
       if (h0?.grad) for (let i = 0; i < B * H; i++) h0.grad[i] += carryH[i];

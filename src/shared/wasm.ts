@@ -1,0 +1,189 @@
+/**
+ * Hand-written WebAssembly without a toolchain: a minimal binary emitter for
+ * the few opcodes GradLens's kernels need (the engine's SIMD matrix product,
+ * the TensorBoard reader's CRC-32C), and the part of the JS WebAssembly API
+ * they use. Modules are assembled at load time, a few hundred bytes each.
+ */
+
+// The part of the JS WebAssembly API used here: neither lib ES2022 nor
+// @types/node 20 declares it. Module scoped, so it cannot clash with a global
+// declaration should one be added later.
+
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(deltaPages: number): number;
+}
+interface WasmInstance {
+  readonly exports: Record<string, unknown>;
+}
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => WasmInstance;
+}
+declare const WebAssembly: WasmApi | undefined;
+
+/** The module's exports, or null when this runtime has no WebAssembly or refuses the module (no SIMD128, say). */
+export function instantiate(bytes: Uint8Array): Record<string, unknown> | null {
+  if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) return null;
+  // Synchronous compilation is fine: these modules are far below the 4 KB that browsers allow on the main thread.
+  return new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports;
+}
+
+/** Whether this runtime accepts the module. */
+export function wasmAccepts(bytes: Uint8Array): boolean {
+  return typeof WebAssembly !== 'undefined' && WebAssembly.validate(bytes);
+}
+
+// ---------------------------------------------------------------------------
+// A minimal WebAssembly binary emitter: just the opcodes the kernels need.
+
+/** WebAssembly's page: memories grow by whole pages. */
+export const PAGE_BYTES = 65536;
+
+export const I32 = 0x7f;
+export const V128 = 0x7b;
+export type ValueType = typeof I32 | typeof V128;
+
+function unsignedLeb(value: number): number[] {
+  const bytes: number[] = [];
+  do {
+    let byte = value & 0x7f;
+    value >>>= 7;
+    if (value !== 0) byte |= 0x80;
+    bytes.push(byte);
+  } while (value !== 0);
+  return bytes;
+}
+
+function signedLeb(value: number): number[] {
+  const bytes: number[] = [];
+  for (;;) {
+    const byte = value & 0x7f;
+    value >>= 7;
+    const signBitClear = (byte & 0x40) === 0;
+    if ((value === 0 && signBitClear) || (value === -1 && !signBitClear)) {
+      bytes.push(byte);
+      return bytes;
+    }
+    bytes.push(byte | 0x80);
+  }
+}
+
+/** A length-prefixed vector of already encoded items. */
+function vector(items: number[][]): number[] {
+  return [...unsignedLeb(items.length), ...items.flat()];
+}
+
+function asciiName(name: string): number[] {
+  return [...unsignedLeb(name.length), ...Array.from(name, (ch) => ch.charCodeAt(0))];
+}
+
+function section(id: number, content: number[]): number[] {
+  return [id, ...unsignedLeb(content.length), ...content];
+}
+
+/** One function: i32 parameters, no result or one i32 (the value the code leaves), locals allocated as the code needs them. */
+export class FunctionBuilder {
+  private readonly code: number[] = [];
+  private readonly localTypes: ValueType[] = [];
+  /** Local indices of the parameters. */
+  readonly params: number[];
+
+  constructor(readonly name: string, paramCount: number, readonly returnsI32 = false) {
+    this.params = Array.from({ length: paramCount }, (_, index) => index);
+  }
+
+  local(type: ValueType): number {
+    this.localTypes.push(type);
+    return this.params.length + this.localTypes.length - 1;
+  }
+
+  private emit(...bytes: number[]): this {
+    this.code.push(...bytes);
+    return this;
+  }
+
+  private simd(opcode: number, ...immediates: number[]): this {
+    return this.emit(0xfd, ...unsignedLeb(opcode), ...immediates);
+  }
+
+  get(index: number): this { return this.emit(0x20, ...unsignedLeb(index)); }
+  set(index: number): this { return this.emit(0x21, ...unsignedLeb(index)); }
+  tee(index: number): this { return this.emit(0x22, ...unsignedLeb(index)); }
+  i32Const(value: number): this { return this.emit(0x41, ...signedLeb(value)); }
+  i32Add(): this { return this.emit(0x6a); }
+  i32Sub(): this { return this.emit(0x6b); }
+  i32Mul(): this { return this.emit(0x6c); }
+  i32ShrU(): this { return this.emit(0x76); }
+  i32Or(): this { return this.emit(0x72); }
+  i32And(): this { return this.emit(0x71); }
+  i32Xor(): this { return this.emit(0x73); }
+  i32Shl(): this { return this.emit(0x74); }
+  i32Ne(): this { return this.emit(0x47); }
+  i32Eq(): this { return this.emit(0x46); }
+  i32Rotr(): this { return this.emit(0x78); }
+  i32LtU(): this { return this.emit(0x49); }
+  /** Pops condition, b, a; pushes condition ? a : b. */
+  select(): this { return this.emit(0x1b); }
+  loop(): this { return this.emit(0x03, 0x40); }
+  block(): this { return this.emit(0x02, 0x40); }
+  br(depth: number): this { return this.emit(0x0c, ...unsignedLeb(depth)); }
+  /** Calls the module's function number `index` (its place in encodeModule's list). */
+  call(index: number): this { return this.emit(0x10, ...unsignedLeb(index)); }
+  if(): this { return this.emit(0x04, 0x40); }
+  else(): this { return this.emit(0x05); }
+  end(): this { return this.emit(0x0b); }
+  brIf(depth: number): this { return this.emit(0x0d, ...unsignedLeb(depth)); }
+
+  // Memory immediates: log2 of the alignment hint, then a static byte offset.
+  i32Load(offset: number): this { return this.emit(0x28, 2, ...unsignedLeb(offset)); }
+  i32Load8U(offset: number): this { return this.emit(0x2d, 0, ...unsignedLeb(offset)); }
+  i32Store(offset: number): this { return this.emit(0x36, 2, ...unsignedLeb(offset)); }
+  v128Load(offset: number): this { return this.simd(0x00, 4, ...unsignedLeb(offset)); }
+  v128Store(offset: number): this { return this.simd(0x0b, 4, ...unsignedLeb(offset)); }
+  v128Load32Splat(offset: number): this { return this.simd(0x09, 2, ...unsignedLeb(offset)); }
+  v128Zero(): this { return this.simd(0x0c, ...new Array<number>(16).fill(0)); }
+  /** Picks four f32 lanes out of (a, b): lanes 0..3 are a's, 4..7 are b's. */
+  f32x4Shuffle(lanes: [number, number, number, number]): this {
+    return this.simd(0x0d, ...lanes.flatMap((lane) => [0, 1, 2, 3].map((byte) => lane * 4 + byte)));
+  }
+  f32x4Add(): this { return this.simd(0xe4); }
+  f32x4Mul(): this { return this.simd(0xe6); }
+
+  increment(index: number, step: number): this {
+    return this.get(index).i32Const(step).i32Add().set(index);
+  }
+
+  /** Ends a do-while loop: decrements the counter and loops while it is not zero. */
+  countDown(counter: number): this {
+    return this.get(counter).i32Const(1).i32Sub().tee(counter).brIf(0).end();
+  }
+
+  /** Ends a do-while loop: increments the counter and loops until it reaches limit. */
+  countUpTo(counter: number, limit: number): this {
+    return this.get(counter).i32Const(1).i32Add().tee(counter).get(limit).i32Ne().brIf(0).end();
+  }
+
+  encode(): number[] {
+    const body = [...vector(this.localTypes.map((type) => [1, type])), ...this.code, 0x0b];
+    return [...unsignedLeb(body.length), ...body];
+  }
+}
+
+/** A module exporting its functions and its memory. */
+export function encodeModule(functions: FunctionBuilder[], initialPages: number): Uint8Array {
+  const types = functions.map((f) => [0x60, ...vector(f.params.map(() => [I32])), ...(f.returnsI32 ? [0x01, I32] : [0x00])]);
+  const exports = [
+    ...functions.map((f, index) => [...asciiName(f.name), 0x00, ...unsignedLeb(index)]),
+    [...asciiName('memory'), 0x02, 0x00],
+  ];
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vector(types)),
+    ...section(3, vector(functions.map((_, index) => unsignedLeb(index)))),
+    ...section(5, vector([[0x00, ...unsignedLeb(initialPages)]])),
+    ...section(7, vector(exports)),
+    ...section(10, vector(functions.map((f) => f.encode()))),
+  ]);
+}
