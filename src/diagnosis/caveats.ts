@@ -1,5 +1,6 @@
 import type { Context } from './context';
 import { median } from './stats';
+import { extentOf } from '../logs/run';
 
 /**
  * What a log cannot show, given how the tool that wrote it logs: a norm
@@ -8,12 +9,18 @@ import { median } from './stats';
  */
 export function loggingCaveats(context: Context): string[] {
   const { view, writer } = context;
-  const steps = view.norms.steps.length > 1 ? view.norms.steps : view.loss?.steps;
-  if (!steps || steps.length < 2) return [];
-  const gaps: number[] = [];
-  for (let i = 1; i < steps.length; i++) gaps.push(steps[i] - steps[i - 1]);
-  const every = median(gaps) ?? 1;
+  const series = view.norms.steps.length > 1 ? view.norms : view.loss;
+  if (!series || series.steps.length < 2) return [];
+  const extent = series === view.norms ? view.normsExtent() : extentOf(series);
+  const every = view.run.buckets ? (extent.lastStep - extent.firstStep) / (extent.count - 1) : medianGap(series.steps);
   const caveats: string[] = [];
+  const { buckets } = view.run;
+  if (buckets) {
+    caveats.push(
+      `This run is long (${extent.count.toLocaleString('en-US')} logged steps): GradLens keeps one point per ${buckets.stride} steps of each series, the largest value of those steps or their first NaN or infinity, so memory stays bounded. ` +
+        'Peaks, the first non-finite step, step counts and each parameter\'s maximum are exact; medians, percentiles and the counts inside findings are of the points kept.',
+    );
+  }
   if (writer === 'keras' && view.norms.steps.length === 0) caveats.push("Keras's CSVLogger writes one row per epoch: the loss is the epoch's mean, which hides the spikes inside it; log per batch (a callback's on_train_batch_end) to see them.");
   if (!(every > 1)) return caveats;
   const n = String(Math.round(every));
@@ -29,4 +36,11 @@ export function loggingCaveats(context: Context): string[] {
     caveats.push(`This log has one line every ${n} steps: spikes on the steps between are not in it (and a loss averaged over the interval would hide the ones inside it).`);
   }
   return caveats;
+}
+
+/** The steps between two logged lines, most often. */
+function medianGap(steps: Float64Array): number {
+  const gaps: number[] = [];
+  for (let i = 1; i < steps.length; i++) gaps.push(steps[i] - steps[i - 1]);
+  return median(gaps) ?? 1;
 }

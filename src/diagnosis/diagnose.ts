@@ -13,7 +13,11 @@ import { median, quantile } from './stats';
 import { DEFAULT_DIAGNOSE_OPTIONS, SEVERITY_RANK, type DiagnoseOptions, type Diagnosis, type Finding, type ParameterSummary } from './types';
 import { lossTrendFindings } from './trend';
 import { vanishingFindings } from './vanishing';
-import { RunView } from './view';
+import { indexOfStep, RunView } from './view';
+import { extentOf, tallyOf } from '../logs/run';
+
+/** A tally's NaN (nothing of the kind was logged) as the diagnosis's null. */
+const orNull = (value: number): number | null => (Number.isNaN(value) ? null : value);
 
 const DETECTORS: ((context: Context) => Finding[])[] = [
   nonFiniteFindings,
@@ -32,22 +36,18 @@ function parameterTable(context: Context, peakIndex: number): ParameterSummary[]
   const shares = new Map(peakIndex >= 0 ? sharesAt(view, peakIndex).map((p) => [p.name, p.share]) : []);
   return view.parameters
     .map(({ name, series }): ParameterSummary => {
-      let maxNorm: number | null = null;
-      let maxStep: number | null = null;
-      let nanSteps = 0;
-      let infSteps = 0;
-      let firstBadStep: number | null = null;
-      for (let i = 0; i < series.values.length; i++) {
-        const value = series.values[i];
-        if (Number.isNaN(value)) nanSteps++;
-        else if (!Number.isFinite(value)) infSteps++;
-        else if (maxNorm === null || value > maxNorm) {
-          maxNorm = value;
-          maxStep = series.steps[i];
-        }
-        if (firstBadStep === null && !(value < options.warnThreshold)) firstBadStep = series.steps[i];
-      }
-      return { name, maxNorm, maxStep, medianNorm: median(series.values), nanSteps, infSteps, firstBadStep, shareAtPeak: shares.get(name) ?? null };
+      const tally = tallyOf(series);
+      const bad = series.values.findIndex((value) => !(value < options.warnThreshold));
+      return {
+        name,
+        maxNorm: orNull(tally.max),
+        maxStep: orNull(tally.maxStep),
+        medianNorm: median(series.values),
+        nanSteps: tally.nan,
+        infSteps: tally.inf,
+        firstBadStep: bad < 0 ? null : series.steps[bad],
+        shareAtPeak: shares.get(name) ?? null,
+      };
     })
     .sort((a, b) => {
       const badA = a.nanSteps + a.infSteps > 0 ? 1 : 0;
@@ -62,46 +62,27 @@ export function diagnose(run: Run, options: Partial<DiagnoseOptions> = {}): Diag
   const context = buildContext(new RunView(run), { ...DEFAULT_DIAGNOSE_OPTIONS, ...options });
   const { view } = context;
   const { steps, values } = view.norms;
-
-  let maxIndex = -1;
-  let firstNonFinite: number | null = null;
-  for (let i = 0; i < values.length; i++) {
-    if (Number.isFinite(values[i])) {
-      if (maxIndex < 0 || values[i] > values[maxIndex]) maxIndex = i;
-    } else if (firstNonFinite === null) firstNonFinite = steps[i];
-  }
-  const peakStep = maxIndex >= 0 ? steps[maxIndex] : null;
-  const loss = view.loss;
-  let lossMin: number | null = null;
-  let lossMax: number | null = null;
-  if (loss) {
-    for (const value of loss.values) {
-      if (!Number.isFinite(value)) continue;
-      if (lossMin === null || value < lossMin) lossMin = value;
-      if (lossMax === null || value > lossMax) lossMax = value;
-    }
-  }
+  const norms = tallyOf(view.norms);
+  const peakStep = orNull(norms.maxStep);
+  const maxIndex = peakStep === null ? -1 : indexOfStep(steps, peakStep, view.run.buckets);
+  const loss = view.loss && view.loss.values.length > 0 ? tallyOf(view.loss) : undefined;
   // The steps of the gradient norms, else of the loss, else of the loss scaler's skip count (DeepSpeed's step lines).
-  const stepAxis = steps.length > 0 ? steps : (loss ?? view.skippedTotal ?? view.skipped)?.steps ?? new Float64Array(0);
+  const axisSeries = steps.length > 0 ? undefined : (view.loss ?? view.skippedTotal ?? view.skipped);
+  const stepAxis = axisSeries ? extentOf(axisSeries) : steps.length > 0 ? view.normsExtent() : { count: 0, firstStep: NaN, lastStep: NaN };
   // Without a step of any of them there is nothing to judge: the run's warnings say what was looked for.
-  const found = stepAxis.length === 0 ? [] : DETECTORS.flatMap((detect) => detect(context));
+  const found = stepAxis.count === 0 ? [] : DETECTORS.flatMap((detect) => detect(context));
   // A loss that diverged is also getting worse: the divergence finding says it louder.
   const diverged = found.some((f) => f.kind === 'divergence' && f.evidence.startLoss !== undefined);
   const findings = found.filter((f) => !(diverged && f.kind === 'loss-trend')).sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.step - b.step);
   const { clipping, precision, warmup } = context;
 
   return {
-    steps: stepAxis.length,
-    firstStep: stepAxis.length > 0 ? stepAxis[0] : null,
-    lastStep: stepAxis.length > 0 ? stepAxis[stepAxis.length - 1] : null,
+    steps: stepAxis.count,
+    firstStep: stepAxis.count > 0 ? stepAxis.firstStep : null,
+    lastStep: stepAxis.count > 0 ? stepAxis.lastStep : null,
     layers: view.parameters.map((p) => p.name),
-    loss: {
-      first: loss && loss.values.length > 0 ? loss.values[0] : null,
-      last: loss && loss.values.length > 0 ? loss.values[loss.values.length - 1] : null,
-      min: lossMin,
-      max: lossMax,
-    },
-    gradNorm: { max: maxIndex >= 0 ? values[maxIndex] : null, maxStep: peakStep, median: median(values), p95: quantile(values, 0.95), firstNonFiniteStep: firstNonFinite },
+    loss: { first: loss ? loss.first : null, last: loss ? loss.last : null, min: loss ? orNull(loss.min) : null, max: loss ? orNull(loss.max) : null },
+    gradNorm: { max: orNull(norms.max), maxStep: peakStep, median: median(values), p95: quantile(values, 0.95), firstNonFiniteStep: orNull(norms.firstNonFiniteStep) },
     gradNormSource: view.normSource,
     threshold: context.advice,
     clipThreshold: context.clipping.threshold ?? null,
@@ -116,6 +97,6 @@ export function diagnose(run: Run, options: Partial<DiagnoseOptions> = {}): Diag
     parameters: parameterTable(context, maxIndex),
     findings,
     ledger: context.ledger,
-    policies: stepAxis.length === 0 ? [] : policyReplays(context),
+    policies: stepAxis.count === 0 ? [] : policyReplays(context),
   };
 }

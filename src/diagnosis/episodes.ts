@@ -23,7 +23,7 @@ export function lossScalerSkips(view: RunView): Set<number> {
     const { steps, values } = view.norms;
     for (let i = 0; i < steps.length; i++) {
       if (Number.isFinite(values[i])) continue;
-      const index = indexOfStep(scale.steps, steps[i]);
+      const index = indexOfStep(scale.steps, steps[i], view.run.buckets);
       if (index < 0) continue;
       const before = index > 0 ? scale.values[index - 1] : Infinity;
       const after = index + 1 < scale.values.length ? scale.values[index + 1] : Infinity;

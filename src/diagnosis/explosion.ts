@@ -64,7 +64,7 @@ function episodeFinding(context: Context, episode: Episode, after: number): Find
   const lossJump = lossAfter(context, firstIndex);
   const recovered = indexes.length <= BLIP_STEPS ? recoveredAfter(context, indexes[indexes.length - 1]) : undefined;
   if (lossJump) parts.push(`The loss jumped to ${formatNumber(lossJump.loss)} at step ${lossJump.step}, from a median of ${formatNumber(lossJump.baseline)} before.`);
-  const flaggedClipped = view.clipped !== undefined && valueAt(view.clipped, first) === 1;
+  const flaggedClipped = view.clipped !== undefined && valueAt(view.clipped, first, view.run.buckets) === 1;
   // Clipping contained the explosion only where it bit: a threshold above the exploding norms let them through.
   const contained = clipping.mode !== 'value' && (flaggedClipped || (clipping.mode === 'norm' && clipping.threshold !== undefined && firstNorm > clipping.threshold));
   if (contained) {
@@ -91,7 +91,7 @@ function episodeFinding(context: Context, episode: Episode, after: number): Find
     advice.push(hints.orthogonalInit(), hints.truncatedBptt());
     if (layers.some((name) => /weight_hh/.test(name))) advice.push(hints.spectralNorm());
   } else if (view.parameters.filter((p) => /weight/.test(p.name)).length >= 8) advice.push(hints.residualConnections());
-  advice.push(hints.lowerLr(context, view.lr ? valueAt(view.lr, first) : undefined));
+  advice.push(hints.lowerLr(context, view.lr ? valueAt(view.lr, first, view.run.buckets) : undefined));
   const early = first <= Math.max(10, (steps[steps.length - 1] - steps[0]) * 0.02);
   if (early || (context.warmup && first - steps[0] <= context.warmup.steps)) advice.push(hints.lrWarmup(context));
   advice.push(...hints.unscaleBeforeClipping(context));

@@ -3,6 +3,7 @@ import { hints } from './hints';
 import { formatNumber, formatPercent } from './stats';
 import type { Finding, Hint } from './types';
 import { indexOfStep, valueAt } from './view';
+import { extentOf, tallyOf, type Series } from '../logs/run';
 import { firstMover } from './first-mover';
 
 /** The first NaN or infinity in the norms, the loss or any parameter, and which parameters went first. */
@@ -30,12 +31,21 @@ export function nonFiniteFindings(context: Context): Finding[] {
 
   const firstParams = paramFirst.filter((p) => p.step === first);
   const inNorm = badSteps.includes(first);
-  const normAt = valueAt({ tag: '', steps, values }, first);
-  const lossAt = view.loss ? valueAt(view.loss, first) : undefined;
+  const { buckets } = view.run;
+  const normAt = valueAt(view.norms, first, buckets);
+  const lossAt = view.loss ? valueAt(view.loss, first, buckets) : undefined;
   let lastFinite: { step: number; norm: number } | undefined;
   for (let i = 0; i < steps.length && steps[i] < first; i++) if (Number.isFinite(values[i])) lastFinite = { step: steps[i], norm: values[i] };
   const lossFirstBad = lossBad.find((step) => !skips.has(step));
-  const total = Math.max(steps.length, view.loss?.steps.length ?? 0);
+  const total = Math.max(steps.length > 0 ? view.normsExtent().count : 0, view.loss ? extentOf(view.loss).count : 0);
+  // A summarised run keeps a point per bucket of steps; its tallies count every step (skips aside).
+  const nonFiniteCount = (series: Pick<Series, 'steps' | 'values' | 'tally'>) => {
+    const { nan, inf } = tallyOf(series);
+    return nan + inf;
+  };
+  const badCount = view.run.buckets
+    ? Math.max(realBad.length, nonFiniteCount(view.norms) - skipped.length, (view.loss ? nonFiniteCount(view.loss) : 0) - skipped.length)
+    : realBad.length;
   const recovered = steps.length > 0 && Number.isFinite(values[steps.length - 1]) && (!view.loss || Number.isFinite(view.loss.values[view.loss.values.length - 1]));
 
   const what: string[] = [];
@@ -47,19 +57,19 @@ export function nonFiniteFindings(context: Context): Finding[] {
   if (lossAt !== undefined && !Number.isFinite(lossAt)) what.push(`the loss is ${formatNumber(lossAt)}`);
   let message = `Training produced non-finite values at step ${first}: ${what.join('; ') || 'a logged value is not finite'}.`;
   if (lastFinite) message += ` The last finite gradient norm was ${formatNumber(lastFinite.norm)} at step ${lastFinite.step}.`;
-  const firstIndex = indexOfStep(steps, first);
+  const firstIndex = indexOfStep(steps, first, buckets);
   const mover = firstIndex >= 0 ? firstMover(view, firstIndex) : undefined;
   if (mover && mover.lead > 0) message += ` ${mover.name} moved first: it left its normal band at step ${mover.step}, ${mover.lead} step${mover.lead === 1 ? '' : 's'} before the total norm did (step ${mover.totalStep}).`;
   if (lossFirstBad !== undefined && lossFirstBad > first) message += ` The loss followed at step ${lossFirstBad}.`;
   if (lossFirstBad !== undefined && lossFirstBad < first && !inNorm) message += ' The loss went first: look at the data and the loss computation as well as the gradients.';
   message += recovered
-    ? ` ${realBad.length} step${realBad.length === 1 ? '' : 's'} had non-finite values; the run recovered afterwards.`
-    : ` From then on ${realBad.length} of ${total} steps (${formatPercent(realBad.length / Math.max(1, total))}) are non-finite: training never recovered, and every update after step ${first} wrote NaN into the weights.`;
+    ? ` ${badCount} step${badCount === 1 ? '' : 's'} had non-finite values; the run recovered afterwards.`
+    : ` From then on ${badCount} of ${total} steps (${formatPercent(badCount / Math.max(1, total))}) are non-finite: training never recovered, and every update after step ${first} wrote NaN into the weights.`;
 
   const advice: Hint[] = [];
   advice.push(...hints.clipping(context));
   if (view.recurrent) advice.push(hints.orthogonalInit());
-  advice.push(hints.lowerLr(context, view.lr ? valueAt(view.lr, first) : undefined));
+  advice.push(hints.lowerLr(context, view.lr ? valueAt(view.lr, first, buckets) : undefined));
   if (lossFirstBad !== undefined && lossFirstBad <= first && context.exploding.indexes.length === 0) advice.push(hints.checkData(lossFirstBad));
   advice.push(...hints.unscaleBeforeClipping(context));
   if (view.parameters.length === 0) advice.push(hints.logGradients());
@@ -75,7 +85,7 @@ export function nonFiniteFindings(context: Context): Finding[] {
       firstNonFiniteStep: first,
       lastFiniteNorm: lastFinite?.norm ?? null,
       lastFiniteStep: lastFinite?.step ?? null,
-      nonFiniteSteps: realBad.length,
+      nonFiniteSteps: badCount,
       firstLossNonFiniteStep: lossFirstBad ?? null,
       recovered: recovered ? 'yes' : 'no',
       firstMover: mover && mover.lead > 0 ? mover.name : null,

@@ -35,7 +35,7 @@ export function vanishingFindings(context: Context): Finding[] {
     const before = [...context.exploding.indexes].map((i) => view.norms.steps[i]).filter((step) => step < since && step >= since - 10);
     const neverLearned = since === view.parameters.find((p) => p.name === names[0])?.series.steps[0];
     const explosionStep = before.length > 0 ? before[before.length - 1] : undefined;
-    const explosionNorm = explosionStep !== undefined ? valueAt({ tag: '', ...view.norms }, explosionStep) : undefined;
+    const explosionNorm = explosionStep !== undefined ? valueAt(view.norms, explosionStep) : undefined;
     const message = neverLearned
       ? `${listNames(names)} never received a gradient: the norm is exactly 0 at every step. If ${names.length === 1 ? 'it is' : 'they are'} not frozen on purpose, ${names.length === 1 ? 'it is' : 'they are'} not on the path from the input to the loss.`
       : explosionStep !== undefined
@@ -44,7 +44,7 @@ export function vanishingFindings(context: Context): Finding[] {
     const advice: Hint[] = [];
     if (explosionStep !== undefined) advice.push(...hints.clipping(context));
     if (view.recurrent) advice.push(hints.orthogonalInit());
-    if (!neverLearned) advice.push(hints.lowerLr(context, view.lr ? valueAt(view.lr, since) : undefined));
+    if (!neverLearned) advice.push(hints.lowerLr(context, view.lr ? valueAt(view.lr, since, view.run.buckets) : undefined));
     findings.push({
       kind: 'vanishing',
       severity: neverLearned ? 'info' : explosionStep !== undefined ? 'error' : 'warning',

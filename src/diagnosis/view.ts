@@ -1,21 +1,35 @@
-import { seriesOfRole, seriesWithRole, type Run, type Series } from '../logs/run';
+import { extentOf, seriesOfRole, seriesWithRole, type Run, type Series, type StepBuckets } from '../logs/run';
 
-/** Index of a step in ascending steps, or -1 when it is not there. */
-export function indexOfStep(steps: ArrayLike<number>, step: number): number {
+/**
+ * What two series' points are matched by: the step, or in a summarised run
+ * (see `StepBuckets`) the bucket, since each series keeps its own point of a
+ * bucket.
+ */
+export function stepKey(buckets: StepBuckets | undefined): (step: number) => number {
+  if (!buckets) return (step) => step;
+  const { stride, origin } = buckets;
+  return (step) => Math.floor((step - origin) / stride);
+}
+
+/** Index of a step (of its bucket, with `buckets`) in ascending steps, or -1 when it is not there. */
+export function indexOfStep(steps: ArrayLike<number>, step: number, buckets?: StepBuckets): number {
+  const key = stepKey(buckets);
+  const wanted = key(step);
   let lo = 0;
   let hi = steps.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
-    if (steps[mid] === step) return mid;
-    if (steps[mid] < step) lo = mid + 1;
+    const at = key(steps[mid]);
+    if (at === wanted) return mid;
+    if (at < wanted) lo = mid + 1;
     else hi = mid - 1;
   }
   return -1;
 }
 
-/** Value of a series at a step, or undefined when that step was not logged. */
-export function valueAt(series: Series, step: number): number | undefined {
-  const index = indexOfStep(series.steps, step);
+/** Value of a series at a step (in its bucket, with `buckets`), or undefined when that step was not logged. */
+export function valueAt(series: Pick<Series, 'steps' | 'values'>, step: number, buckets?: StepBuckets): number | undefined {
+  const index = indexOfStep(series.steps, step, buckets);
   return index < 0 ? undefined : series.values[index];
 }
 
@@ -63,7 +77,7 @@ const RECURRENT = /(weight_hh|bias_hh|(^|[._])(rnn|lstm|gru)([._\d]|$))/i;
  * or rebuilt from the per-parameter norms), the loss, and the parameters.
  */
 export class RunView {
-  readonly norms: { steps: Float64Array; values: Float64Array };
+  readonly norms: Pick<Series, 'steps' | 'values' | 'tally'>;
   readonly normSource: 'logged' | 'parameters' | 'none';
   readonly loss?: Series;
   readonly lr?: Series;
@@ -74,8 +88,11 @@ export class RunView {
   readonly skippedTotal?: Series;
   readonly parameters: ParameterSeries[];
   readonly recurrent: boolean;
+  /** How points of different series are matched: by step, or by bucket in a summarised run. */
+  readonly key: (step: number) => number;
 
   constructor(readonly run: Run) {
+    this.key = stepKey(run.buckets);
     this.loss = trainingLoss(run);
     this.lr = seriesWithRole(run, 'lr');
     this.clipped = seriesWithRole(run, 'clipped');
@@ -115,7 +132,7 @@ export class RunView {
       let sum = 0;
       let complete = true;
       for (const { series } of this.parameters) {
-        const value = series === first ? first.values[i] : valueAt(series, step);
+        const value = series === first ? first.values[i] : valueAt(series, step, this.run.buckets);
         if (value === undefined) {
           complete = false;
           break;
@@ -139,6 +156,7 @@ export class RunView {
   aligned(): AlignedNorms[] {
     if (!this.alignedNorms) {
       const steps = this.norms.steps;
+      const key = this.key;
       this.alignedNorms = this.parameters.map(({ series }): AlignedNorms => {
         const room = Math.min(steps.length, series.steps.length);
         const at = new Int32Array(room);
@@ -146,8 +164,9 @@ export class RunView {
         let count = 0;
         let j = 0;
         for (let i = 0; i < steps.length && j < series.steps.length; i++) {
-          while (j < series.steps.length && series.steps[j] < steps[i]) j++;
-          if (j < series.steps.length && series.steps[j] === steps[i]) {
+          const wanted = key(steps[i]);
+          while (j < series.steps.length && key(series.steps[j]) < wanted) j++;
+          if (j < series.steps.length && key(series.steps[j]) === wanted) {
             at[count] = i;
             values[count++] = series.values[j];
           }
@@ -169,14 +188,23 @@ export class RunView {
     let most = 0;
     let whole = true;
     for (const series of this.run.series) {
-      const { steps } = series;
-      if (steps.length === 0) continue;
-      first = Math.min(first, steps[0]);
-      last = Math.max(last, steps[steps.length - 1]);
-      most = Math.max(most, steps.length);
-      whole &&= Number.isInteger(steps[0]) && Number.isInteger(steps[steps.length - 1]);
+      if (series.steps.length === 0) continue;
+      const { count, firstStep, lastStep } = extentOf(series);
+      first = Math.min(first, firstStep);
+      last = Math.max(last, lastStep);
+      most = Math.max(most, count);
+      whole &&= Number.isInteger(firstStep) && Number.isInteger(lastStep);
     }
     return most === 0 ? 0 : whole ? Math.max(most, last - first + 1) : most;
+  }
+
+  /**
+   * How many steps the total norm covers, and from which to which. A total
+   * rebuilt from a summarised run's parameters has a point per bucket: its
+   * steps are then the first parameter's.
+   */
+  normsExtent(): { count: number; firstStep: number; lastStep: number } {
+    return extentOf(this.normSource === 'parameters' && this.run.buckets ? this.parameters[0].series : this.norms);
   }
 
   /** Clip threshold in force, when the log says (a max_norm series or its first value). */

@@ -14,6 +14,17 @@ export interface Series {
   param?: string;
   steps: Float64Array;
   values: Float64Array;
+  /** The whole series' tally, present when the series is summarised (it keeps fewer points than were logged). */
+  tally?: SeriesTally;
+}
+
+/**
+ * How a summarised run keeps its series: one point per bucket of `stride`
+ * steps from `origin`, the same buckets for every series of the run.
+ */
+export interface StepBuckets {
+  stride: number;
+  origin: number;
 }
 
 export interface HistogramSeries {
@@ -39,6 +50,8 @@ export interface Run {
   warnings: ReadWarning[];
   /** Training settings the log or its run folder states (clipping, precision, warm-up). */
   settings?: RunSettings;
+  /** Present when the run is too long to keep every point: its series are summarised by these buckets. */
+  buckets?: StepBuckets;
 }
 
 /** The first series with a role, or undefined. */
@@ -56,25 +69,108 @@ export function seriesOfRole(run: Run, role: Role): Series[] {
 }
 
 /**
+ * What a whole series held, tallied as its points arrive: exact even once the
+ * series is summarised (see `SeriesBuffer`), where the points kept are one per
+ * bucket of steps. Finite values only in min and max; NaN where there is none.
+ */
+export interface SeriesTally {
+  /** Points logged. */
+  count: number;
+  nan: number;
+  inf: number;
+  firstStep: number;
+  first: number;
+  lastStep: number;
+  last: number;
+  min: number;
+  max: number;
+  /** The first step at which `max` was logged. */
+  maxStep: number;
+  /** The first non-finite value and its step; NaN steps when there is none. */
+  firstNonFiniteStep: number;
+  firstNonFinite: number;
+}
+
+function emptyTally(): SeriesTally {
+  return { count: 0, nan: 0, inf: 0, firstStep: NaN, first: NaN, lastStep: NaN, last: NaN, min: NaN, max: NaN, maxStep: NaN, firstNonFiniteStep: NaN, firstNonFinite: NaN };
+}
+
+function addToTally(tally: SeriesTally, step: number, value: number): void {
+  if (tally.count++ === 0) [tally.firstStep, tally.first] = [step, value];
+  [tally.lastStep, tally.last] = [step, value];
+  if (Number.isFinite(value)) {
+    if (!(value >= tally.min)) tally.min = value;
+    if (!(value <= tally.max)) [tally.max, tally.maxStep] = [value, step];
+    return;
+  }
+  if (Number.isNaN(value)) tally.nan++;
+  else tally.inf++;
+  if (Number.isNaN(tally.firstNonFiniteStep)) [tally.firstNonFiniteStep, tally.firstNonFinite] = [step, value];
+}
+
+/** The tally of a series: kept by the reader for a summarised one, counted from its points otherwise. */
+export function tallyOf(series: Pick<Series, 'steps' | 'values' | 'tally'>): SeriesTally {
+  if (series.tally) return series.tally;
+  const tally = emptyTally();
+  for (let i = 0; i < series.steps.length; i++) addToTally(tally, series.steps[i], series.values[i]);
+  return tally;
+}
+
+/** How many points a series logged, and from which step to which: its tally's, without counting the rest. */
+export function extentOf(series: Pick<Series, 'steps' | 'tally'>): { count: number; firstStep: number; lastStep: number } {
+  const { steps, tally } = series;
+  return tally ? { count: tally.count, firstStep: tally.firstStep, lastStep: tally.lastStep } : { count: steps.length, firstStep: steps[0], lastStep: steps[steps.length - 1] };
+}
+
+/**
+ * The point a summarised series keeps of a bucket: the first non-finite one,
+ * else the largest. Explosions, the first NaN and each parameter's peak stay
+ * where they were; a vanished gradient is small at its largest too.
+ */
+function outranks(value: number, kept: number): boolean {
+  if (!Number.isFinite(kept)) return false;
+  return !Number.isFinite(value) || value > kept;
+}
+
+/**
  * A growing column of (step, value) pairs. Appending a step at or before the
  * last one means training went back (a restart from a checkpoint): the later
  * data replaces what was there from that step on, as TensorBoard does.
+ *
+ * Up to its stream's `pointsPerSeries` it keeps every point. Past that the
+ * stream summarises: each series keeps one point per bucket of
+ * `stride` steps (doubling as the run grows), so memory stays bounded
+ * whatever the run's length, while the tally stays exact.
  */
 class SeriesBuffer {
   private steps = new Float64Array(64);
   private values = new Float64Array(64);
   length = 0;
+  private tally = emptyTally();
 
   constructor(readonly tag: string) {}
 
   /** Returns whether points were dropped (a restart) rather than only added. */
-  push(step: number, value: number): boolean {
-    const dropped = this.length > 0 && step <= this.steps[this.length - 1] && this.truncateFrom(step);
+  push(step: number, value: number, buckets: Buckets): boolean {
+    const dropped = this.length > 0 && step <= this.steps[this.length - 1] && this.truncateFrom(step, buckets);
+    addToTally(this.tally, step, value);
+    if (this.length > 0 && buckets.stride > 1 && buckets.of(step) === buckets.of(this.steps[this.length - 1])) {
+      if (outranks(value, this.values[this.length - 1])) {
+        this.steps[this.length - 1] = step;
+        this.values[this.length - 1] = value;
+      }
+      return dropped;
+    }
+    if (this.length === buckets.pointsPerSeries) {
+      buckets.widen();
+      return this.push(step, value, buckets) || dropped;
+    }
     if (this.length === this.steps.length) {
-      const steps = new Float64Array(this.length * 2);
+      const room = Math.min(this.length * 2, buckets.pointsPerSeries);
+      const steps = new Float64Array(room);
       steps.set(this.steps);
       this.steps = steps;
-      const values = new Float64Array(this.length * 2);
+      const values = new Float64Array(room);
       values.set(this.values);
       this.values = values;
     }
@@ -84,8 +180,26 @@ class SeriesBuffer {
     return dropped;
   }
 
+  /** Merges the points that now share a bucket, keeping the one that outranks the others. */
+  summarise(buckets: Buckets): void {
+    let kept = 0;
+    for (let i = 0; i < this.length; i++) {
+      if (kept > 0 && buckets.of(this.steps[i]) === buckets.of(this.steps[kept - 1])) {
+        if (outranks(this.values[i], this.values[kept - 1])) {
+          this.steps[kept - 1] = this.steps[i];
+          this.values[kept - 1] = this.values[i];
+        }
+        continue;
+      }
+      this.steps[kept] = this.steps[i];
+      this.values[kept] = this.values[i];
+      kept++;
+    }
+    this.length = kept;
+  }
+
   /** Drops the points from `step` on; returns whether there were any. */
-  truncateFrom(step: number): boolean {
+  truncateFrom(step: number, buckets: Buckets): boolean {
     let lo = 0;
     let hi = this.length;
     while (lo < hi) {
@@ -94,25 +208,95 @@ class SeriesBuffer {
       else hi = mid;
     }
     const dropped = lo < this.length;
+    const droppedPoints = this.length - lo;
     this.length = lo;
+    if (dropped) this.retally(buckets, droppedPoints);
     return dropped;
   }
 
-  view(): { steps: Float64Array; values: Float64Array } {
-    return { steps: this.steps.subarray(0, this.length), values: this.values.subarray(0, this.length) };
+  /**
+   * After a restart the tally is counted again from the points kept: exact
+   * while every point is kept; in a summarised series each point dropped is
+   * taken for a bucket's worth of steps, and the NaN count and minimum are of
+   * the points kept.
+   */
+  private retally(buckets: Buckets, droppedPoints: number): void {
+    const count = this.tally.count;
+    this.tally = tallyOf({ steps: this.steps.subarray(0, this.length), values: this.values.subarray(0, this.length) });
+    if (buckets.stride > 1) this.tally.count = Math.max(this.length, count - droppedPoints * buckets.stride);
+  }
+
+  view(): { steps: Float64Array; values: Float64Array; tally?: SeriesTally } {
+    const points = { steps: this.steps.subarray(0, this.length), values: this.values.subarray(0, this.length) };
+    return this.tally.count > this.length ? { ...points, tally: { ...this.tally } } : points;
   }
 }
 
+/**
+ * The step buckets a stream's series are summarised by: `stride` steps each,
+ * counted from the stream's first step. One stride for every series of a
+ * stream, so a parameter's point and the total norm's point of a bucket
+ * describe the same steps.
+ */
+class Buckets {
+  stride = 1;
+  private origin: number | undefined;
+
+  constructor(
+    readonly pointsPerSeries: number,
+    private readonly series: Map<string, SeriesBuffer>,
+  ) {}
+
+  /** The stream's first step: buckets are counted from it. */
+  start(step: number): void {
+    this.origin ??= step;
+  }
+
+  of(step: number): number {
+    return Math.floor((step - (this.origin ?? step)) / this.stride);
+  }
+
+  /** Where a summarised run's buckets are, for a reader of its series; undefined while every point is kept. */
+  layout(): StepBuckets | undefined {
+    return this.stride > 1 && this.origin !== undefined ? { stride: this.stride, origin: this.origin } : undefined;
+  }
+
+  /** Doubles the stride and merges every series' points by it. */
+  widen(): void {
+    this.stride *= 2;
+    for (const buffer of this.series.values()) buffer.summarise(this);
+  }
+}
+
+/**
+ * A tag's histograms. Past `MAX` it keeps one in every `every` that arrive
+ * (doubling), as TensorBoard keeps a sample of a long run's histograms.
+ */
 class HistogramBuffer {
+  static readonly MAX = 1024;
   steps: number[] = [];
   histograms: Histogram[] = [];
+  /** Each kept histogram's place among those that arrived. */
+  private arrivals: number[] = [];
+  private arrived = 0;
+  private every = 1;
   constructor(readonly tag: string) {}
 
-  /** Returns whether histograms were dropped (a restart) rather than only added. */
+  /** Returns whether histograms were dropped (a restart, or a sparser sample) rather than only added. */
   push(step: number, histogram: Histogram): boolean {
-    const dropped = this.truncateFrom(step);
+    let dropped = this.truncateFrom(step);
+    const arrival = this.arrived++;
+    if (arrival % this.every !== 0) return dropped;
+    if (this.steps.length === HistogramBuffer.MAX) {
+      this.every *= 2;
+      const keep = this.arrivals.flatMap((at, i) => (at % this.every === 0 ? [i] : []));
+      [this.steps, this.histograms, this.arrivals] = [keep.map((i) => this.steps[i]), keep.map((i) => this.histograms[i]), keep.map((i) => this.arrivals[i])];
+      dropped = true;
+      if (arrival % this.every !== 0) return dropped;
+    }
     this.steps.push(step);
     this.histograms.push(histogram);
+    this.arrivals.push(arrival);
     return dropped;
   }
 
@@ -122,14 +306,19 @@ class HistogramBuffer {
     const dropped = keep < this.steps.length;
     this.steps.length = keep;
     this.histograms.length = keep;
+    this.arrivals.length = keep;
     return dropped;
   }
 }
 
 class StreamData {
   readonly series = new Map<string, SeriesBuffer>();
+  readonly buckets: Buckets;
   readonly histograms = new Map<string, HistogramBuffer>();
   readonly events: RunEvent[] = [];
+  constructor(pointsPerSeries: number) {
+    this.buckets = new Buckets(pointsPerSeries, this.series);
+  }
 }
 
 export interface RunSource {
@@ -166,25 +355,35 @@ export class RunBuilder implements LogSink {
   constructor(
     readonly source: RunSource,
     private readonly roles: TagRoles = new TagRoles(),
+    /** Points each series keeps before its stream is summarised (see `SeriesBuffer`). */
+    private readonly pointsPerSeries = RunBuilder.POINTS_PER_SERIES,
   ) {}
+
+  /**
+   * 2^17: a run logged at every step is kept whole for 131,072 steps, and a
+   * longer one takes no more memory (2 MB a series) than that.
+   */
+  static readonly POINTS_PER_SERIES = 2 ** 17;
 
   private stream(name = ''): StreamData {
     let data = this.streams.get(name);
     if (!data) {
-      data = new StreamData();
+      data = new StreamData(this.pointsPerSeries);
       this.streams.set(name, data);
     }
     return data;
   }
 
   scalar(tag: string, step: number, value: number, stream?: string): void {
-    const series = this.stream(stream).series;
+    const { series, buckets } = this.stream(stream);
     let buffer = series.get(tag);
     if (!buffer) {
       buffer = new SeriesBuffer(tag);
       series.set(tag, buffer);
     }
-    if (buffer.push(step, value)) this.drops++;
+    buckets.start(step);
+    const stride = buckets.stride;
+    if (buffer.push(step, value, buckets) || buckets.stride !== stride) this.drops++;
   }
 
   histogram(tag: string, step: number, histogram: Histogram, stream?: string): void {
@@ -200,7 +399,7 @@ export class RunBuilder implements LogSink {
   purge(step: number, stream?: string): void {
     const data = this.stream(stream);
     let dropped = false;
-    for (const buffer of data.series.values()) dropped = buffer.truncateFrom(step) || dropped;
+    for (const buffer of data.series.values()) dropped = buffer.truncateFrom(step, data.buckets) || dropped;
     for (const buffer of data.histograms.values()) dropped = buffer.truncateFrom(step) || dropped;
     let keep = data.events.length;
     while (keep > 0 && data.events[keep - 1].step >= step) keep--;
@@ -252,6 +451,7 @@ export class RunBuilder implements LogSink {
         return { tag: buffer.tag, ...meaning, ...buffer.view() };
       });
       const unused = data.histograms.size === 0 ? unrecognisedWarning(this.source.files[0] ?? this.source.path, series) : undefined;
+      const buckets = data.buckets.layout();
       return {
         ...this.source,
         id: stream ? `${this.source.id} [${stream}]` : this.source.id,
@@ -263,6 +463,7 @@ export class RunBuilder implements LogSink {
         }),
         events: data.events,
         warnings: unused ? [...warnings, unused] : warnings,
+        ...(buckets ? { buckets } : {}),
       };
     });
   }

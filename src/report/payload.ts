@@ -133,12 +133,20 @@ function payloadOf(run: Run, diagnosis: Diagnosis, live: boolean, view: RunView)
   };
 }
 
+/**
+ * The points of a series the page may keep when it next gets an append: all,
+ * but in a summarised run the last one's bucket is still filling, so its
+ * point may yet change for a larger one.
+ */
+const settled = (run: Run, length: number): number => (run.buckets ? Math.max(0, length - 1) : length);
+
 function cursorOf(run: Run, view: RunView, edition: string): RunCursor {
   const { steps } = view.norms;
+  const total = settled(run, steps.length);
   return {
     edition,
-    series: Object.fromEntries(run.series.map((s) => [s.tag, s.steps.length])),
-    totalNorm: { length: steps.length, lastStep: steps.length > 0 ? steps[steps.length - 1] : null },
+    series: Object.fromEntries(run.series.map((s) => [s.tag, settled(run, s.steps.length)])),
+    totalNorm: { length: total, lastStep: total > 0 ? steps[total - 1] : null },
     histograms: histogramCount(run),
   };
 }
