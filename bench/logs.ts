@@ -11,12 +11,17 @@
  * - TensorBoard: our reader into a Run, against read + TFRecord framing +
  *   CRC-32C per record, once with each CRC-32C (JavaScript, WebAssembly):
  *   the reader with the one the baseline uses, in rounds that alternate;
- * - memory after a full GC, at half and at the whole file: it should grow
- *   with the values kept, 16 bytes a point, not with the file.
+ * - memory after a full GC: it grows with the values kept, 16 bytes a
+ *   point, not with the file, until a series is summarised (131,072 points);
+ * - peak memory over a run's length: logs of 10^5, 10^6 and 10^7 steps
+ *   (--memory-steps), each read and diagnosed in a fresh process the way
+ *   the CLI and the language server do it; the peak resident size above
+ *   that process's baseline. Goal: 10^7 steps within 2× the 10^5 one.
  *
  * Options: --steps=N, --rounds=N (best of N, default 3), --dir=PATH (where
  * the generated files go; default a temporary folder, removed afterwards),
- * --no-write (print only). Nothing asserts on a time: this is a report.
+ * --only=ingest|memory, --memory-steps=N,N,..., --no-write (print only).
+ * Nothing asserts on a time: this is a report.
  */
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -34,28 +39,53 @@ import { RunBuilder, type Run } from '../src/logs/run';
 import type { ReaderFactory } from '../src/logs/sink';
 import { encodeEvent, frameRecord, scalarEvent } from '../test/logs/tfevents-writer';
 import { cpuModel, findGc, writeSection } from './report';
+import { execFileSync } from 'node:child_process';
+import { diagnose } from '../src/diagnosis/diagnose';
+import { openRuns } from '../src/logs/open';
+import { analyzeLogFile } from '../src/server/log-diagnostics';
 
 const SECTION = 'Log ingest';
+const MEMORY_SECTION = "Memory over a run's length";
 const PARAMETERS = ['emb.weight', ...[0, 1].flatMap((l) => ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'].map((p) => `lstm.${p}_l${l}`)), 'head.weight', 'head.bias', 'norm.weight'];
 
 const { values: args } = parseArgs({
-  options: { steps: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '3' }, dir: { type: 'string' }, 'no-write': { type: 'boolean', default: false } },
+  options: {
+    steps: { type: 'string', default: '1000000' },
+    rounds: { type: 'string', default: '3' },
+    dir: { type: 'string' },
+    only: { type: 'string' },
+    'memory-steps': { type: 'string', default: '100000,1000000,10000000' },
+    /** Internal: measure one log in this process (see memoryOf). */
+    child: { type: 'string' },
+    path: { type: 'string' },
+    'no-write': { type: 'boolean', default: false },
+  },
 });
 const STEPS = Number(args.steps);
 const ROUNDS = Number(args.rounds);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-/** A random walk in log space, so values look like a real run's (full float64 repr, as Python prints them). */
-function* records(steps: number): Generator<{ step: number; loss: number; gradNorm: number; layers: number[] }> {
+/**
+ * A mean-reverting walk in log space, so values look like a real run's (full float64
+ * repr, as Python prints them). With `incident`, the LSTM's recurrent
+ * weights explode 90% of the way through and the run goes NaN at 95%.
+ */
+function* records(steps: number, incident = false): Generator<{ step: number; loss: number; gradNorm: number; layers: number[] }> {
   let seed = 42;
   const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
-  const levels = PARAMETERS.map(() => Math.log(0.01 + random()));
+  const base = PARAMETERS.map(() => Math.log(0.01 + random()));
+  const levels = [...base];
+  const explodeAt = Math.floor(steps * 0.9);
+  const nanAt = Math.floor(steps * 0.95);
   for (let step = 0; step < steps; step++) {
     const layers = levels.map((level, i) => {
-      levels[i] = level + 0.05 * (random() - 0.5);
-      return Math.exp(levels[i]);
+      // Pulled back towards where it started, so a long run wanders as a real one does, not without bound.
+      levels[i] = level + 0.05 * (random() - 0.5) - 0.01 * (level - base[i]);
+      if (!incident || step < explodeAt) return Math.exp(levels[i]);
+      if (step >= nanAt) return NaN;
+      return PARAMETERS[i] === 'lstm.weight_hh_l0' ? Math.exp(levels[i]) * 10 ** Math.min(4, (step - explodeAt) / 10) : Math.exp(levels[i]);
     });
-    yield { step, loss: 3 * Math.exp(-step / steps) + random() * 0.1, gradNorm: Math.hypot(...layers), layers };
+    yield { step, loss: step >= nanAt && incident ? NaN : 3 * Math.exp(-step / steps) + random() * 0.1, gradNorm: Math.hypot(...layers), layers };
   }
 }
 
@@ -65,9 +95,9 @@ async function writeAll(file: string, chunks: Iterable<string | Uint8Array>): Pr
   await new Promise<void>((resolve, reject) => stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
 }
 
-function* nativeLines(steps: number): Generator<string> {
+function* nativeLines(steps: number, incident = false): Generator<string> {
   let batch = '';
-  for (const r of records(steps)) {
+  for (const r of records(steps, incident)) {
     const layers = PARAMETERS.map((name, i) => `"${name}": ${r.layers[i]}`).join(', ');
     batch += `{"step": ${r.step}, "loss": ${r.loss}, "grad_norm": ${r.gradNorm}, "lr": 0.001, "clipped": false, "layers": {${layers}}}\n`;
     if (batch.length > 1 << 20) {
@@ -190,11 +220,124 @@ function memoryAfterGc(gc: (() => void) | null): number {
 const mbps = (bytes: number, ms: number) => bytes / 2 ** 20 / (ms / 1000);
 const fixed = (value: number, digits = 1) => value.toFixed(digits);
 
+/** What one fresh process measured of reading and diagnosing one log (see `measureOne`). */
+interface MemoryReport {
+  /** Resident size before reading, after a GC. */
+  baseline: number;
+  /** Peak resident size above the baseline while reading and diagnosing. */
+  peak: number;
+  /** Heap and typed arrays still held by the result, after a GC. */
+  kept: number;
+  ms: number;
+  steps: number;
+  pointsKept: number;
+  stride: number;
+  maxNorm: number | null;
+  maxStep: number | null;
+  firstNonFiniteStep: number | null;
+  findings: string[];
+}
+
+/**
+ * In a fresh process: reads and diagnoses `file` as the CLI does (`openRuns`
+ * then `diagnose`) or as the language server does (`analyzeLogFile`, which
+ * also reads the file again to put each finding on its line).
+ */
+async function measureOne(file: string, how: string): Promise<MemoryReport> {
+  const gc = findGc();
+  const heapBefore = memoryAfterGc(gc);
+  const baseline = process.memoryUsage().rss;
+  const start = performance.now();
+  const runs = how === 'server' ? undefined : await openRuns(file);
+  const diagnosis = runs ? diagnose(runs[0]) : undefined;
+  const analysis = how === 'server' ? await analyzeLogFile(file) : undefined;
+  const ms = performance.now() - start;
+  const peak = process.resourceUsage().maxRSS * 1024 - baseline;
+  const kept = memoryAfterGc(gc) - heapBefore;
+  const run = runs?.[0];
+  const report: MemoryReport = {
+    baseline,
+    peak,
+    kept,
+    ms,
+    steps: diagnosis?.steps ?? analysis?.runs[0]?.norms.steps.length ?? 0,
+    pointsKept: run ? run.series.reduce((sum, s) => sum + s.steps.length, 0) : (analysis?.runs[0]?.norms.steps.length ?? 0),
+    stride: run?.buckets?.stride ?? 1,
+    maxNorm: diagnosis?.gradNorm.max ?? null,
+    maxStep: diagnosis?.gradNorm.maxStep ?? null,
+    firstNonFiniteStep: diagnosis?.gradNorm.firstNonFiniteStep ?? null,
+    findings: (diagnosis?.findings ?? analysis?.findings ?? []).map((f) => `${f.kind}@${f.step}`),
+  };
+  return report;
+}
+
+const MB = (bytes: number) => fixed(bytes / 2 ** 20);
+
+/** Peak memory over logs of each length, each measured in its own process, for both readers of a log. */
+async function memoryOverLength(dir: string): Promise<string> {
+  const lengths = String(args['memory-steps']).split(',').map(Number);
+  const rows: string[] = [];
+  const reports = new Map<string, MemoryReport>();
+  for (const steps of lengths) {
+    const file = path.join(dir, `memory-${steps}.jsonl`);
+    log(`memory: writing ${steps.toLocaleString('en-US')} steps ...`);
+    await writeAll(file, nativeLines(steps, true));
+    const bytes = statSync(file).size;
+    for (const how of ['cli', 'server']) {
+      const out = execFileSync(process.execPath, ['--expose-gc', process.argv[1], `--child=${how}`, `--path=${file}`], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      const report = JSON.parse(out) as MemoryReport;
+      reports.set(`${how}:${steps}`, report);
+      log(`memory: ${how} ${steps}: peak ${MB(report.peak)} MB above ${MB(report.baseline)} MB, ${fixed(report.ms / 1000)} s, ${report.findings.join(' ')}`);
+      const what = how === 'cli' ? 'read + diagnose (CLI, logs worker)' : 'read + diagnose + place findings (language server)';
+      const found = how === 'cli' ? `max ${report.maxNorm === null ? '–' : report.maxNorm.toExponential(3)} at ${report.maxStep}; first NaN at ${report.firstNonFiniteStep}; ${report.findings.join(', ')}` : report.findings.join(', ');
+      rows.push(`| ${steps.toLocaleString('en-US')} | ${MB(bytes)} MB | ${what} | ${fixed(report.ms / 1000)} s | ${MB(report.peak)} MB | ${how === 'cli' ? `${report.pointsKept.toLocaleString('en-US')} (1 per ${report.stride} steps)` : ''} | ${found} |`);
+    }
+    rmSync(file, { force: true });
+  }
+  const first = lengths[0];
+  const last = lengths[lengths.length - 1];
+  const ratios = ['cli', 'server'].map((how) => {
+    const small = reports.get(`${how}:${first}`)!;
+    const large = reports.get(`${how}:${last}`)!;
+    return `${how === 'cli' ? 'CLI' : 'language server'} ${fixed(large.peak / small.peak, 2)}×`;
+  });
+  return [
+    `Peak memory over a run's length (\`npm run bench:logs\`, ${cpuModel()}, Node ${process.version}): native JSON lines with ${PARAMETERS.length} parameters, an LSTM weight exploding at 90% of the run and NaN from 95%. Each log is read and diagnosed in a fresh process; peak is the largest resident size (getrusage) above that process's resident size before reading. Goal: ${last.toLocaleString('en-US')} steps within 2× the peak of ${first.toLocaleString('en-US')}.`,
+    '',
+    '| steps | log | path | time | peak above baseline | points kept | diagnosis |',
+    '| ---: | ---: | --- | ---: | ---: | ---: | --- |',
+    ...rows,
+    '',
+    `Peak of ${last.toLocaleString('en-US')} steps against ${first.toLocaleString('en-US')}: ${ratios.join(', ')}.`,
+  ].join('\n');
+}
+
 async function main(): Promise<void> {
+  if (args.child) {
+    process.stdout.write(JSON.stringify(await measureOne(String(args.path), args.child)));
+    return;
+  }
   const dir = args.dir ?? mkdtempSync(path.join(os.tmpdir(), 'gradlens-bench-'));
+  try {
+    if (args.only !== 'memory') await ingest(dir);
+    if (args.only !== 'ingest') {
+      const section = await memoryOverLength(dir);
+      process.stdout.write(`${section}\n`);
+      if (!args['no-write']) {
+        writeSection(MEMORY_SECTION, section);
+        log(`wrote the section "${MEMORY_SECTION}" of BENCHMARKS.md`);
+      }
+    }
+  } finally {
+    if (!args.dir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Ingest speed against the bare read, and memory a point. */
+async function ingest(dir: string): Promise<void> {
   const jsonl = path.join(dir, 'grads.jsonl');
   const tfevents = path.join(dir, 'events.out.tfevents.bench');
-  try {
+  {
     log(`generating ${STEPS.toLocaleString('en-US')} steps × ${PARAMETERS.length} parameters in ${dir} ...`);
     await writeAll(jsonl, nativeLines(STEPS));
     await writeAll(tfevents, tensorboardRecords(STEPS));
@@ -260,8 +403,6 @@ async function main(): Promise<void> {
       writeSection(SECTION, section);
       log('wrote the section "Log ingest" of BENCHMARKS.md');
     }
-  } finally {
-    if (!args.dir) rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -18,7 +18,7 @@ export function loggingCaveats(context: Context): string[] {
   if (buckets) {
     caveats.push(
       `This run is long (${extent.count.toLocaleString('en-US')} logged steps): GradLens keeps one point per ${buckets.stride} steps of each series, the largest value of those steps or their first NaN or infinity, so memory stays bounded. ` +
-        'Peaks, the first non-finite step, step counts and each parameter\'s maximum are exact; medians, percentiles and the counts inside findings are of the points kept.',
+        `Peaks, the first non-finite step, step counts and each parameter's maximum are exact; a finding's step is its bucket's largest value, within ${buckets.stride - 1} steps of where it began, and medians, percentiles and the counts inside findings are of the points kept.`,
     );
   }
   if (writer === 'keras' && view.norms.steps.length === 0) caveats.push("Keras's CSVLogger writes one row per epoch: the loss is the epoch's mean, which hides the spikes inside it; log per batch (a callback's on_train_batch_end) to see them.");

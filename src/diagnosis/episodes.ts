@@ -71,6 +71,8 @@ const SETTLE_WINDOW = 20;
  */
 export function explodingEpisodes(view: RunView, options: DiagnoseOptions, skips: Set<number>, warmupEnd: number | undefined): Exploding {
   const { steps, values } = view.norms;
+  // Distances in steps; in a summarised run, in buckets, as its points are a bucket apart.
+  const { key } = view;
   const typical = median(values) ?? 0;
   const raw: number[] = [];
   const growth = new Map<number, { from: number; fromStep: number }>();
@@ -79,7 +81,7 @@ export function explodingEpisodes(view: RunView, options: DiagnoseOptions, skips
     if (!Number.isFinite(norm) || skips.has(steps[i])) continue;
     let smallest = Infinity;
     let smallestStep = -1;
-    for (let j = i - 1; j >= 0 && steps[i] - steps[j] <= options.growthWindow; j--) {
+    for (let j = i - 1; j >= 0 && key(steps[i]) - key(steps[j]) <= options.growthWindow; j--) {
       if (Number.isFinite(values[j]) && values[j] > 0 && values[j] < smallest) {
         smallest = values[j];
         smallestStep = steps[j];
@@ -92,7 +94,7 @@ export function explodingEpisodes(view: RunView, options: DiagnoseOptions, skips
   const groups: number[][] = [];
   for (const i of raw) {
     const last = groups[groups.length - 1];
-    if (last && steps[i] - steps[last[last.length - 1]] <= EPISODE_GAP && i - last[last.length - 1] <= EPISODE_GAP) last.push(i);
+    if (last && key(steps[i]) - key(steps[last[last.length - 1]]) <= EPISODE_GAP && i - last[last.length - 1] <= EPISODE_GAP) last.push(i);
     else groups.push([i]);
   }
   const transient = groups.length > 0 ? earlyTransient(view, groups[0], growth, warmupEnd) : undefined;

@@ -159,7 +159,7 @@ function recoveredAfter(context: Context, lastIndex: number): number | undefined
   const at = sortedStep(loss.steps, steps[lastIndex]);
   const before = median(Array.prototype.slice.call(loss.values, Math.max(0, at - 50), at) as number[]);
   if (before === null) return undefined;
-  for (let i = at + 1; i < loss.steps.length && loss.steps[i] - steps[lastIndex] <= FAST_RECOVERY; i++) {
+  for (let i = at + 1; i < loss.steps.length && view.key(loss.steps[i]) - view.key(steps[lastIndex]) <= FAST_RECOVERY; i++) {
     if (Number.isFinite(loss.values[i]) && Math.abs(loss.values[i]) <= 1.5 * Math.abs(before)) return loss.steps[i] - steps[lastIndex];
   }
   return undefined;

@@ -139,9 +139,11 @@ export function spikeLedger(view: RunView, exploding: Exploding, skips: Set<numb
   const positiveLoss = loss !== undefined && Array.prototype.every.call(loss.values, (v: number) => !Number.isFinite(v) || v > 0);
   const lossSpikes = loss ? entries('loss', loss.steps, loss.values, rollingSpikes(loss.values, positiveLoss ? LOSS_LOG : LINEAR, lossFrom)) : [];
   const lags: number[] = [];
+  // Steps apart; in a summarised run, buckets apart.
+  const apart = (a: number, b: number) => Math.abs(view.key(a) - view.key(b));
   for (const grad of gradSpikes) {
     let nearest: SpikeEntry | undefined;
-    for (const l of lossSpikes) if (Math.abs(l.step - grad.step) <= PAIR_STEPS && (!nearest || Math.abs(l.step - grad.step) < Math.abs(nearest.step - grad.step))) nearest = l;
+    for (const l of lossSpikes) if (apart(l.step, grad.step) <= PAIR_STEPS && (!nearest || apart(l.step, grad.step) < apart(nearest.step, grad.step))) nearest = l;
     if (!nearest) continue;
     lags.push(nearest.step - grad.step);
     // A gradient spike whose loss spike did not come back damaged the run, however fast the norm recovered.

@@ -154,16 +154,23 @@ class SeriesBuffer {
   push(step: number, value: number, buckets: Buckets): boolean {
     const dropped = this.length > 0 && step <= this.steps[this.length - 1] && this.truncateFrom(step, buckets);
     addToTally(this.tally, step, value);
+    this.keep(step, value, buckets);
+    return dropped;
+  }
+
+  /** Stores a point: in its bucket's place in a summarised series, after the others otherwise. */
+  private keep(step: number, value: number, buckets: Buckets): void {
     if (this.length > 0 && buckets.stride > 1 && buckets.of(step) === buckets.of(this.steps[this.length - 1])) {
       if (outranks(value, this.values[this.length - 1])) {
         this.steps[this.length - 1] = step;
         this.values[this.length - 1] = value;
       }
-      return dropped;
+      return;
     }
     if (this.length === buckets.pointsPerSeries) {
       buckets.widen();
-      return this.push(step, value, buckets) || dropped;
+      this.keep(step, value, buckets);
+      return;
     }
     if (this.length === this.steps.length) {
       const room = Math.min(this.length * 2, buckets.pointsPerSeries);
@@ -177,7 +184,6 @@ class SeriesBuffer {
     this.steps[this.length] = step;
     this.values[this.length] = value;
     this.length++;
-    return dropped;
   }
 
   /** Merges the points that now share a bucket, keeping the one that outranks the others. */
