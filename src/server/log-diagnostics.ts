@@ -11,7 +11,7 @@ import { alignedAt, indexOfStep, RunView, type AlignedNorms } from '../diagnosis
 import { specForFile } from '../logs/discovery';
 import { readRunSpec } from '../logs/open';
 import { markdownCode } from '../report/report';
-import type { LogFormat, Run } from '../logs/run';
+import type { LogFormat, Run, StepBuckets } from '../logs/run';
 import { findStepLines, LINE_FORMATS, stepAtLine } from '../logs/step-lines';
 
 export interface LogFinding {
@@ -42,6 +42,8 @@ export interface HoverRun {
   recommended: number | null;
   parameters: HoverParameter[];
   findings: Finding[];
+  /** A summarised run's buckets: a hover on any step shows its bucket's point. */
+  buckets?: StepBuckets;
 }
 
 /** A parameter's norms at the steps of the run's total norms where it was logged (NaN included). */
@@ -61,7 +63,16 @@ function hoverRun(run: Run, diagnosis: Diagnosis): HoverRun {
   const view = new RunView(run);
   const aligned = view.aligned();
   const parameters = view.parameters.map(({ name }, index) => ({ name, norms: aligned[index] }));
-  return { stream: run.stream, norms: view.norms, normSource: view.normSource, clip: view.clipThreshold(), recommended: diagnosis.threshold.recommended, parameters, findings: diagnosis.findings };
+  return {
+    stream: run.stream,
+    norms: view.norms,
+    normSource: view.normSource,
+    clip: view.clipThreshold(),
+    recommended: diagnosis.threshold.recommended,
+    parameters,
+    findings: diagnosis.findings,
+    ...(run.buckets ? { buckets: run.buckets } : {}),
+  };
 }
 
 /**
@@ -106,10 +117,12 @@ const TOP_PARAMETERS = 5;
 
 /** Markdown for one run at one step: its norm against the threshold, and the parameters carrying it. */
 function describeStep(run: HoverRun, step: number): string | undefined {
-  const index = indexOfStep(run.norms.steps, step);
+  const index = indexOfStep(run.norms.steps, step, run.buckets);
   if (index < 0) return undefined;
   const norm = run.norms.values[index];
-  const title = run.stream === undefined ? `**GradLens · step ${step}**` : `**GradLens · ${run.stream} · step ${step}**`;
+  const kept = run.norms.steps[index];
+  const where = kept === step || !run.buckets ? `step ${step}` : `step ${step} (a long run, kept as the largest of every ${run.buckets.stride} steps: step ${kept})`;
+  const title = run.stream === undefined ? `**GradLens · ${where}**` : `**GradLens · ${run.stream} · ${where}**`;
   const against: string[] = [];
   if (run.clip !== undefined) against.push(`clip threshold ${formatNumber(run.clip)}`);
   if (run.recommended !== null) against.push(`recommended threshold ${formatNumber(run.recommended)}`);
