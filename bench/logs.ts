@@ -291,7 +291,7 @@ async function memoryOverLength(dir: string): Promise<string> {
       log(`memory: ${how} ${steps}: peak ${MB(report.peak)} MB above ${MB(report.baseline)} MB, ${fixed(report.ms / 1000)} s, ${report.findings.join(' ')}`);
       const what = how === 'cli' ? 'read + diagnose (CLI, logs worker)' : 'read + diagnose + place findings (language server)';
       const found = how === 'cli' ? `max ${report.maxNorm === null ? '–' : report.maxNorm.toExponential(3)} at ${report.maxStep}; first NaN at ${report.firstNonFiniteStep}; ${report.findings.join(', ')}` : report.findings.join(', ');
-      rows.push(`| ${steps.toLocaleString('en-US')} | ${MB(bytes)} MB | ${what} | ${fixed(report.ms / 1000)} s | ${MB(report.peak)} MB | ${how === 'cli' ? `${report.pointsKept.toLocaleString('en-US')} (1 per ${report.stride} steps)` : ''} | ${found} |`);
+      rows.push(`| ${steps.toLocaleString('en-US')} | ${MB(bytes)} MB | ${what} | ${fixed(report.ms / 1000)} s | ${MB(report.peak)} MB | ${how === 'cli' ? `${report.pointsKept.toLocaleString('en-US')} (${report.stride === 1 ? 'every point' : `1 per ${report.stride} steps`})` : ''} | ${found} |`);
     }
     rmSync(file, { force: true });
   }
