@@ -95,17 +95,28 @@ function emptyTally(): SeriesTally {
   return { count: 0, nan: 0, inf: 0, firstStep: NaN, first: NaN, lastStep: NaN, last: NaN, min: NaN, max: NaN, maxStep: NaN, firstNonFiniteStep: NaN, firstNonFinite: NaN };
 }
 
+// Called for every point read: plain assignments, no temporary arrays.
 function addToTally(tally: SeriesTally, step: number, value: number): void {
-  if (tally.count++ === 0) [tally.firstStep, tally.first] = [step, value];
-  [tally.lastStep, tally.last] = [step, value];
-  if (Number.isFinite(value)) {
+  if (tally.count++ === 0) {
+    tally.firstStep = step;
+    tally.first = value;
+  }
+  tally.lastStep = step;
+  tally.last = value;
+  if (value - value === 0) {
     if (!(value >= tally.min)) tally.min = value;
-    if (!(value <= tally.max)) [tally.max, tally.maxStep] = [value, step];
+    if (!(value <= tally.max)) {
+      tally.max = value;
+      tally.maxStep = step;
+    }
     return;
   }
-  if (Number.isNaN(value)) tally.nan++;
+  if (value !== value) tally.nan++;
   else tally.inf++;
-  if (Number.isNaN(tally.firstNonFiniteStep)) [tally.firstNonFiniteStep, tally.firstNonFinite] = [step, value];
+  if (tally.firstNonFiniteStep !== tally.firstNonFiniteStep) {
+    tally.firstNonFiniteStep = step;
+    tally.firstNonFinite = value;
+  }
 }
 
 /** The tally of a series: kept by the reader for a summarised one, counted from its points otherwise. */
