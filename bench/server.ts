@@ -157,7 +157,7 @@ async function run(): Promise<void> {
     '| --- | --- | --- | --- | --- |',
     ...logRows,
     '',
-    "Reading streams in chunks, but a run is held whole while it is diagnosed (16.8 bytes per point, as in *Log ingest*): the peak follows the step count, not the byte size, and is not yet independent of the log. What stays while the log is open is what hovers show: the total norm of every step and each parameter's norm at those steps (8 bytes per parameter and step, without the parameters' own step arrays); the loss, learning rate and events are let go.",
+    "Reading streams in chunks, and a series keeps at most 131,072 points (a longer run is summarised as it is read, one point per bucket of steps: README, *Long runs*), so the peak stops growing with the log there: the 100 MB log (247,529 steps) is summarised, the 25 MB one is kept whole. *Memory over a run's length* measures this path up to 10,000,000 steps. What stays while the log is open is what hovers show: the total norm of every point kept and each parameter's norm at those points (8 bytes per parameter and point, without the parameters' own step arrays); the loss, learning rate and events are let go.",
   ].join('\n');
   process.stdout.write(`${text}\n`);
   if (!args['no-write']) writeSection('Language server', text);
