@@ -57,7 +57,26 @@ export async function specForFile(file: string, id = path.basename(file)): Promi
   };
 }
 
-async function listDir(dir: string): Promise<{ files: string[]; dirs: string[] }> {
+interface Listing {
+  readonly files: readonly string[];
+  readonly dirs: readonly string[];
+}
+
+/**
+ * Folder listings kept while the folder's mtime stays the same: each of a
+ * sweep's 1,000 runs looks for settings in their common parent, which would
+ * otherwise be listed 1,000 times. A folder changed in the last seconds may
+ * change again within the same mtime tick (coarse clocks), so it is not kept.
+ */
+const listings = new Map<string, { mtimeMs: number; listing: Listing }>();
+const LISTINGS_KEPT = 256;
+const SETTLED_MS = 2000;
+
+async function listDir(dir: string): Promise<Listing> {
+  const stat = await fs.stat(dir).catch(() => undefined);
+  if (!stat?.isDirectory()) return { files: [], dirs: [] };
+  const kept = listings.get(dir);
+  if (kept && kept.mtimeMs === stat.mtimeMs) return kept.listing;
   const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
   const files: string[] = [];
   const dirs: string[] = [];
@@ -65,7 +84,13 @@ async function listDir(dir: string): Promise<{ files: string[]; dirs: string[] }
     if (entry.isDirectory()) dirs.push(entry.name);
     else if (entry.isFile()) files.push(entry.name);
   }
-  return { files, dirs };
+  const listing = { files, dirs };
+  listings.delete(dir);
+  if (Date.now() - stat.mtimeMs > SETTLED_MS) {
+    listings.set(dir, { mtimeMs: stat.mtimeMs, listing });
+    if (listings.size > LISTINGS_KEPT) listings.delete(listings.keys().next().value!);
+  }
+  return listing;
 }
 
 async function walkFiles(dir: string, depth: number): Promise<string[]> {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import os from 'node:os';
 import path from 'node:path';
@@ -155,6 +155,20 @@ describe('opening paths', () => {
     assert.equal(series(runs[0], 'train.loss').steps.length, 5);
     assert.equal(runs[0].series.find((s) => s.tag === 'train.loss')?.role, 'loss');
     assert.ok(Number.isNaN(series(runs[0], 'grad_norm').values[4]));
+  });
+
+  it('finds a settings file added to a folder it has already listed (a sweep\'s listings are kept while the folder is unchanged)', async () => {
+    const sweep = mkdtempSync(path.join(os.tmpdir(), 'gradlens-listing-'));
+    const run = path.join(sweep, 'lr-0');
+    mkdirSync(run);
+    writeFileSync(path.join(run, 'grads.jsonl'), '{"step": 0, "loss": 2, "grad_norm": 1}\n');
+    // Settled folders, as a sweep on disk for a while is: their listings are kept.
+    const past = new Date(Date.now() - 60_000);
+    for (const dir of [run, sweep]) utimesSync(dir, past, past);
+    const clipOf = async () => (await openRuns(run))[0].settings?.clipNorm;
+    assert.equal(await clipOf(), undefined);
+    writeFileSync(path.join(sweep, 'config.yaml'), 'gradient_clip_val: 0.5\n');
+    assert.equal(await clipOf(), 0.5, 'the parent folder listed again once its mtime moved');
   });
 
   it('rejects a path that does not exist', async () => {
