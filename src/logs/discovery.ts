@@ -117,6 +117,9 @@ async function globalStep(file: string): Promise<number> {
   return match ? Number(match[1]) : 0;
 }
 
+/** The log LLaMA-Factory writes beside the Hugging Face Trainer's output (its LogCallback). */
+const LLAMA_FACTORY_LOG = 'trainer_log.jsonl';
+
 /**
  * Runs under a folder. A folder is a run when its layout says so (an MLflow
  * run, a W&B run (offline or not), a TensorBoard log dir, a Hugging Face output dir);
@@ -192,6 +195,8 @@ export async function discoverRuns(root: string): Promise<RunSpec[]> {
 
     for (const name of files) {
       if (/tfevents/.test(name) || name === 'trainer_state.json' || !isLogFileName(name)) continue;
+      // LLaMA-Factory writes the Trainer's log entries to trainer_log.jsonl too, without grad_norm: the same run, read from trainer_state.json once there is one.
+      if (name === LLAMA_FACTORY_LOG && existing.length > 0) continue;
       const file = path.join(dir, name);
       // A file that cannot be opened now is still a run: reading it reports why, and the run counts as unread.
       const spec = await specForFile(file, idOf(file)).catch(

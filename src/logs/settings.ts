@@ -90,7 +90,8 @@ const TAG_WRITERS: [RegExp, Writer][] = [
  * The tool that wrote a run, from its format, its files' layout and its
  * tags: trainer_state.json and TensorBoard's `train/grad_norm` with
  * `train/epoch` are the Hugging Face Trainer; `grad_2.0_norm*` tags and
- * `version_N/` folders with hparams.yaml are Lightning; Keras's CSVLogger
+ * `version_N/` folders with hparams.yaml are Lightning, LLaMA-Factory's
+ * trainer_log.jsonl (`total_steps`, `percentage`) the Trainer it drives; Keras's CSVLogger
  * writes `loss` beside `val_*` columns; llm.c, nanoGPT, Megatron and
  * DeepSpeed print their own keys.
  */
@@ -99,6 +100,8 @@ export function writerOf(run: Run): Writer {
   const tags = run.series.map((s) => s.tag);
   for (const [pattern, writer] of TAG_WRITERS) if (tags.some((tag) => pattern.test(tag))) return writer;
   if (tags.includes('train/grad_norm') && tags.some((tag) => tag === 'train/epoch' || tag === 'train/learning_rate')) return 'hf-trainer';
+  // LLaMA-Factory's trainer_log.jsonl: the Trainer's log entries with its progress keys; its YAML takes TrainingArguments.
+  if (tags.includes('total_steps') && tags.includes('percentage')) return 'hf-trainer';
   // DeepSpeed's engine prints `step=10, skipped=0, lr=[...]` and "OVERFLOW! Skipping step" on its loss scaler's skips.
   if (run.events.some((e) => /OVERFLOW! Skipping step/i.test(e.text)) || (run.format === 'text' && tags.includes('skipped') && tags.includes('lr'))) return 'deepspeed';
   const where = [run.path, ...run.files].join('\n');

@@ -7,6 +7,7 @@ import { DETECT_BYTES, detectFormat } from '../../src/logs/detect';
 import { discoverRuns, specForFile } from '../../src/logs/discovery';
 import { openRuns, readRunSpec } from '../../src/logs/open';
 import { RunTail } from '../../src/logs/tail';
+import { writerOf } from '../../src/logs/settings';
 import { series, snapshot } from './read';
 import { coreRow, WandbLogWriter } from './wandb-writer';
 
@@ -169,6 +170,19 @@ describe('opening paths', () => {
     assert.equal(await clipOf(), undefined);
     writeFileSync(path.join(sweep, 'config.yaml'), 'gradient_clip_val: 0.5\n');
     assert.equal(await clipOf(), 0.5, 'the parent folder listed again once its mtime moved');
+  });
+
+  it('reads a LLaMA-Factory output dir as one run: trainer_state.json once saved, its trainer_log.jsonl until then, in the Trainer\'s terms', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'gradlens-llamafactory-'));
+    copyFileSync(path.join(__dirname, '../fixtures/public/llamafactory/trainer_log.jsonl'), path.join(out, 'trainer_log.jsonl'));
+    const before = await openRuns(out);
+    assert.deepEqual(before.map((r) => [r.format, path.basename(r.path)]), [['jsonl', 'trainer_log.jsonl']]);
+    assert.equal(writerOf(before[0]), 'hf-trainer');
+    mkdirSync(path.join(out, 'checkpoint-300'));
+    copyFileSync(path.join(REAL, 'hf_gpt2_lr3e-4_clip1/trainer_state.json'), path.join(out, 'checkpoint-300', 'trainer_state.json'));
+    const after = await openRuns(out);
+    assert.deepEqual(after.map((r) => r.format), ['hf-trainer-state']);
+    assert.ok(after[0].series.some((s) => s.role === 'gradNorm'));
   });
 
   it('rejects a path that does not exist', async () => {
