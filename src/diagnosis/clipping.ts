@@ -37,7 +37,7 @@ export function clippingFindings(context: Context): Finding[] {
     return [
       {
         ...finding(
-          `Norm clipping at ${formatNumber(threshold)} let ${unclipped.length} exploding step${unclipped.length === 1 ? '' : 's'} through unclipped, from step ${view.norms.steps[first]} (norm ${formatNumber(view.norms.values[first])}): the threshold sits above the norms it should catch${advice.recommended !== null ? ` (the healthy 95th percentile is ${formatNumber(advice.recommended)})` : ''}.`,
+          `Norm clipping at ${formatNumber(threshold)} let ${view.stepsText(unclipped.length, 'exploding')} through unclipped, from step ${view.norms.steps[first]} (norm ${formatNumber(view.norms.values[first])}): the threshold sits above the norms it should catch${advice.recommended !== null ? ` (the healthy 95th percentile is ${formatNumber(advice.recommended)})` : ''}.`,
           { maxNorm: threshold, unclippedExplodingSteps: unclipped.length, recommended: advice.recommended },
           [hints.lowerClipThreshold(context, threshold)],
         ),

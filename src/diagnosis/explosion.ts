@@ -57,7 +57,7 @@ function episodeFinding(context: Context, episode: Episode, after: number): Find
       ? `The gradient norm exploded at step ${first}: ${formatNumber(firstNorm)}, ${formatNumber(firstNorm / growth.from)}× the ${formatNumber(growth.from)} of step ${growth.fromStep}.`
       : `The gradient norm exploded at step ${first}: ${formatNumber(firstNorm)}, over the ${firstNorm >= options.alertThreshold ? 'alert' : 'warning'} threshold of ${formatNumber(firstNorm >= options.alertThreshold ? options.alertThreshold : options.warnThreshold)}.`,
   );
-  if (indexes.length > 1) parts.push(`${indexes.length} steps between ${first} and ${last} exploded; the largest norm was ${formatNumber(peak)} at step ${peakStep}.`);
+  if (indexes.length > 1) parts.push(`${view.stepsText(indexes.length)} between ${first} and ${last} exploded; the largest norm was ${formatNumber(peak)} at step ${peakStep}.`);
   if (atFirst.length > 0) parts.push(`At step ${first} it sits in ${describe(atFirst)}${atPeak.length > 0 ? `; at step ${peakStep}, in ${describe(atPeak)}` : ''}.`);
   const mover = firstMover(view, firstIndex, after);
   if (mover && mover.lead > 0) parts.push(`${mover.name} moved first: it left its normal band at step ${mover.step}, ${mover.lead} step${mover.lead === 1 ? '' : 's'} before the total norm did (step ${mover.totalStep}).`);

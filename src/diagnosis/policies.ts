@@ -1,6 +1,7 @@
 import type { Context } from './context';
 import { formatNumber, formatPercent, RollingMoments } from './stats';
 import type { PolicyReplay } from './types';
+import type { RunView } from './view';
 
 type Series = { steps: ArrayLike<number>; values: ArrayLike<number> };
 
@@ -85,10 +86,10 @@ export function clipShares({ finite, clipped, scaleSum }: ClipTally): { clippedS
   return { clippedShare: finite > 0 ? clipped / finite : 0, meanScale: finite > 0 ? scaleSum / finite : 1 };
 }
 
-function described(steps: number[], what: string, of: number): string {
+function described(view: RunView, steps: number[], what: string, of: number): string {
   if (steps.length === 0) return `would not have ${what} any step`;
   const listed = steps.slice(0, 5).join(', ') + (steps.length > 5 ? ` and ${steps.length - 5} more` : '');
-  return `would have ${what} ${steps.length} of ${of} steps (${formatPercent(steps.length / Math.max(of, 1))}): ${listed}`;
+  return `would have ${what} ${steps.length} of ${view.stepsText(of)} (${formatPercent(steps.length / Math.max(of, 1))}): ${listed}`;
 }
 
 /**
@@ -110,7 +111,7 @@ export function policyReplays(context: Context): PolicyReplay[] {
       name: 'lightning-spike-detection',
       parameters: { ...LIGHTNING, on: 'loss' },
       ...listed(steps),
-      summary: `Lightning SpikeDetection (window ${LIGHTNING.window}, rtol ${LIGHTNING.rtol}) ${steps.length > 0 ? `would have stopped the run at step ${steps[0]} (mode "raise", its default); with mode "warn" it ${described(steps, 'flagged', loss.steps.length)}` : described(steps, 'flagged', loss.steps.length)}.`,
+      summary: `Lightning SpikeDetection (window ${LIGHTNING.window}, rtol ${LIGHTNING.rtol}) ${steps.length > 0 ? `would have stopped the run at step ${steps[0]} (mode "raise", its default); with mode "warn" it ${described(view, steps, 'flagged', loss.steps.length)}` : described(view, steps, 'flagged', loss.steps.length)}.`,
     });
   }
   const sigmaOver = (sigma: number, minHistory: number) => (v: number, w: RollingMoments) => w.count >= minHistory && v > w.mean() + sigma * w.sd();
@@ -119,7 +120,7 @@ export function policyReplays(context: Context): PolicyReplay[] {
     name: 'olmo-core-skip-step',
     parameters: { ...OLMO, on: 'loss and grad norm' },
     ...listed(olmo),
-    summary: `OLMo-core's skip-step (loss or grad norm over the mean + ${OLMO.sigma}σ of the last ${OLMO.window} steps) ${described(olmo, 'skipped', count)}.`,
+    summary: `OLMo-core's skip-step (loss or grad norm over the mean + ${OLMO.sigma}σ of the last ${OLMO.window} steps) ${described(view, olmo, 'skipped', count)}.`,
   });
   const zOver = (v: number, w: RollingMoments) => w.count >= LLMC.window && w.sd() > 0 && (v - w.mean()) / w.sd() > LLMC.z;
   const llmc = union(loss ? rollingFlags(loss, LLMC.window, zOver) : [], rollingFlags(norms, LLMC.window, zOver));
@@ -127,7 +128,7 @@ export function policyReplays(context: Context): PolicyReplay[] {
     name: 'llm.c-zscore-skip',
     parameters: { ...LLMC, on: 'loss and grad norm' },
     ...listed(llmc),
-    summary: `llm.c's z-score skip (-sl ${LLMC.z} -sg ${LLMC.z}, over a full window of ${LLMC.window}) ${described(llmc, 'skipped', count)}.`,
+    summary: `llm.c's z-score skip (-sl ${LLMC.z} -sg ${LLMC.z}, over a full window of ${LLMC.window}) ${described(view, llmc, 'skipped', count)}.`,
   });
   if (norms.steps.length > 0) {
     let largest = -Infinity;
@@ -142,7 +143,7 @@ export function policyReplays(context: Context): PolicyReplay[] {
       name: 'megatron-large-grads',
       parameters: { ...MEGATRON, on: 'grad norm' },
       ...listed(megatron),
-      summary: `Megatron's large-gradient check (a norm over ${MEGATRON.factor}× the largest before it) ${described(megatron, 'flagged', norms.steps.length)}.`,
+      summary: `Megatron's large-gradient check (a norm over ${MEGATRON.factor}× the largest before it) ${described(view, megatron, 'flagged', norms.steps.length)}.`,
     });
     const tau = clipping.mode === 'norm' && clipping.threshold !== undefined ? clipping.threshold : (advice.recommended ?? 1);
     const clip = clipReplay(norms, tau);

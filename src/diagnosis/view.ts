@@ -207,6 +207,17 @@ export class RunView {
     return extentOf(this.normSource === 'parameters' && this.run.buckets ? this.parameters[0].series : this.norms);
   }
 
+  /**
+   * A count of the norms' points in words: "3 exploding steps", or in a
+   * summarised run "3 exploding points kept (one per 128 steps)", since there
+   * a point stands for its bucket's steps.
+   */
+  stepsText(count: number, kind = ''): string {
+    const what = kind ? `${kind} ` : '';
+    const { buckets } = this.run;
+    return buckets ? `${count} ${what}point${count === 1 ? '' : 's'} kept (one per ${buckets.stride} steps)` : `${count} ${what}step${count === 1 ? '' : 's'}`;
+  }
+
   /** Clip threshold in force, when the log says (a max_norm series or its first value). */
   clipThreshold(): number | undefined {
     if (!this.maxNorm || this.maxNorm.values.length === 0) return undefined;

@@ -130,6 +130,8 @@ describe('long runs, summarised as they are read', () => {
     const exact = whole.findings.find((f) => f.kind === 'explosion')!;
     assert.ok(explosion.step >= exact.step && explosion.step - exact.step < run.buckets.stride, `explosion at ${explosion.step}, exactly ${exact.step}`);
     assert.deepEqual(explosion.layers, exact.layers);
+    assert.match(explosion.message, new RegExp(`\\d+ points kept \\(one per ${run.buckets.stride} steps\\) between`), 'a count of points kept is not called a count of steps');
+    assert.match(exact.message, /\d+ steps between/);
     assert.ok(summary.setup.caveats.some((c) => c.includes(`one point per ${run.buckets!.stride} steps`)), summary.setup.caveats.join('\n'));
     assert.ok(!whole.setup.caveats.some((c) => c.includes('one point per')));
   });
