@@ -117,9 +117,9 @@ function* tensorboardRecords(steps: number): Generator<Uint8Array> {
   }
 }
 
-/** A file read into a Run; `pointsPerSeries` as RunBuilder's (Infinity: every point kept, never summarised). */
-async function readRun(file: string, reader: ReaderFactory, pointsPerSeries = RunBuilder.POINTS_PER_SERIES): Promise<Run> {
-  const builder = new RunBuilder({ id: 'bench', path: file, files: [file], format: 'jsonl' }, undefined, pointsPerSeries);
+/** A file read into a Run; `limits` as RunBuilder's (Infinity: never summarised). */
+async function readRun(file: string, reader: ReaderFactory, limits = RunBuilder.POINT_LIMITS): Promise<Run> {
+  const builder = new RunBuilder({ id: 'bench', path: file, files: [file], format: 'jsonl' }, undefined, limits);
   const instance = reader(builder, file);
   await feedFile(file, (bytes) => instance.push(bytes));
   instance.end();
@@ -376,7 +376,7 @@ async function ingest(dir: string): Promise<void> {
     const gc = findGc();
     const before = memoryAfterGc(gc);
     // Every point kept, so the figure is the cost of a point; a diagnosed run stops growing at 131,072 a series (memoryOverLength).
-    const run = await readRun(jsonl, readJsonLines, Infinity);
+    const run = await readRun(jsonl, readJsonLines, { perSeries: Infinity, perRun: Infinity });
     const points = run.series.reduce((sum, s) => sum + s.steps.length, 0);
     const after = memoryAfterGc(gc);
     const kept = after - before;

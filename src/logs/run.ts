@@ -148,7 +148,7 @@ function outranks(value: number, kept: number): boolean {
  * last one means training went back (a restart from a checkpoint): the later
  * data replaces what was there from that step on, as TensorBoard does.
  *
- * Up to its stream's `pointsPerSeries` it keeps every point. Past that the
+ * Up to its stream's cap (`Buckets.cap`) it keeps every point. Past that the
  * stream summarises: each series keeps one point per bucket of
  * `stride` steps (doubling as the run grows), so memory stays bounded
  * whatever the run's length, while the tally stays exact.
@@ -178,13 +178,13 @@ class SeriesBuffer {
       }
       return;
     }
-    if (this.length === buckets.pointsPerSeries) {
+    if (buckets.full(this.length)) {
       buckets.widen();
       this.keep(step, value, buckets);
       return;
     }
     if (this.length === this.steps.length) {
-      const room = Math.min(this.length * 2, buckets.pointsPerSeries);
+      const room = Math.max(this.length + 1, Math.min(this.length * 2, buckets.limits.perSeries));
       const steps = new Float64Array(room);
       steps.set(this.steps);
       this.steps = steps;
@@ -195,6 +195,7 @@ class SeriesBuffer {
     this.steps[this.length] = step;
     this.values[this.length] = value;
     this.length++;
+    buckets.kept++;
   }
 
   /** Merges the points that now share a bucket, keeping the one that outranks the others. */
@@ -212,6 +213,7 @@ class SeriesBuffer {
       this.values[kept] = this.values[i];
       kept++;
     }
+    buckets.kept -= this.length - kept;
     this.length = kept;
   }
 
@@ -227,6 +229,7 @@ class SeriesBuffer {
     const dropped = lo < this.length;
     const droppedPoints = this.length - lo;
     this.length = lo;
+    buckets.kept -= droppedPoints;
     if (dropped) this.retally(buckets, droppedPoints);
     return dropped;
   }
@@ -249,6 +252,15 @@ class SeriesBuffer {
   }
 }
 
+/** How many points a run keeps before it is summarised: per series, and for all its series together. */
+export interface PointLimits {
+  perSeries: number;
+  perRun: number;
+}
+
+/** The fewest points a long series keeps however many series its run has. */
+const MIN_POINTS = 1024;
+
 /**
  * The step buckets a stream's series are summarised by: `stride` steps each,
  * counted from the stream's first step. One stride for every series of a
@@ -260,9 +272,23 @@ class Buckets {
   private origin: number | undefined;
 
   constructor(
-    readonly pointsPerSeries: number,
+    readonly limits: PointLimits,
     private readonly series: Map<string, SeriesBuffer>,
   ) {}
+
+  /** Points kept by all the stream's series. */
+  kept = 0;
+
+  /**
+   * Whether a series of `length` points must be summarised further before it
+   * keeps another: it has its `perSeries`, or the run keeps `perRun` in all
+   * (per-parameter norms of a large model) and it is one of the long ones:
+   * a series under MIN_POINTS never starts a summary, so parameters logged
+   * a few times each cost only their points.
+   */
+  full(length: number): boolean {
+    return length >= this.limits.perSeries || (this.kept >= this.limits.perRun && length >= MIN_POINTS);
+  }
 
   /** The stream's first step: buckets are counted from it. */
   start(step: number): void {
@@ -333,8 +359,8 @@ class StreamData {
   readonly buckets: Buckets;
   readonly histograms = new Map<string, HistogramBuffer>();
   readonly events: RunEvent[] = [];
-  constructor(pointsPerSeries: number) {
-    this.buckets = new Buckets(pointsPerSeries, this.series);
+  constructor(limits: PointLimits) {
+    this.buckets = new Buckets(limits, this.series);
   }
 }
 
@@ -372,20 +398,22 @@ export class RunBuilder implements LogSink {
   constructor(
     readonly source: RunSource,
     private readonly roles: TagRoles = new TagRoles(),
-    /** Points each series keeps before its stream is summarised (see `SeriesBuffer`). */
-    private readonly pointsPerSeries = RunBuilder.POINTS_PER_SERIES,
+    /** Points kept before a run is summarised (see `SeriesBuffer`); Infinity for both keeps every point. */
+    private readonly limits: PointLimits = RunBuilder.POINT_LIMITS,
   ) {}
 
   /**
-   * 2^17: a run logged at every step is kept whole for 131,072 steps, and a
-   * longer one takes no more memory (2 MB a series) than that.
+   * A run logged at every step is kept whole for 131,072 steps (2 MB a
+   * series), and a longer one takes no more memory than that; a run of many
+   * series (per-parameter norms of a large model) keeps 2^22 points in all
+   * (64 MB), so fewer a series.
    */
-  static readonly POINTS_PER_SERIES = 2 ** 17;
+  static readonly POINT_LIMITS: PointLimits = { perSeries: 2 ** 17, perRun: 2 ** 22 };
 
   private stream(name = ''): StreamData {
     let data = this.streams.get(name);
     if (!data) {
-      data = new StreamData(this.pointsPerSeries);
+      data = new StreamData(this.limits);
       this.streams.set(name, data);
     }
     return data;

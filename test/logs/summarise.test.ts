@@ -12,8 +12,9 @@ import { RunView } from '../../src/diagnosis/view';
 
 const source = { id: 'long', path: 'long.jsonl', files: ['long.jsonl'], format: 'jsonl' as const };
 
-function build(points: number, feed: (builder: RunBuilder) => void): Run {
-  const builder = new RunBuilder(source, undefined, points);
+/** A run of `points` a series at most (and no limit on the run's total unless given). */
+function build(points: number, feed: (builder: RunBuilder) => void, perRun = Infinity): Run {
+  const builder = new RunBuilder(source, undefined, { perSeries: points, perRun });
   feed(builder);
   return builder.runs()[0];
 }
@@ -80,6 +81,26 @@ describe('long runs, summarised as they are read', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('keeps fewer points a series when a run has many (per-parameter norms of a large model), its total within the run\'s limit', () => {
+    const run = build(
+      2 ** 17,
+      (builder) => {
+        for (let step = 0; step < 30_000; step++) {
+          builder.scalar('grad_norm', step, 1 + (step % 13));
+          // The parameters' norms appear at step 1,000: the series kept so far are merged to the new share.
+          if (step >= 1_000) for (let p = 0; p < 63; p++) builder.scalar(`grad_norm/layers.${p}.weight`, step, 0.1 + ((step + p) % 7));
+        }
+      },
+      2 ** 16,
+    );
+    assert.ok(run.buckets, 'summarised');
+    const lengths = run.series.map((s) => s.steps.length);
+    assert.ok(Math.max(...lengths) <= 1024, `at most 2^16 / 64 points a series: ${Math.max(...lengths)}`);
+    assert.ok(lengths.reduce((a, b) => a + b, 0) <= 2 ** 16);
+    assert.equal(tallyOf(run.series[0]).count, 30_000);
+    assert.equal(tallyOf(run.series[1]).count, 29_000);
   });
 
   it('a run within its points is not summarised: every point is kept and no tally is attached', () => {

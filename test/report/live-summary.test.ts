@@ -37,7 +37,7 @@ const plain = (payload: RunPayload): unknown => JSON.parse(JSON.stringify(payloa
 
 describe('a summarised live run on the dashboard', () => {
   it('grows by appends that rebuild the whole run, the last bucket sent again', () => {
-    const builder = new RunBuilder(source, undefined, 256);
+    const builder = new RunBuilder(source, undefined, { perSeries: 256, perRun: Infinity });
     feed(builder, 0, 5_000);
     let run = builder.runs()[0];
     assert.ok(run.buckets, 'summarised');
@@ -67,7 +67,7 @@ describe('a summarised live run on the dashboard', () => {
   });
 
   it('is sent whole when the buckets widen', () => {
-    const builder = new RunBuilder(source, undefined, 256);
+    const builder = new RunBuilder(source, undefined, { perSeries: 256, perRun: Infinity });
     feed(builder, 0, 5_000);
     const run = builder.runs()[0];
     const { cursor } = runChange(run, diagnose(run), true, builder.edition());
