@@ -7,7 +7,7 @@
  *
  *   npm run bench:sweep [-- --runs=N --no-write]
  */
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,54 +16,17 @@ import { LogsWorkerClient } from '../src/worker/logs-client';
 import { logsToHostSchema, type RunSummary } from '../src/worker/logs-protocol';
 import { DEFAULT_LOGS_SETTINGS } from '../src/worker/logs-service';
 import { buildBundles } from '../test/bundles';
+import { writeSweep } from '../test/sweep-folder';
 import { cpuModel, writeSection } from './report';
 
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '1000' }, 'no-write': { type: 'boolean', default: false } } });
 const RUNS = Number(args.runs);
 const GOAL_MS = 10_000;
-const REAL = path.join(__dirname, '..', 'test', 'fixtures', 'real');
-
-/** One run folder per learning rate; returns the files the log globs would match. */
-function writeSweep(root: string): string[] {
-  const files: string[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const dir = path.join(root, `lr-${i}`);
-    mkdirSync(dir, { recursive: true });
-    const explodes = i % 10 === 0;
-    switch (i % 4) {
-      case 0: {
-        const file = path.join(dir, 'grads.jsonl');
-        const lines = Array.from({ length: 300 }, (_, s) => JSON.stringify({ step: s, loss: 2 - s / 300, grad_norm: 1 + (s % 7) + (explodes && s > 200 ? 1e4 : 0), layers: { 'rnn.weight_hh_l0': 0.5, 'head.weight': 0.3 } }));
-        writeFileSync(file, lines.join('\n') + '\n');
-        files.push(file);
-        break;
-      }
-      case 1: {
-        const file = path.join(dir, 'metrics.csv');
-        writeFileSync(file, 'step,train_loss,grad_2.0_norm_total\n' + Array.from({ length: 300 }, (_, s) => `${s},${2 - s / 300},${1 + (s % 5)}`).join('\n') + '\n');
-        files.push(file);
-        break;
-      }
-      case 2: {
-        const tb = path.join(dir, 'tb');
-        cpSync(path.join(REAL, 'torch_rnn_orthogonal_clip1', 'tb'), tb, { recursive: true });
-        for (const name of readdirSync(tb)) files.push(path.join(tb, name));
-        break;
-      }
-      default: {
-        const file = path.join(dir, 'trainer_state.json');
-        cpSync(path.join(REAL, 'hf_gpt2_lr3e-4_clip1', 'trainer_state.json'), file);
-        files.push(file);
-      }
-    }
-  }
-  return files;
-}
 
 async function main(): Promise<void> {
   const root = mkdtempSync(path.join(os.tmpdir(), 'gradlens-sweep-'));
   try {
-    const files = writeSweep(root);
+    const files = writeSweep(root, RUNS);
     const worker = path.join(buildBundles(['logs-worker']), 'logs-worker.js');
     const summaries = new Map<string, RunSummary>();
     let messages = 0;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { diagnose } from '../../src/diagnosis/diagnose';
+import { statedHyperparameters } from '../../src/logs/hyperparameters';
 import { openRuns } from '../../src/logs/open';
 import { runKey, runStatus } from '../../src/report/payload';
 import { findingDescription, findingLabel, findingsMessage, groupDescription, groupRuns, runDescription, runTooltipRows } from '../../src/extension/runs/present';
@@ -25,6 +26,7 @@ async function summaryOf(file: string, overrides: Partial<RunSummary> = {}): Pro
     diagnosis,
     origin: 'workspace',
     warnings: [],
+    hyperparameters: statedHyperparameters(run),
     ...overrides,
   };
 }
