@@ -10,7 +10,6 @@
 import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-const REAL = path.join(__dirname, 'fixtures', 'real');
 const STEPS = 300;
 /** The learning rates the sweep tries, one per run in turn. */
 const LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2];
@@ -18,8 +17,12 @@ const LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2];
 /** Run `index` explodes: its gradient norm jumps by 1e4 after step 200 (JSON-lines runs only). */
 export const sweepRunExplodes = (index: number): boolean => index % 20 === 0;
 
-/** Writes `runs` run folders `lr-0` … under `root`; returns the files the log globs would match. */
-export function writeSweep(root: string, runs: number): string[] {
+/**
+ * Writes `runs` run folders `lr-0` … under `root`; returns the files the log
+ * globs would match. `fixtures` is test/fixtures/real, named by a caller
+ * that runs this file bundled elsewhere (test/e2e/prepare.mjs).
+ */
+export function writeSweep(root: string, runs: number, fixtures = path.join(__dirname, 'fixtures', 'real')): string[] {
   const files: string[] = [];
   for (let i = 0; i < runs; i++) {
     const dir = path.join(root, `lr-${i}`);
@@ -44,13 +47,13 @@ export function writeSweep(root: string, runs: number): string[] {
       }
       case 2: {
         const tb = path.join(dir, 'tb');
-        cpSync(path.join(REAL, 'torch_rnn_orthogonal_clip1', 'tb'), tb, { recursive: true });
+        cpSync(path.join(fixtures, 'torch_rnn_orthogonal_clip1', 'tb'), tb, { recursive: true });
         for (const name of readdirSync(tb)) files.push(path.join(tb, name));
         break;
       }
       default: {
         const file = path.join(dir, 'trainer_state.json');
-        cpSync(path.join(REAL, 'hf_gpt2_lr3e-4_clip1', 'trainer_state.json'), file);
+        cpSync(path.join(fixtures, 'hf_gpt2_lr3e-4_clip1', 'trainer_state.json'), file);
         // The fixture's TrainingArguments, exported beside it (its TensorBoard copy would be a run of its own).
         writeFileSync(path.join(dir, 'training_args.json'), JSON.stringify({ learning_rate: 3e-4, per_device_train_batch_size: 16, max_grad_norm: 1.0, warmup_steps: 0, bf16: false, fp16: false }, null, 2));
         files.push(file);

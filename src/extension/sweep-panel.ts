@@ -8,6 +8,8 @@ import { connectWebviewPanel, webviewPanelOptions } from './webview-panel';
 export const SWEEP_VIEW_TYPE = 'gradlens.sweep';
 /** Changes are gathered this long and sent together: a thousand runs read at once reach the page as a few messages. */
 const CHANGE_INTERVAL_MS = 250;
+/** Rows per message at most: the host's thread serializes (and a remote host compresses) each message in one go. */
+const ROWS_PER_MESSAGE = 200;
 
 /**
  * The sweep table: one webview panel listing the runs of a Runs view folder
@@ -92,7 +94,13 @@ export class SweepPanel implements vscode.Disposable {
     this.changed.clear();
     this.membershipChanged = false;
     this.shown = new Set(rows.map((row) => row.key));
-    void this.post({ type: 'show', title: sweepTitle(this.scope), rows });
+    this.postRows(rows, [], (first) => ({ type: 'show', title: sweepTitle(this.scope), rows: first }));
+  }
+
+  /** The rows in messages of ROWS_PER_MESSAGE: the first as `start` makes it, the rest (and the removed keys) as changes. */
+  private postRows(rows: SweepRow[], removed: string[], start: (rows: SweepRow[]) => HostToSweep = (first) => ({ type: 'change', rows: first, removed })): void {
+    void this.post(start(rows.slice(0, ROWS_PER_MESSAGE)));
+    for (let from = ROWS_PER_MESSAGE; from < rows.length; from += ROWS_PER_MESSAGE) void this.post({ type: 'change', rows: rows.slice(from, from + ROWS_PER_MESSAGE), removed: [] });
   }
 
   /** The rows that changed or came, and the keys that went, since the last message. */
@@ -115,7 +123,7 @@ export class SweepPanel implements vscode.Disposable {
     }
     this.changed.clear();
     this.membershipChanged = false;
-    if (rows.size > 0 || removed.length > 0) void this.post({ type: 'change', rows: [...rows.values()], removed });
+    if (rows.size > 0 || removed.length > 0) this.postRows([...rows.values()], removed);
   }
 
   private async post(message: HostToSweep): Promise<void> {
