@@ -4,6 +4,8 @@
  * `{ key, step, param? }`, the dashboard an array of keys. No vscode import.
  */
 import { focusSchema, type Focus } from '../protocol/dashboard';
+import { runOriginSchema } from '../worker/logs-protocol';
+import type { SweepScope } from './runs/present';
 
 export interface RunsArgument {
   keys: string[];
@@ -22,6 +24,14 @@ export function runsArgument(arg: unknown): RunsArgument | undefined {
   const focus = focusSchema.parse(arg);
   if (!focus) return undefined;
   return focus.step !== undefined || focus.param !== undefined ? { keys: [focus.key], focus } : { keys: [focus.key] };
+}
+
+/** A Runs view folder row (the tree passes its RunGroup): the runs it and the folders under it hold; else undefined. */
+export function sweepScopeArgument(arg: unknown): SweepScope | undefined {
+  if (typeof arg !== 'object' || arg === null) return undefined;
+  const { origin, name, runs } = arg as { origin?: unknown; name?: unknown; runs?: unknown };
+  const parsedOrigin = runOriginSchema.parse(origin);
+  return parsedOrigin !== undefined && typeof name === 'string' && Array.isArray(runs) ? { origin: parsedOrigin, folder: name } : undefined;
 }
 
 /** Run Experiment's argument `{ preset: name }` (from a keybinding, or a test): the preset's name, else undefined and the person picks. */

@@ -15,6 +15,7 @@ export const COMMAND_IDS = [
   'gradlens.openPlayground',
   'gradlens.insertLogger',
   'gradlens.runTrainingScript',
+  'gradlens.openSweepTable',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { formatNumber } from '../diagnosis/stats';
 import { LOG_FILE_EXTENSIONS } from '../logs/log-files';
 import { inputsAmong, reportBase } from '../report/files';
-import { presetArgument, runsArgument } from './command-args';
+import { presetArgument, runsArgument, sweepScopeArgument } from './command-args';
 import type { CommandId } from './command-ids';
 import type { DashboardPanel } from './dashboard-panel';
 import type { Experiments } from './experiments';
@@ -12,13 +12,15 @@ import type { GradLensLanguageServer } from './language-client';
 import { PlaygroundPanel } from './playground-panel';
 import type { RunEntry, RunsModel } from './runs/model';
 import { runTrainingScript } from './run-script';
-import { runDescription } from './runs/present';
+import { runDescription, type SweepScope } from './runs/present';
+import type { SweepPanel } from './sweep-panel';
 import { errorMessage } from '../shared/errors';
 
 export interface CommandServices {
   context: vscode.ExtensionContext;
   model: RunsModel;
   dashboard: DashboardPanel;
+  sweep: SweepPanel;
   experiments: Experiments;
   languageServer: GradLensLanguageServer;
   log: vscode.LogOutputChannel;
@@ -76,6 +78,16 @@ function fileArgument(arg: unknown): vscode.Uri | undefined {
   if (arg instanceof vscode.Uri) return arg;
   const active = vscode.window.activeTextEditor?.document.uri ?? (vscode.window.tabGroups.activeTabGroup.activeTab?.input as { uri?: unknown } | undefined)?.uri;
   return active instanceof vscode.Uri && active.scheme === 'file' ? active : undefined;
+}
+
+/** The Runs view folder an explorer folder is (with the folders under it), named as the view groups it; undefined outside the workspace. */
+function folderScope(uri: vscode.Uri): SweepScope | undefined {
+  const folder = vscode.workspace.getWorkspaceFolder(uri);
+  if (!folder) return undefined;
+  const relative = path.relative(folder.uri.fsPath, uri.fsPath).split(path.sep).join('/');
+  // With several workspace folders open, each group starts with its folder's name.
+  const qualified = (vscode.workspace.workspaceFolders?.length ?? 0) > 1;
+  return { origin: 'workspace', folder: qualified ? [folder.name, relative].filter((part) => part !== '').join('/') : relative };
 }
 
 /**
@@ -228,5 +240,14 @@ export function commandTable(s: CommandServices): Record<CommandId, (...args: un
     'gradlens.openPlayground': () => PlaygroundPanel.show(s.context, log),
     'gradlens.insertLogger': () => insertLogger(s.languageServer, s.context.extensionUri, log),
     'gradlens.runTrainingScript': (arg) => runTrainingScript(s, arg),
+    'gradlens.openSweepTable': (arg) => {
+      if (!(arg instanceof vscode.Uri)) {
+        s.sweep.show(sweepScopeArgument(arg));
+        return;
+      }
+      const scope = folderScope(arg);
+      if (scope) s.sweep.show(scope);
+      else void vscode.window.showInformationMessage(`GradLens lists the runs of the workspace's folders; ${arg.fsPath} is not in one. Open Run Folder reads it.`);
+    },
   };
 }

@@ -5,7 +5,7 @@ import type { DashboardLinks } from './dashboard-links';
 import type { RunEntry, RunsModel } from './runs/model';
 import { isInside } from '../shared/paths';
 import type { DashboardMessageReply, DashboardMessageRequest } from '../worker/logs-protocol';
-import { loadWebviewPage, webviewPanelOptions } from './webview-panel';
+import { connectWebviewPanel, webviewPanelOptions } from './webview-panel';
 import { errorMessage } from '../shared/errors';
 
 export const DASHBOARD_VIEW_TYPE = 'gradlens.dashboard';
@@ -114,15 +114,9 @@ export class DashboardPanel implements vscode.Disposable {
   private attach(panel: vscode.WebviewPanel): void {
     this.panel = panel;
     this.ready = false;
-    loadWebviewPage(panel, this.extensionUri, 'dashboard', 'GradLens Dashboard');
-    this.panelDisposables.push(
-      panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
-      // A hidden webview is torn down (no retainContextWhenHidden): it says `ready` again when shown.
-      panel.onDidChangeViewState(() => {
-        if (!panel.visible) this.ready = false;
-      }),
-      panel.onDidDispose(() => this.detach()),
-    );
+    // A hidden page is torn down: it says `ready` again when shown.
+    const events = { message: (raw: unknown) => this.receive(raw), hidden: () => (this.ready = false), disposed: () => this.detach() };
+    this.panelDisposables.push(...connectWebviewPanel(panel, this.extensionUri, 'dashboard', 'GradLens Dashboard', events));
   }
 
   private detach(): void {

@@ -9,6 +9,7 @@ import { PLAYGROUND_VIEW_TYPE, PlaygroundPanel } from './playground-panel';
 import { MainGuardCodeLens } from './run-script';
 import { RunsModel } from './runs/model';
 import { registerRunViews } from './runs/views';
+import { SweepPanel } from './sweep-panel';
 
 /**
  * Wires GradLens into VS Code. Activation only creates objects and
@@ -22,9 +23,10 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
   const languageServer = new GradLensLanguageServer(context, log);
   const dashboard = new DashboardPanel(context.extensionUri, experimentsFolder(context.globalStorageUri).fsPath, model, new DashboardLinks(languageServer, log), log);
   const experiments = new Experiments(dist('training-worker.js'), context.globalStorageUri, model, dashboard, log);
+  const sweep = new SweepPanel(context.extensionUri, model, log);
   const views = registerRunViews(model);
-  context.subscriptions.push(model, dashboard, experiments, views);
-  for (const [id, handler] of Object.entries(commandTable({ context, model, dashboard, experiments, languageServer, log }))) {
+  context.subscriptions.push(model, dashboard, sweep, experiments, views);
+  for (const [id, handler] of Object.entries(commandTable({ context, model, dashboard, sweep, experiments, languageServer, log }))) {
     context.subscriptions.push(vscode.commands.registerCommand(id, handler));
   }
   const mainGuardLens = new MainGuardCodeLens();

@@ -5,10 +5,29 @@
  * nonce each time it is rendered).
  */
 import * as vscode from 'vscode';
-import { createNonce, renderPage, type PageOptions } from '../report/page';
+import { createNonce, PAGE_STYLE_SHEETS, renderPage, type PageOptions } from '../report/page';
 
 export function webviewPanelOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
   return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')] };
+}
+
+export interface WebviewPanelEvents {
+  message(raw: unknown): void;
+  /** The panel was hidden, which tears its page down (no retainContextWhenHidden): shown again, it loads anew. */
+  hidden(): void;
+  disposed(): void;
+}
+
+/** Gives a panel its page (loadWebviewPage) and listens to it; dispose what it returns when the panel goes. */
+export function connectWebviewPanel(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, page: PageOptions['page'], title: string, events: WebviewPanelEvents): vscode.Disposable[] {
+  loadWebviewPage(panel, extensionUri, page, title);
+  return [
+    panel.webview.onDidReceiveMessage((raw: unknown) => events.message(raw)),
+    panel.onDidChangeViewState(() => {
+      if (!panel.visible) events.hidden();
+    }),
+    panel.onDidDispose(() => events.disposed()),
+  ];
 }
 
 /** Gives a new or revived panel its icon, options and page. */
@@ -21,7 +40,7 @@ export function loadWebviewPage(panel: vscode.WebviewPanel, extensionUri: vscode
     nonce: createNonce(),
     cspSource: panel.webview.cspSource,
     script: { src: asset('dist', 'webview.js') },
-    styles: [{ href: asset('media', `${page}.css`) }],
+    styles: [{ href: asset(...PAGE_STYLE_SHEETS[page].split('/')) }],
     page,
   });
 }

@@ -18,6 +18,10 @@ export interface RunSettings {
   /** Learning-rate warm-up the configuration states, in steps or as a share of training. */
   warmupSteps?: number;
   warmupRatio?: number;
+  /** The learning rate the configuration states (the peak of a schedule). */
+  learningRate?: number;
+  /** Batch size per device the configuration states. */
+  batchSize?: number;
   /** The files the settings were read from, by name. */
   sources: string[];
 }
@@ -26,6 +30,7 @@ const NUMBER = String.raw`([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)`;
 /** `key: value`, `key = value`, `"key": value`, `key=value,` and Megatron's `key ...... value`. */
 const setting = (key: string, value = NUMBER) => new RegExp(String.raw`(?:^|[\s,{(|"'])${key}"?\s*(?:[:=]|\.{2,}|\s\|)\s*"?${value}`, 'm');
 const TRUE = /^(true|1)$/i;
+const LR_LINE = new RegExp(String.raw`^[ \t]*lr[ \t]*:[ \t]*${NUMBER}[ \t]*$`, 'm');
 
 /**
  * Settings stated in a configuration or log text: TrainingArguments as the
@@ -59,6 +64,12 @@ export function settingsFromText(raw: string, source: string): RunSettings {
   if (warmupSteps !== undefined && Number.isFinite(warmupSteps)) found.warmupSteps = warmupSteps;
   const warmupRatio = number('warmup_ratio') ?? number('lr_warmup_fraction');
   if (warmupRatio !== undefined && Number.isFinite(warmupRatio)) found.warmupRatio = warmupRatio;
+  // A bare `lr` only as a configuration line (hparams.yaml): in a JSON-lines head it is the first step's logged rate.
+  const lrLine = LR_LINE.exec(text);
+  const learningRate = number('learning_rate') ?? number('max_lr') ?? (lrLine ? Number(lrLine[1]) : undefined);
+  if (learningRate !== undefined && Number.isFinite(learningRate)) found.learningRate = learningRate;
+  const batchSize = number('per_device_train_batch_size') ?? number('micro_batch_size') ?? number('batch_size');
+  if (batchSize !== undefined && Number.isFinite(batchSize)) found.batchSize = batchSize;
   if (Object.keys(found).length > 1) found.sources.push(source);
   return found;
 }

@@ -13,6 +13,16 @@ import { array, boolean, finite, float64Array, literal, message, nullable, numbe
 export const runStatusSchema = literal('healthy', 'warning', 'exploding', 'nonfinite', 'no-gradients', 'empty');
 export type RunStatus = Infer<typeof runStatusSchema>;
 
+/** A status in words, as the Runs view, the dashboard and the sweep table say it. */
+export const RUN_STATUS_WORDS: Record<RunStatus, string> = {
+  healthy: 'healthy',
+  warning: 'warning',
+  exploding: 'exploding',
+  nonfinite: 'non-finite',
+  'no-gradients': 'no gradient norms',
+  empty: 'no steps yet',
+};
+
 /** A value per step: arrays that differ in length are refused, not drawn against the wrong steps. */
 const sameLength = (s: { steps: Float64Array; values: Float64Array }): boolean => s.steps.length === s.values.length;
 

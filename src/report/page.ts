@@ -18,8 +18,15 @@ export interface PageOptions {
   /** Wire-encoded data for the page to read at start (a standalone report). */
   data?: string;
   /** `data-page` on body: which app the bundle starts. */
-  page: 'dashboard' | 'playground';
+  page: 'dashboard' | 'playground' | 'sweep';
 }
+
+/** Each page's style sheet, relative to the extension's root: the sweep table is drawn with the dashboard's. */
+export const PAGE_STYLE_SHEETS: Record<PageOptions['page'], string> = {
+  dashboard: 'media/dashboard.css',
+  playground: 'media/playground.css',
+  sweep: 'media/dashboard.css',
+};
 
 /** Element id of the embedded data. */
 export const DATA_ELEMENT_ID = 'gradlens-data';

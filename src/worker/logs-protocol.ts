@@ -10,7 +10,7 @@ import { ROLES } from '../logs/roles';
 import { LOG_FORMATS } from '../logs/run';
 import { focusSchema, runCursorSchema, runStatusSchema } from '../protocol/dashboard';
 import { diagnosisSchema } from '../protocol/diagnosis';
-import { array, boolean, finite, literal, message, number, object, optional, record, string, uint8Array, union, type Infer } from '../protocol/schema';
+import { array, boolean, finite, literal, message, number, object, oneOf, optional, record, string, uint8Array, union, type Infer } from '../protocol/schema';
 
 export const logsSettingsSchema = object({
   /** User tag rules, tried before the built-in table. */
@@ -34,6 +34,8 @@ export const matchedFolderSchema = object({
 export type MatchedFolder = Infer<typeof matchedFolderSchema>;
 
 export const openOriginSchema = literal('opened', 'experiment');
+/** Where a listed run came from: the workspace's globs, Inspect Log File / Open Run Folder, or an engine experiment. */
+export const runOriginSchema = literal('workspace', 'opened', 'experiment');
 export type OpenOrigin = Infer<typeof openOriginSchema>;
 
 export const hostToLogsSchema = union({
@@ -82,9 +84,11 @@ export const runSummarySchema = object({
   live: boolean,
   steps: number,
   diagnosis: diagnosisSchema,
-  origin: literal('workspace', 'opened', 'experiment'),
+  origin: runOriginSchema,
   /** Read warnings, as `file:line: message`. */
   warnings: array(string),
+  /** What the run's log or folder states of its hyperparameters (logs/hyperparameters.ts keys), for the sweep table. */
+  hyperparameters: record(oneOf(finite, string)),
 });
 export type RunSummary = Infer<typeof runSummarySchema>;
 

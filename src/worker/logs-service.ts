@@ -9,6 +9,7 @@ import { promises as fs } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { diagnose } from '../diagnosis/diagnose';
 import type { Diagnosis } from '../diagnosis/types';
+import { statedHyperparameters } from '../logs/hyperparameters';
 import { discoverMatched, specId, specsAt, type RunSpec } from '../logs/discovery';
 import type { Run } from '../logs/run';
 import { RunTail } from '../logs/tail';
@@ -337,6 +338,7 @@ export class LogsService {
       diagnosis,
       origin: placement.origin,
       warnings: warningLines(run),
+      hyperparameters: statedHyperparameters(run),
     };
   }
 

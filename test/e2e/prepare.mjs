@@ -2,6 +2,7 @@
 // and a fresh workspace of real training logs and a training script (the
 // tests append to a log and edit the script, so each run gets its own copy).
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +28,16 @@ export async function buildSuite() {
   return path.join(SUITE_DIR, 'index.js');
 }
 
+/** The sweep suite's workspace: this many runs under sweep/ (test/sweep-folder.ts), and nothing else. */
+export const SWEEP_RUNS = 1000;
+
+/** test/sweep-folder.ts, bundled for this plain-Node script. */
+async function sweepWriter() {
+  const outfile = path.join(ROOT, 'out', 'e2e-prepare', 'sweep-folder.cjs');
+  await build({ entryPoints: [path.join(ROOT, 'test/sweep-folder.ts')], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning' });
+  return createRequire(import.meta.url)(outfile).writeSweep;
+}
+
 /** Where each fixture goes in the workspace: one run per format the issue names, and a script without clipping. */
 const FIXTURES = [
   ['test/fixtures/real/torch_lstm_sgd_noclip/grads.jsonl', 'pytorch-lstm/grads.jsonl'],
@@ -47,9 +58,17 @@ export const HOSTILE_SETTINGS = {
   'gradlens.logGlobs': ['**/nothing-here.none'],
 };
 
-/** A new workspace folder under the system's temp dir (with HOSTILE_SETTINGS for the restricted suite); returns its path. */
-export function prepareWorkspace(suite = 'main') {
+/**
+ * A new workspace folder under the system's temp dir; returns its path. The main and restricted suites get the
+ * fixtures (the restricted one with HOSTILE_SETTINGS), the sweep suite a sweep folder of SWEEP_RUNS runs alone,
+ * so the other suites' Runs view rows stay what they expect.
+ */
+export async function prepareWorkspace(suite = 'main') {
   const workspace = mkdtempSync(path.join(tmpdir(), 'gradlens-e2e-ws-'));
+  if (suite === 'sweep') {
+    (await sweepWriter())(path.join(workspace, 'sweep'), SWEEP_RUNS, path.join(ROOT, 'test/fixtures/real'));
+    return workspace;
+  }
   for (const [from, to] of FIXTURES) {
     mkdirSync(path.dirname(path.join(workspace, to)), { recursive: true });
     cpSync(path.join(ROOT, from), path.join(workspace, to), { recursive: true });

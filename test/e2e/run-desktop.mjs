@@ -10,7 +10,7 @@ import path from 'node:path';
 import { runTests } from '@vscode/test-electron';
 import { buildSuite, prepareWorkspace, ROOT } from './prepare.mjs';
 
-const workspace = prepareWorkspace();
+const workspace = await prepareWorkspace();
 try {
   await runTests({
     extensionDevelopmentPath: ROOT,

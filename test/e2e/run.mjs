@@ -1,9 +1,10 @@
 // `npm run test:e2e`: the end-to-end suite inside a real VS Code (the Node
 // extension host of code-server, its workbench in headless Chromium), once
-// in a trusted workspace and once in restricted mode; with --vsix FILE,
+// in a trusted workspace, once in restricted mode and once on a workspace
+// of 1,000 runs (the sweep suite); with --vsix FILE,
 // against that package installed instead of this folder.
 //
-//   node test/e2e/run.mjs [--vsix gradlens-0.1.0.vsix] [--suite main|restricted]
+//   node test/e2e/run.mjs [--vsix gradlens-0.1.0.vsix] [--suite main|restricted|sweep]
 //
 // The tools come from test/e2e/setup.sh, in $GRADLENS_E2E_TOOLS (default
 // ~/.cache/gradlens-e2e). Screenshots and logs go to test-results/e2e/;
@@ -22,13 +23,13 @@ if (!existsSync(node24) || !existsSync(path.join(tools, 'node_modules', '.bin', 
   console.error(`The end-to-end tools are not in ${tools}: run \`bash test/e2e/setup.sh\` first (it installs Node 24, code-server and Chromium there).`);
   process.exit(2);
 }
-const suites = args.suite ?? ['main', 'restricted'];
+const suites = args.suite ?? ['main', 'restricted', 'sweep'];
 const tests = await buildSuite();
 const variant = args.vsix ? 'vsix' : 'dev';
 
 let failed = false;
 for (const suite of suites) {
-  const workspace = prepareWorkspace(suite);
+  const workspace = await prepareWorkspace(suite);
   const artifacts = path.join(ROOT, 'test-results', 'e2e', `${variant}-${suite}`);
   rmSync(artifacts, { recursive: true, force: true });
   const driverArgs = [

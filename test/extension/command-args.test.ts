@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { runsArgument, scriptArgument } from '../../src/extension/command-args';
+import { runsArgument, scriptArgument, sweepScopeArgument } from '../../src/extension/command-args';
 import { reportBase } from '../../src/report/files';
 
 /** The same command from the palette, a tree, a finding and the dashboard. */
@@ -21,6 +21,13 @@ describe('command arguments', () => {
     assert.equal(runsArgument({ key: '/logs/a.jsonl', step: 'NaN' }), undefined);
     assert.equal(runsArgument([]), undefined);
     assert.equal(runsArgument(['/logs/a.jsonl', 3]), undefined);
+  });
+
+  it('reads a Runs view folder row as the sweep table’s scope, and nothing else', () => {
+    assert.deepEqual(sweepScopeArgument({ id: 'workspace:sweep', name: 'sweep', origin: 'workspace', runs: [] }), { origin: 'workspace', folder: 'sweep' });
+    assert.equal(sweepScopeArgument(undefined), undefined, 'the palette: every run');
+    assert.equal(sweepScopeArgument({ name: 'sweep', origin: 'elsewhere', runs: [] }), undefined);
+    assert.equal(sweepScopeArgument({ key: '/logs/a.jsonl', name: 'a', origin: 'workspace' }), undefined, 'a run is not a folder');
   });
 
   it('names the CSV and Markdown files after the HTML report', () => {

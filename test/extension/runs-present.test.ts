@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { diagnose } from '../../src/diagnosis/diagnose';
+import { statedHyperparameters } from '../../src/logs/hyperparameters';
 import { openRuns } from '../../src/logs/open';
 import { runKey, runStatus } from '../../src/report/payload';
-import { findingDescription, findingLabel, findingsMessage, groupDescription, groupRuns, runDescription, runTooltipRows } from '../../src/extension/runs/present';
+import { findingDescription, findingLabel, findingsMessage, groupDescription, groupRuns, inSweepScope, runDescription, runTooltipRows, sweepRow, sweepTitle } from '../../src/extension/runs/present';
 import type { RunSummary } from '../../src/worker/logs-protocol';
 
 const REAL = path.join(__dirname, '../fixtures/real');
@@ -25,6 +26,7 @@ async function summaryOf(file: string, overrides: Partial<RunSummary> = {}): Pro
     diagnosis,
     origin: 'workspace',
     warnings: [],
+    hyperparameters: statedHyperparameters(run),
     ...overrides,
   };
 }
@@ -61,6 +63,23 @@ describe('Runs and Findings views: what they show', () => {
     );
     assert.notEqual(groups[1].id, groups[4].id, 'a workspace folder named Opened is not the Opened group');
     assert.equal(groupDescription({ ...groups[2], runs: [groups[2].runs[0], { ...groups[2].runs[1], live: true }] }), '2 runs · 1 live');
+  });
+
+  it('lists a folder’s runs and those of the folders under it in a sweep table, each row from its summary', () => {
+    const run = (group: string, origin: RunSummary['origin'] = 'workspace'): RunSummary => ({ ...healthy, key: `${origin}:${group}`, group, origin });
+    const runs = [run('sweep/lr-1'), run('sweep/lr-10/tb'), run('sweep-old'), run('sweep', 'opened'), run('ws')];
+    const under = (scope: Parameters<typeof inSweepScope>[1]) => runs.filter((r) => inSweepScope(r, scope)).map((r) => r.key);
+    assert.deepEqual(under({ origin: 'workspace', folder: 'sweep' }), ['workspace:sweep/lr-1', 'workspace:sweep/lr-10/tb'], 'not a folder whose name starts alike, nor another origin');
+    assert.deepEqual(under({ origin: 'workspace', folder: '' }), ['workspace:sweep/lr-1', 'workspace:sweep/lr-10/tb', 'workspace:sweep-old', 'workspace:ws']);
+    assert.equal(under(undefined).length, runs.length);
+    assert.equal(sweepTitle({ origin: 'workspace', folder: 'sweep' }), 'Sweep: sweep');
+    assert.equal(sweepTitle(undefined), 'Sweep: all runs');
+    const row = sweepRow(exploding);
+    assert.deepEqual(
+      { ...row, hyperparameters: undefined },
+      { key: exploding.key, run: exploding.title, status: 'exploding', live: false, steps: 400, maxNorm: exploding.diagnosis.gradNorm.max, maxNormStep: 4, firstNonFiniteStep: null, finalLoss: exploding.diagnosis.loss.last, hyperparameters: undefined },
+    );
+    assert.equal(row.hyperparameters, exploding.hyperparameters);
   });
 
   it('describes a run by its status, step count and live marker', () => {

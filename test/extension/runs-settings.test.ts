@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { TagRoles } from '../../src/logs/roles';
-import { numberFromSetting, stringFromSetting, stringsFromSetting, tagRulesFromSetting } from '../../src/extension/runs/settings';
+import { globSearches, numberFromSetting, stringFromSetting, stringsFromSetting, tagRulesFromSetting } from '../../src/extension/runs/settings';
 
 describe('settings: checked values', () => {
   it('turns gradlens.tagRoles into tag rules that name the roles of a log’s tags, leaving out rules that cannot work', () => {
@@ -28,6 +28,12 @@ describe('settings: checked values', () => {
     assert.deepEqual(numberFromSetting(50, 500, 100), { value: 500, problems: ['50 is not a number of at least 100; using 500'] });
     assert.deepEqual(numberFromSetting('fast', 500, 100), { value: 500, problems: ['"fast" is not a number of at least 100; using 500'] });
     assert.deepEqual(numberFromSetting(0, 10, 0, true), { value: 10, problems: ['0 is not a number above 0; using 10'] });
+  });
+
+  it('searches for the log globs in one group, each glob with braces or a comma on its own', () => {
+    assert.deepEqual(globSearches(['**/*.jsonl', '**/*.csv', '**/mlruns/**/metrics/**']), ['{**/*.jsonl,**/*.csv,**/mlruns/**/metrics/**}']);
+    assert.deepEqual(globSearches(['**/*.{log,txt}', '**/*.csv', 'a,b/*.jsonl']), ['**/*.csv', '**/*.{log,txt}', 'a,b/*.jsonl']);
+    assert.deepEqual(globSearches([]), []);
   });
 
   it('keeps the globs of a list and drops what is not one', () => {

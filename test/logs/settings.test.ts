@@ -11,7 +11,14 @@ import { mergeSettings, settingsFromText, writerOf } from '../../src/logs/settin
 describe('training settings a log or its folder states', () => {
   it('reads the TrainingArguments the Hugging Face Trainer writes to TensorBoard', () => {
     const text = '\u0000\u0012args/text_summary{\n  "output_dir": "out",\n  "learning_rate": 0.0003,\n  "warmup_ratio": 0.0,\n  "warmup_steps": 0,\n  "max_grad_norm": 1.0,\n  "bf16": false,\n  "fp16": true\n}';
-    assert.deepEqual(settingsFromText(text, 'events.out.tfevents.1'), { sources: ['events.out.tfevents.1'], clipNorm: 1, precision: 'fp16', warmupSteps: 0, warmupRatio: 0 });
+    assert.deepEqual(settingsFromText(text, 'events.out.tfevents.1'), { sources: ['events.out.tfevents.1'], clipNorm: 1, precision: 'fp16', warmupSteps: 0, warmupRatio: 0, learningRate: 0.0003 });
+  });
+
+  it('reads the learning rate and batch size a configuration states, and a bare lr only as a configuration line', () => {
+    assert.deepEqual(settingsFromText('lr: 0.001\nbatch_size: 64\n', 'hparams.yaml'), { sources: ['hparams.yaml'], learningRate: 0.001, batchSize: 64 });
+    assert.deepEqual(settingsFromText('{"per_device_train_batch_size": 16, "per_device_eval_batch_size": 8}', 'training_args.json'), { sources: ['training_args.json'], batchSize: 16 });
+    // A JSON-lines head logs the rate of its first step, which a warm-up keeps far below the rate set.
+    assert.deepEqual(settingsFromText('{"step": 0, "loss": 2.3, "lr": 1e-6}\n', 'grads.jsonl'), { sources: [] });
   });
 
   it("reads Megatron's printed arguments, nanoGPT's overrides and Lightning's config", () => {
@@ -72,7 +79,7 @@ describe('training settings a log or its folder states', () => {
     writeFileSync(path.join(mlflow, 'params', 'max_grad_norm'), '0.7');
     writeFileSync(path.join(mlflow, 'params', 'learning_rate'), '5e-05');
     const runs = await openRuns(root);
-    assert.deepEqual(runs.find((r) => r.format === 'mlflow')?.settings, { sources: ['params'], clipNorm: 0.7 });
+    assert.deepEqual(runs.find((r) => r.format === 'mlflow')?.settings, { sources: ['params'], clipNorm: 0.7, learningRate: 5e-5 });
     const lightning = runs.find((r) => r.format === 'csv' && r.path.includes('lightning_logs'));
     // An empty hparams.yaml states nothing, but says Lightning wrote the run.
     const bare = runs.find((r) => r.path.includes(`tb${path.sep}`))!;

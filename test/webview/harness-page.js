@@ -87,6 +87,32 @@
       return element ? getComputedStyle(element).getPropertyValue(property) : '';
     },
 
+    /** Clicks the first `selector` whose text starts with `text`; returns the milliseconds until what it changed is laid out. */
+    timedClick(selector, text) {
+      const target = Array.from(document.querySelectorAll(selector)).find((element) => (element.textContent ?? '').startsWith(text));
+      if (!target) throw new Error(`no ${selector} reads ${text}`);
+      const started = performance.now();
+      target.click();
+      void document.body.offsetHeight;
+      return performance.now() - started;
+    },
+
+    /** Milliseconds from `since` until the latest `name` entry ended and the page laid out what it did. */
+    laidOutSince(name, since) {
+      const entry = performance.getEntriesByName(name).at(-1);
+      void document.body.offsetHeight;
+      return Math.max(performance.now(), entry ? entry.startTime + entry.duration : 0) - since;
+    },
+
+    /** Scrolls the first `selector` to its end (or its top) and resolves once two frames have been drawn after it. */
+    scrollToEdge(selector, end) {
+      const element = document.querySelector(selector);
+      if (!element) throw new Error(`no ${selector}`);
+      element.scrollTop = end ? element.scrollHeight : 0;
+      element.dispatchEvent(new Event('scroll'));
+      return new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(element.scrollTop))));
+    },
+
     droppedMessages() {
       return Number(document.body.dataset.droppedMessages ?? 0);
     },

@@ -27,7 +27,7 @@ import { diagnose } from '../../src/diagnosis/diagnose';
 import { openRuns } from '../../src/logs/open';
 import type { RunPayload } from '../../src/protocol/dashboard';
 import { decodeWire, encodeWire } from '../../src/protocol/wire';
-import { createNonce, renderPage, type PageOptions } from '../../src/report/page';
+import { createNonce, PAGE_STYLE_SHEETS, renderPage, type PageOptions } from '../../src/report/page';
 import { toRunPayload } from '../../src/report/payload';
 import { FRAME_MEASURE } from '../../src/webview/charts/marks';
 import { buildBundles } from '../bundles';
@@ -35,11 +35,6 @@ import { buildBundles } from '../bundles';
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const SCREENSHOTS = path.join(ROOT, 'test-results', 'screenshots');
 
-/** Style sheets per page, in the order a panel links them. */
-const STYLES: Record<PageOptions['page'], string[]> = {
-  dashboard: ['media/dashboard.css'],
-  playground: ['media/playground.css'],
-};
 /** A standalone report has no VS Code to define the theme variables. */
 const STANDALONE_THEME = 'media/standalone-theme.css';
 
@@ -211,6 +206,9 @@ interface PageHarness {
   canvasImages(selector: string): string[];
   tableText(selector: string): string[][];
   computedStyle(selector: string, property: string): string;
+  timedClick(selector: string, text: string): number;
+  laidOutSince(name: string, since: number): number;
+  scrollToEdge(selector: string, end: boolean): Promise<number>;
   droppedMessages(): number;
   hasEntry(name: string, since: number): boolean;
   deliver(text: string): void;
@@ -360,7 +358,7 @@ export class Harness {
 
   async open(kind: PageOptions['page'], options: OpenOptions = {}): Promise<WebviewPage> {
     const script = await webviewBundle();
-    const sheets = options.standalone ? [STANDALONE_THEME, ...STYLES[kind]] : STYLES[kind];
+    const sheets = options.standalone ? [STANDALONE_THEME, PAGE_STYLE_SHEETS[kind]] : [PAGE_STYLE_SHEETS[kind]];
     const styles = await Promise.all(sheets.map(async (file) => ({ inline: await fs.readFile(path.join(ROOT, file), 'utf8') })));
     const html = renderPage({ title: `GradLens ${kind}`, nonce: createNonce(), script: { inline: script }, styles, page: kind, data: options.standalone?.data });
     const page = await this.browser.newPage({ viewport: options.viewport ?? { width: 1200, height: 900 }, deviceScaleFactor: 1 });

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { openRuns } from '../../src/logs/open';
 import { buildBundles } from '../bundles';
+import { writeSweep } from '../sweep-folder';
 import { hostToDashboardSchema, runPayloadSchema } from '../../src/protocol/dashboard';
 import { decodeWire } from '../../src/protocol/wire';
 import { LogsWorkerClient, type LogsWorkerListener } from '../../src/worker/logs-client';
@@ -118,6 +119,22 @@ describe('logs worker', function () {
     assert.equal(lstm?.origin, 'workspace');
     assert.equal(lstm?.diagnosis.gradNorm.maxStep, 4);
     console.log(`      read and diagnosed ${host.runs.size} runs (${files.length} files) in ${readMs.toFixed(0)} ms`);
+  });
+
+  it('states each run’s hyperparameters in its summary: from its configuration, else from what its log records', async () => {
+    const sweep = tempDir('sweep');
+    const files = writeSweep(sweep, 4);
+    await client.followWorkspace([{ path: sweep, name: 'sweep', qualify: false, files }]);
+    const stated = Object.fromEntries([...host.runs.values()].map((r) => [r.title, r.hyperparameters]));
+    assert.deepEqual(stated, {
+      // The logged learning rate's peak.
+      'lr-0/grads.jsonl': { learningRate: 1e-4 },
+      // Lightning's hparams.yaml beside the CSV.
+      'lr-1/metrics.csv': { learningRate: 3e-4, batchSize: 64, clipNorm: 1, precision: 'fp16' },
+      // This TensorBoard log records neither a learning rate nor a clip threshold, and nothing beside it states them.
+      'lr-2/tb': {},
+      'lr-3': { learningRate: 3e-4, batchSize: 16, clipNorm: 1, precision: 'fp32', warmupSteps: 0 },
+    });
   });
 
   it('sends a run’s data on request as the dashboard’s update message, wire-encoded, with NaN kept', async () => {

@@ -9,7 +9,8 @@ import * as vscode from 'vscode';
 import { LogsWorkerClient } from '../../worker/logs-client';
 import type { DashboardMessageReply, DashboardMessageRequest, LogsSettings, MatchedFolder, OpenOrigin, RunSummary } from '../../worker/logs-protocol';
 import { affectsGradLens, readConfig, type GradLensConfig } from '../config';
-import { groupRuns } from './present';
+import { groupRuns, type RunGroup } from './present';
+import { globSearches } from './settings';
 import { errorMessage } from '../../shared/errors';
 
 /**
@@ -28,8 +29,8 @@ export interface RunsChange {
 
 /** The watcher waits this long after the last file created or deleted before searching again. */
 const RESCAN_DELAY_MS = 500;
-/** At most this many files per glob and folder are listed, so a huge folder cannot flood the sidebar. */
-const MAX_MATCHES_PER_GLOB = 5000;
+/** At most this many files per search and folder are listed, so a huge folder cannot flood the sidebar. */
+const MAX_MATCHES_PER_SEARCH = 20_000;
 /** A crashed worker is restarted this many times per session, then the user is told. */
 const MAX_RESTARTS = 3;
 
@@ -42,6 +43,8 @@ const logsSettings = (config: GradLensConfig): LogsSettings => ({
 
 export class RunsModel implements vscode.Disposable {
   private readonly entries = new Map<string, RunEntry>();
+  /** groups(), kept while the order holds: entries change in place, so the groups show their runs as they are now. */
+  private grouped: RunGroup[] | undefined;
   /** Paths the user opened, to follow again if the worker has to be restarted. */
   private readonly opened = new Map<string, OpenOrigin>();
   private readonly changeEmitter = new vscode.EventEmitter<void>();
@@ -92,9 +95,15 @@ export class RunsModel implements vscode.Disposable {
     this.requestScan(0);
   }
 
+  /** The groups and their runs as the Runs view lists them; sorted again only after runs came, went or were renamed. */
+  groups(): RunGroup[] {
+    this.grouped ??= groupRuns([...this.entries.values()]);
+    return this.grouped;
+  }
+
   /** The runs in the order the Runs view lists them. */
   list(): RunEntry[] {
-    return groupRuns([...this.entries.values()]).flatMap((group) => group.runs);
+    return this.groups().flatMap((group) => group.runs);
   }
 
   get(key: string): RunEntry | undefined {
@@ -242,14 +251,14 @@ export class RunsModel implements vscode.Disposable {
 
   private async matchedFiles(folder: vscode.WorkspaceFolder, qualify: boolean): Promise<MatchedFolder> {
     const exclude = this.config.exclude.trim() === '' ? undefined : this.config.exclude;
-    const perGlob = await Promise.all(
-      this.config.logGlobs.map(async (glob) => {
-        const uris = await vscode.workspace.findFiles(new vscode.RelativePattern(folder, glob), exclude, MAX_MATCHES_PER_GLOB);
-        if (uris.length === MAX_MATCHES_PER_GLOB) this.log.warn(`${folder.name}: more than ${MAX_MATCHES_PER_GLOB} files match ${glob}; only the first are listed. Narrow gradlens.logGlobs or gradlens.exclude.`);
+    const perSearch = await Promise.all(
+      globSearches(this.config.logGlobs).map(async (glob) => {
+        const uris = await vscode.workspace.findFiles(new vscode.RelativePattern(folder, glob), exclude, MAX_MATCHES_PER_SEARCH);
+        if (uris.length === MAX_MATCHES_PER_SEARCH) this.log.warn(`${folder.name}: more than ${MAX_MATCHES_PER_SEARCH} files match ${glob}; only the first are listed. Narrow gradlens.logGlobs or gradlens.exclude.`);
         return uris.map((uri) => uri.fsPath);
       }),
     );
-    return { path: folder.uri.fsPath, name: folder.name, qualify, files: [...new Set(perGlob.flat())] };
+    return { path: folder.uri.fsPath, name: folder.name, qualify, files: [...new Set(perSearch.flat())] };
   }
 
   private applyRuns(runs: RunSummary[]): void {
@@ -260,9 +269,11 @@ export class RunsModel implements vscode.Disposable {
       if (!entry) {
         this.entries.set(run.key, { ...run });
         structure = true;
+        this.grouped = undefined;
         continue;
       }
       if (entry.group !== run.group || entry.origin !== run.origin) structure = true;
+      if (structure || entry.label !== run.label) this.grouped = undefined;
       Object.assign(entry, run);
       keys.push(run.key);
     }
@@ -274,6 +285,7 @@ export class RunsModel implements vscode.Disposable {
   private removeRuns(keys: string[]): void {
     const gone = keys.filter((key) => this.entries.delete(key));
     if (gone.length === 0) return;
+    this.grouped = undefined;
     this.runsEmitter.fire({ structure: true, keys: [] });
     this.changeEmitter.fire();
     if (this.selectedKey !== undefined && gone.includes(this.selectedKey)) this.selected = undefined;

@@ -7,7 +7,8 @@
 import { formatNumber } from '../../diagnosis/stats';
 import type { Finding, FindingKind, Severity } from '../../diagnosis/types';
 import { noFindingsText } from '../../diagnosis/verdict';
-import type { RunStatus } from '../../protocol/dashboard';
+import { RUN_STATUS_WORDS, type RunStatus } from '../../protocol/dashboard';
+import type { SweepRow } from '../../protocol/sweep';
 import { FORMAT_NAMES, stepRange } from '../../report/summary';
 import type { RunSummary } from '../../worker/logs-protocol';
 
@@ -17,13 +18,13 @@ export interface Look {
   color?: string;
 }
 
-export const STATUS_LOOKS: Record<RunStatus, Look & { word: string }> = {
-  healthy: { word: 'healthy', icon: 'pass', color: 'testing.iconPassed' },
-  warning: { word: 'warning', icon: 'warning', color: 'list.warningForeground' },
-  exploding: { word: 'exploding', icon: 'flame', color: 'list.errorForeground' },
-  nonfinite: { word: 'non-finite', icon: 'error', color: 'errorForeground' },
-  'no-gradients': { word: 'no gradient norms', icon: 'circle-large-outline' },
-  empty: { word: 'no steps yet', icon: 'circle-outline' },
+export const STATUS_LOOKS: Record<RunStatus, Look> = {
+  healthy: { icon: 'pass', color: 'testing.iconPassed' },
+  warning: { icon: 'warning', color: 'list.warningForeground' },
+  exploding: { icon: 'flame', color: 'list.errorForeground' },
+  nonfinite: { icon: 'error', color: 'errorForeground' },
+  'no-gradients': { icon: 'circle-large-outline' },
+  empty: { icon: 'circle-outline' },
 };
 
 export const SEVERITY_LOOKS: Record<Severity, Look> = {
@@ -47,6 +48,7 @@ export interface RunGroup {
   /** Unique across origins: a workspace folder named "Opened" is not the Opened group. */
   id: string;
   name: string;
+  origin: RunSummary['origin'];
   runs: RunSummary[];
 }
 
@@ -55,7 +57,7 @@ const ORIGIN_ORDER: Record<RunSummary['origin'], number> = { experiment: 0, work
 const compareNames = new Intl.Collator('en', { numeric: true }).compare;
 
 export function groupRuns(runs: readonly RunSummary[]): RunGroup[] {
-  const groups = new Map<string, RunGroup & { origin: RunSummary['origin'] }>();
+  const groups = new Map<string, RunGroup>();
   for (const run of runs) {
     const id = `${run.origin}:${run.group}`;
     let group = groups.get(id);
@@ -67,10 +69,12 @@ export function groupRuns(runs: readonly RunSummary[]): RunGroup[] {
   }
   return [...groups.values()]
     .sort((a, b) => ORIGIN_ORDER[a.origin] - ORIGIN_ORDER[b.origin] || compareNames(a.name, b.name))
-    .map(({ id, name, runs: members }) => ({ id, name, runs: members.sort((a, b) => compareNames(a.label, b.label)) }));
+    .map((group) => ({ ...group, runs: group.runs.sort((a, b) => compareNames(a.label, b.label)) }));
 }
 
-const count = (n: number, word: string): string => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+/** One formatter for every count: toLocaleString makes a new one each call, which a thousand tree rows a refresh made slow. */
+const COUNTS = new Intl.NumberFormat('en-US');
+const count = (n: number, word: string): string => `${COUNTS.format(n)} ${word}${n === 1 ? '' : 's'}`;
 
 /** `3 runs · 1 live` */
 export function groupDescription(group: RunGroup): string {
@@ -80,7 +84,7 @@ export function groupDescription(group: RunGroup): string {
 
 /** `exploding · 400 steps · ● live` */
 export function runDescription(run: RunSummary): string {
-  return [STATUS_LOOKS[run.status].word, ...(run.steps > 0 ? [count(run.steps, 'step')] : []), ...(run.live ? ['● live'] : [])].join(' · ');
+  return [RUN_STATUS_WORDS[run.status], ...(run.steps > 0 ? [count(run.steps, 'step')] : []), ...(run.live ? ['● live'] : [])].join(' · ');
 }
 
 /** Label and value of each tooltip line; values come from the log and are shown as text. */
@@ -94,7 +98,7 @@ export function runTooltipRows(run: RunSummary): Array<[string, string]> {
     ['Path', run.path],
     ...(run.stream !== undefined ? [['Rank', run.stream] as [string, string]] : []),
     ['Format', FORMAT_NAMES[run.format]],
-    ['Status', STATUS_LOOKS[run.status].word + (run.live ? ', growing' : '')],
+    ['Status', RUN_STATUS_WORDS[run.status] + (run.live ? ', growing' : '')],
     ['Steps', d.firstStep === null ? '0' : `${count(run.steps, 'step')} (${d.firstStep}–${d.lastStep})`],
     ['Max gradient norm', d.gradNorm.max === null ? '—' : `${formatNumber(d.gradNorm.max)} at step ${d.gradNorm.maxStep}`],
     ['First non-finite', d.gradNorm.firstNonFiniteStep === null ? '—' : `step ${d.gradNorm.firstNonFiniteStep}`],
@@ -102,6 +106,40 @@ export function runTooltipRows(run: RunSummary): Array<[string, string]> {
     ['Findings', severities.length > 0 ? severities.join(', ') : 'none'],
     ...(run.warnings.length > 0 ? [['Read warnings', `${run.warnings.length}, first: ${run.warnings[0]}`] as [string, string]] : []),
   ];
+}
+
+/** The runs a sweep table lists: those of a Runs view folder (`origin` and `folder`, its group's name) and of the folders under it; all of an origin's runs for folder ''. */
+export interface SweepScope {
+  origin: RunSummary['origin'];
+  folder: string;
+}
+
+export function inSweepScope(run: RunSummary, scope: SweepScope | undefined): boolean {
+  if (!scope) return true;
+  return run.origin === scope.origin && (scope.folder === '' || run.group === scope.folder || run.group.startsWith(`${scope.folder}/`));
+}
+
+/** `Sweep: runs/lr-sweep`, or every run the Runs view lists. */
+export function sweepTitle(scope: SweepScope | undefined): string {
+  if (!scope) return 'Sweep: all runs';
+  return scope.folder === '' ? 'Sweep: the workspace’s runs' : `Sweep: ${scope.folder}`;
+}
+
+/** A run as the sweep table lists it, from its summary alone. */
+export function sweepRow(run: RunSummary): SweepRow {
+  const d = run.diagnosis;
+  return {
+    key: run.key,
+    run: run.title,
+    status: run.status,
+    live: run.live,
+    steps: run.steps,
+    maxNorm: d.gradNorm.max,
+    maxNormStep: d.gradNorm.maxStep,
+    firstNonFiniteStep: d.gradNorm.firstNonFiniteStep,
+    finalLoss: d.loss.last,
+    hyperparameters: run.hyperparameters,
+  };
 }
 
 /** `explosion, steps 3–4` */

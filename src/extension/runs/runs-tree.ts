@@ -6,9 +6,12 @@
  */
 import * as vscode from 'vscode';
 import type { RunEntry, RunsModel } from './model';
-import { groupDescription, groupRuns, runDescription, runTooltipRows, STATUS_LOOKS, type Look, type RunGroup } from './present';
+import { groupDescription, runDescription, runTooltipRows, STATUS_LOOKS, type Look, type RunGroup } from './present';
 
 export type RunsNode = RunGroup | RunEntry;
+
+/** A refresh of the whole tree draws every row again: while runs keep coming (a sweep folder being read), at most one this often. */
+const FULL_REFRESH_INTERVAL_MS = 1000;
 
 const isGroup = (node: RunsNode): node is RunGroup => 'runs' in node;
 
@@ -35,13 +38,17 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   /** The groups as last listed: group elements keep their identity between refreshes of single runs. */
   private groups = new Map<string, RunGroup>();
   private readonly subscription: vscode.Disposable;
+  private fullRefresh: ReturnType<typeof setTimeout> | undefined;
+  private fullRefreshedAt = -Infinity;
 
   constructor(private readonly model: RunsModel) {
     this.subscription = model.onDidChangeRuns((change) => {
       if (change.structure) {
-        this.changed.fire(undefined);
+        this.refreshAll();
         return;
       }
+      // The refresh to come draws these too (and some may not be in the tree VS Code holds yet).
+      if (this.fullRefresh) return;
       // A run's status and live marker also show in its group's description.
       const runs = change.keys.flatMap((key) => model.get(key) ?? []);
       const groups = new Set(runs.flatMap((run) => this.groupOf(run) ?? []));
@@ -49,9 +56,18 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     });
   }
 
+  private refreshAll(): void {
+    if (this.fullRefresh) return;
+    this.fullRefresh = setTimeout(() => {
+      this.fullRefresh = undefined;
+      this.fullRefreshedAt = Date.now();
+      this.changed.fire(undefined);
+    }, Math.max(0, this.fullRefreshedAt + FULL_REFRESH_INTERVAL_MS - Date.now()));
+  }
+
   getChildren(node?: RunsNode): RunsNode[] {
     if (node === undefined) {
-      this.groups = new Map(groupRuns(this.model.list()).map((group) => [group.id, group]));
+      this.groups = new Map(this.model.groups().map((group) => [group.id, group]));
       return [...this.groups.values()];
     }
     return isGroup(node) ? node.runs : [];
@@ -65,7 +81,14 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     return isGroup(node) ? this.groupItem(node) : this.runItem(node);
   }
 
+  /** A run's tooltip, made when it is hovered: with a thousand runs, every refresh would carry a thousand of them to the workbench. */
+  resolveTreeItem(item: vscode.TreeItem, node: RunsNode): vscode.TreeItem {
+    if (!isGroup(node)) item.tooltip = textTooltip(runTooltipRows(node));
+    return item;
+  }
+
   dispose(): void {
+    clearTimeout(this.fullRefresh);
     this.subscription.dispose();
     this.changed.dispose();
   }
@@ -87,7 +110,6 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     const item = new vscode.TreeItem(run.label, vscode.TreeItemCollapsibleState.None);
     item.id = `run:${run.key}`;
     item.description = runDescription(run);
-    item.tooltip = textTooltip(runTooltipRows(run));
     item.iconPath = themeIcon(STATUS_LOOKS[run.status]);
     item.contextValue = run.live ? 'gradlens.run.live' : 'gradlens.run';
     item.command = { command: 'gradlens.openDashboard', title: 'Open Dashboard', arguments: [{ key: run.key }] };

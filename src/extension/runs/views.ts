@@ -6,10 +6,9 @@ import * as vscode from 'vscode';
 import type { RunsViewRow } from '../api';
 import { FindingsTreeProvider } from './findings-tree';
 import type { RunsModel } from './model';
-import { groupRuns } from './present';
 import { RunsTreeProvider, type RunsNode } from './runs-tree';
 
-/** The rows a Runs tree draws, groups expanded, as labels, descriptions and icon ids (without touching the tree's own list of groups). */
+/** The rows a Runs tree draws, groups expanded, as labels, descriptions and icon ids. */
 function rowsOf(tree: RunsTreeProvider, model: RunsModel): RunsViewRow[] {
   const text = (value: string | vscode.TreeItemLabel | boolean | undefined): string =>
     typeof value === 'string' ? value : typeof value === 'object' ? value.label : '';
@@ -17,7 +16,7 @@ function rowsOf(tree: RunsTreeProvider, model: RunsModel): RunsViewRow[] {
     const item = tree.getTreeItem(node);
     return { group, label: text(item.label), description: text(item.description), icon: item.iconPath instanceof vscode.ThemeIcon ? item.iconPath.id : '' };
   };
-  return groupRuns(model.list()).flatMap((group) => {
+  return model.groups().flatMap((group) => {
     const head = row(group, undefined);
     return [head, ...group.runs.map((run) => row(run, head.label))];
   });

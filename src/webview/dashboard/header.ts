@@ -3,21 +3,12 @@
  * numbers that answer "did the gradients blow up?", and the actions. With
  * several runs, a table compares them.
  */
-import type { RunStatus } from '../../protocol/dashboard';
+import { RUN_STATUS_WORDS, type RunStatus } from '../../protocol/dashboard';
 import { FORMAT_NAMES, WRITER_NAMES } from '../../report/summary';
 import { formatNumber, formatPercent, formatStep } from '../charts/scale';
 import { SERIES_COLORS } from '../charts/theme';
 import { el } from './dom';
 import { stepSpan, type RunModel } from './model';
-
-const STATUS_NAMES: Record<RunStatus, string> = {
-  healthy: 'healthy',
-  warning: 'warning',
-  exploding: 'exploding',
-  nonfinite: 'non-finite',
-  'no-gradients': 'no gradient norms',
-  empty: 'no steps yet',
-};
 
 /** What the header's buttons do; absent actions (a standalone report) get no button. */
 export interface HeaderActions {
@@ -26,7 +17,7 @@ export interface HeaderActions {
 }
 
 function statusBadge(status: RunStatus): HTMLElement {
-  return el('span', { className: `status status-${status}` }, STATUS_NAMES[status]);
+  return el('span', { className: `status status-${status}` }, RUN_STATUS_WORDS[status]);
 }
 
 function liveBadge(): HTMLElement {

@@ -10,6 +10,7 @@ import { formatNumber, formatPercent } from '../charts/scale';
 import type { StepAxis } from '../charts/x-axis';
 import { el, present, section } from './dom';
 import type { RunModel } from './model';
+import { compareSortValues } from './sort';
 import type { ParameterColumn, ViewState } from './state';
 
 interface Column {
@@ -150,13 +151,5 @@ export class Parameters {
 function sortedParameters(parameters: ParameterSummary[], sort: ViewState['sort']): ParameterSummary[] {
   if (!sort) return parameters;
   const { column, descending } = sort;
-  const sign = descending ? -1 : 1;
-  return [...parameters].sort((a, b) => {
-    const x = a[column];
-    const y = b[column];
-    // Unknown values go last whichever the direction.
-    if (x === null || y === null) return x === y ? 0 : x === null ? 1 : -1;
-    if (typeof x === 'string' || typeof y === 'string') return sign * String(x).localeCompare(String(y));
-    return sign * (x - y);
-  });
+  return [...parameters].sort((a, b) => compareSortValues(a[column], b[column], descending));
 }
