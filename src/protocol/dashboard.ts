@@ -23,6 +23,16 @@ export const RUN_STATUS_WORDS: Record<RunStatus, string> = {
   empty: 'no steps yet',
 };
 
+/** Statuses worst first, as the sweep table sorts them and the Runs view and the table count them. */
+export const RUN_STATUS_RANK: Record<RunStatus, number> = { nonfinite: 5, exploding: 4, warning: 3, healthy: 2, 'no-gradients': 1, empty: 0 };
+
+/** How many runs have each status, worst first: `[['exploding', 50], ['healthy', 950]]`. */
+export function statusCounts(statuses: Iterable<RunStatus>): Array<[RunStatus, number]> {
+  const counts = new Map<RunStatus, number>();
+  for (const status of statuses) counts.set(status, (counts.get(status) ?? 0) + 1);
+  return [...counts].sort(([a], [b]) => RUN_STATUS_RANK[b] - RUN_STATUS_RANK[a]);
+}
+
 /** A value per step: arrays that differ in length are refused, not drawn against the wrong steps. */
 const sameLength = (s: { steps: Float64Array; values: Float64Array }): boolean => s.steps.length === s.values.length;
 

@@ -4,7 +4,7 @@ import { diagnose } from '../../src/diagnosis/diagnose';
 import { statedHyperparameters } from '../../src/logs/hyperparameters';
 import { openRuns } from '../../src/logs/open';
 import { runKey, runStatus } from '../../src/report/payload';
-import { findingDescription, findingLabel, findingsMessage, groupDescription, groupRuns, inSweepScope, runDescription, runTooltipRows, sweepRow, sweepTitle } from '../../src/extension/runs/present';
+import { findingDescription, findingLabel, findingsMessage, groupDescription, groupRuns, inSweepScope, runDescription, runTooltipRows, shownLabel, sweepRow, sweepTitle } from '../../src/extension/runs/present';
 import type { RunSummary } from '../../src/worker/logs-protocol';
 
 const REAL = path.join(__dirname, '../fixtures/real');
@@ -63,6 +63,26 @@ describe('Runs and Findings views: what they show', () => {
     );
     assert.notEqual(groups[1].id, groups[4].id, 'a workspace folder named Opened is not the Opened group');
     assert.equal(groupDescription({ ...groups[2], runs: [groups[2].runs[0], { ...groups[2].runs[1], live: true }] }), '2 runs · 1 live');
+  });
+
+  it('shows a sweep (a folder of ten or more run folders) as one group, its runs named by their folders, its troubles counted', () => {
+    const run = (group: string, label: string, status: RunSummary['status'] = 'healthy'): RunSummary => ({ ...healthy, key: `${group}/${label}`, label, group, origin: 'workspace', status });
+    const sweep = Array.from({ length: 12 }, (_, i) => run(`runs/sweep/lr-${i}`, i % 4 === 2 ? 'tb' : 'grads.jsonl', i % 5 === 0 ? 'exploding' : i === 7 ? 'nonfinite' : 'healthy'));
+    const few = Array.from({ length: 3 }, (_, i) => run(`runs/ablation/seed-${i}`, 'metrics.csv'));
+    const groups = groupRuns([...sweep, ...few, run('runs/sweep', 'notes.log'), run('runs/sweep/lr-3', 'eval.jsonl')]);
+    assert.deepEqual(
+      groups.map((g) => [g.name, g.runs.map((r) => shownLabel(g, r))]),
+      [
+        ['runs/ablation/seed-0', ['metrics.csv']],
+        ['runs/ablation/seed-1', ['metrics.csv']],
+        ['runs/ablation/seed-2', ['metrics.csv']],
+        ['runs/sweep', ['lr-0/grads.jsonl', 'lr-1/grads.jsonl', 'lr-2/tb', 'lr-4/grads.jsonl', 'lr-5/grads.jsonl', 'lr-6/tb', 'lr-7/grads.jsonl', 'lr-8/grads.jsonl', 'lr-9/grads.jsonl', 'lr-10/tb', 'lr-11/grads.jsonl', 'notes.log']],
+        ['runs/sweep/lr-3', ['eval.jsonl', 'grads.jsonl']],
+      ],
+      'three folders are no sweep; a run folder of two runs keeps its group',
+    );
+    assert.equal(groupDescription(groups[3]), '12 runs · 1 non-finite · 3 exploding');
+    assert.equal(groupDescription(groups[0]), '1 run');
   });
 
   it('lists a folder’s runs and those of the folders under it in a sweep table, each row from its summary', () => {

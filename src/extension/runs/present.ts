@@ -7,7 +7,7 @@
 import { formatNumber } from '../../diagnosis/stats';
 import type { Finding, FindingKind, Severity } from '../../diagnosis/types';
 import { noFindingsText } from '../../diagnosis/verdict';
-import { RUN_STATUS_WORDS, type RunStatus } from '../../protocol/dashboard';
+import { RUN_STATUS_RANK, RUN_STATUS_WORDS, statusCounts, type RunStatus } from '../../protocol/dashboard';
 import type { SweepRow } from '../../protocol/sweep';
 import { FORMAT_NAMES, stepRange } from '../../report/summary';
 import type { RunSummary } from '../../worker/logs-protocol';
@@ -50,7 +50,22 @@ export interface RunGroup {
   name: string;
   origin: RunSummary['origin'];
   runs: RunSummary[];
+  /** Runs shown under another label than their own, by key: a sweep's runs go by their subfolder (`lr-3/grads.jsonl`). */
+  labels: Map<string, string>;
 }
+
+/** A run's label in its group's rows. */
+export const shownLabel = (group: RunGroup, run: RunSummary): string => group.labels.get(run.key) ?? run.label;
+
+/**
+ * A folder with this many subfolders of one run each is a sweep: its runs
+ * are one group, named by their subfolders, rather than as many groups of
+ * one run (a thousand of them in the Runs view, and as many tree nodes for
+ * VS Code to build at each refresh).
+ */
+export const SWEEP_FOLDERS = 10;
+/** Groups of more runs than this start collapsed: the sweep table lists them better. */
+export const COLLAPSED_RUNS = 100;
 
 /** Experiments first (what the user just started), then the workspace's folders, then what was opened. */
 const ORIGIN_ORDER: Record<RunSummary['origin'], number> = { experiment: 0, workspace: 1, opened: 2 };
@@ -58,28 +73,53 @@ const compareNames = new Intl.Collator('en', { numeric: true }).compare;
 
 export function groupRuns(runs: readonly RunSummary[]): RunGroup[] {
   const groups = new Map<string, RunGroup>();
-  for (const run of runs) {
-    const id = `${run.origin}:${run.group}`;
+  const groupOf = (origin: RunSummary['origin'], name: string): RunGroup => {
+    const id = `${origin}:${name}`;
     let group = groups.get(id);
     if (!group) {
-      group = { id, name: run.group, origin: run.origin, runs: [] };
+      group = { id, name, origin, runs: [], labels: new Map() };
       groups.set(id, group);
     }
-    group.runs.push(run);
-  }
+    return group;
+  };
+  for (const run of runs) groupOf(run.origin, run.group).runs.push(run);
+  mergeSweeps(groups, groupOf);
   return [...groups.values()]
     .sort((a, b) => ORIGIN_ORDER[a.origin] - ORIGIN_ORDER[b.origin] || compareNames(a.name, b.name))
-    .map((group) => ({ ...group, runs: group.runs.sort((a, b) => compareNames(a.label, b.label)) }));
+    .map((group) => ({ ...group, runs: group.runs.sort((a, b) => compareNames(shownLabel(group, a), shownLabel(group, b))) }));
+}
+
+/** Folders of a workspace folder that hold SWEEP_FOLDERS or more subfolders of one run each become one group of those runs. */
+function mergeSweeps(groups: Map<string, RunGroup>, groupOf: (origin: RunSummary['origin'], name: string) => RunGroup): void {
+  const byParent = new Map<string, RunGroup[]>();
+  for (const group of groups.values()) {
+    const cut = group.name.lastIndexOf('/');
+    if (group.origin !== 'workspace' || cut <= 0 || group.runs.length !== 1) continue;
+    const parent = group.name.slice(0, cut);
+    byParent.set(parent, [...(byParent.get(parent) ?? []), group]);
+  }
+  for (const [parent, members] of byParent) {
+    if (members.length < SWEEP_FOLDERS) continue;
+    const sweep = groupOf('workspace', parent);
+    for (const member of members) {
+      groups.delete(member.id);
+      const run = member.runs[0];
+      sweep.runs.push(run);
+      sweep.labels.set(run.key, `${member.name.slice(parent.length + 1)}/${run.label}`);
+    }
+  }
 }
 
 /** One formatter for every count: toLocaleString makes a new one each call, which a thousand tree rows a refresh made slow. */
 const COUNTS = new Intl.NumberFormat('en-US');
 const count = (n: number, word: string): string => `${COUNTS.format(n)} ${word}${n === 1 ? '' : 's'}`;
 
-/** `3 runs · 1 live` */
+/** `3 runs · 1 live`; a sweep's also say how many of its runs are in trouble: `1,000 runs · 50 exploding · 1 live`. */
 export function groupDescription(group: RunGroup): string {
   const live = group.runs.filter((run) => run.live).length;
-  return [count(group.runs.length, 'run'), ...(live > 0 ? [`${live} live`] : [])].join(' · ');
+  const troubled =
+    group.runs.length < SWEEP_FOLDERS ? [] : statusCounts(group.runs.map((run) => run.status)).filter(([status]) => RUN_STATUS_RANK[status] >= RUN_STATUS_RANK.warning);
+  return [count(group.runs.length, 'run'), ...troubled.map(([status, n]) => `${COUNTS.format(n)} ${RUN_STATUS_WORDS[status]}`), ...(live > 0 ? [`${live} live`] : [])].join(' · ');
 }
 
 /** `exploding · 400 steps · ● live` */

@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { RunEntry, RunsModel } from './model';
-import { groupDescription, runDescription, runTooltipRows, STATUS_LOOKS, type Look, type RunGroup } from './present';
+import { COLLAPSED_RUNS, groupDescription, runDescription, runTooltipRows, shownLabel, STATUS_LOOKS, type Look, type RunGroup } from './present';
 
 export type RunsNode = RunGroup | RunEntry;
 
@@ -93,12 +93,17 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     this.changed.dispose();
   }
 
+  /** Each run's group, indexed once per grouping: a thousand rows would otherwise each search every group. */
+  private byRun: { groups: readonly RunGroup[]; of: Map<string, RunGroup> } | undefined;
+
   private groupOf(run: RunEntry): RunGroup | undefined {
-    return [...this.groups.values()].find((group) => group.runs.includes(run));
+    const groups = this.model.groups();
+    if (this.byRun?.groups !== groups) this.byRun = { groups, of: new Map(groups.flatMap((group) => group.runs.map((r): [string, RunGroup] => [r.key, group]))) };
+    return this.byRun.of.get(run.key);
   }
 
   private groupItem(group: RunGroup): vscode.TreeItem {
-    const item = new vscode.TreeItem(group.name, vscode.TreeItemCollapsibleState.Expanded);
+    const item = new vscode.TreeItem(group.name, group.runs.length > COLLAPSED_RUNS ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded);
     item.id = `group:${group.id}`;
     item.description = groupDescription(group);
     item.iconPath = new vscode.ThemeIcon(group.id.startsWith('experiment:') ? 'beaker' : group.id.startsWith('opened:') ? 'folder-opened' : 'folder');
@@ -107,7 +112,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   }
 
   private runItem(run: RunEntry): vscode.TreeItem {
-    const item = new vscode.TreeItem(run.label, vscode.TreeItemCollapsibleState.None);
+    const group = this.groupOf(run);
+    const item = new vscode.TreeItem(group ? shownLabel(group, run) : run.label, vscode.TreeItemCollapsibleState.None);
     item.id = `run:${run.key}`;
     item.description = runDescription(run);
     item.iconPath = themeIcon(STATUS_LOOKS[run.status]);

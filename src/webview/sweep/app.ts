@@ -8,7 +8,7 @@
  * SORT_MEASURE (marks.ts) times each ordering of the rows, for tests.
  */
 import { HYPERPARAMETER_LABELS } from '../../logs/hyperparameters';
-import { RUN_STATUS_WORDS, type RunStatus } from '../../protocol/dashboard';
+import { RUN_STATUS_RANK, RUN_STATUS_WORDS, statusCounts } from '../../protocol/dashboard';
 import { hostToSweepSchema, sweepStateSchema, type HostToSweep, type SweepRow, type SweepState, type SweepToHost } from '../../protocol/sweep';
 import { formatNumber } from '../charts/scale';
 import { el } from '../dashboard/dom';
@@ -17,7 +17,6 @@ import { connectToHost } from '../host';
 import { SORT_MEASURE } from './marks';
 
 /** Worst first when sorted descending. */
-const STATUS_RANK: Record<RunStatus, number> = { nonfinite: 5, exploding: 4, warning: 3, healthy: 2, 'no-gradients': 1, empty: 0 };
 
 interface Column {
   id: string;
@@ -36,7 +35,7 @@ function statusCell(row: SweepRow): Node {
 
 const FIXED_COLUMNS: readonly Column[] = [
   { id: 'run', label: 'Run', numeric: false, value: (r) => r.run, cell: (r) => r.run },
-  { id: 'status', label: 'Status', numeric: false, value: (r) => STATUS_RANK[r.status], cell: statusCell },
+  { id: 'status', label: 'Status', numeric: false, value: (r) => RUN_STATUS_RANK[r.status], cell: statusCell },
   { id: 'steps', label: 'Steps', numeric: true, value: (r) => r.steps, cell: (r) => String(r.steps) },
   { id: 'maxNorm', label: 'Max gradient norm', numeric: true, value: (r) => r.maxNorm, cell: (r) => blankOr(r.maxNorm, formatNumber) },
   { id: 'maxNormStep', label: 'At step', numeric: true, value: (r) => r.maxNormStep, cell: (r) => blankOr(r.maxNormStep) },
@@ -278,9 +277,7 @@ class SweepTable {
   }
 
   private renderSummary(): void {
-    const counts = new Map<RunStatus, number>();
-    for (const { row } of this.listed.values()) counts.set(row.status, (counts.get(row.status) ?? 0) + 1);
-    const byWorst = [...counts].sort(([a], [b]) => STATUS_RANK[b] - STATUS_RANK[a]);
+    const byWorst = statusCounts([...this.listed.values()].map(({ row }) => row.status));
     const runs = this.listed.size;
     this.summary.textContent =
       runs === 0 ? 'No runs to list yet.' : `${runs.toLocaleString('en-US')} run${runs === 1 ? '' : 's'}: ${byWorst.map(([status, n]) => `${n.toLocaleString('en-US')} ${RUN_STATUS_WORDS[status]}`).join(', ')}`;

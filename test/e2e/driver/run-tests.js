@@ -221,7 +221,15 @@ async function inspect(page, request) {
     const matches = target.locator(request.click.selector, request.click.text ? { hasText: request.click.text } : {});
     await matches.first().click({ timeout: 10000 });
   }
-  const result = await target.evaluate(queryFrame, { text: request.text, ink: request.ink });
+  let result;
+  try {
+    result = await target.evaluate(queryFrame, { text: request.text, ink: request.ink });
+  } catch (e) {
+    // The webview went away between finding its frame and reading it (hidden, reloaded, or by the click itself,
+    // when it opened another editor): nothing to read, the click done; the caller asks again if it waits for the page.
+    if (!/Frame was detached|Execution context was destroyed|Target closed/.test(String((e && e.message) || e))) throw e;
+    return { found: false, text: {}, ink: {} };
+  }
   if (request.screenshot) {
     fs.mkdirSync(path.dirname(request.screenshot), { recursive: true });
     await page.screenshot({ path: request.screenshot });
