@@ -38,6 +38,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 const MAX_ENTRY_BYTES = 1 << 20;
 const KEY = new TextEncoder().encode('log_history');
 const [OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET, QUOTE, BACKSLASH, COLON, COMMA] = [...'{}[]"\\:,'].map((c) => c.charCodeAt(0));
+const decoder = new TextDecoder();
 const isSpace = (byte: number) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 
 /**
@@ -54,7 +55,7 @@ export const readTrainerState: ReaderFactory = (sink, file) => {
   let escaped = false;
   let started = false;
   /** Bytes of the string being read at depth 1, to find the `log_history` key: only its first bytes matter. */
-  let key = new Uint8Array(KEY.length + 1);
+  const key = new Uint8Array(KEY.length + 1);
   let keyLength = 0;
   let lastKeyIsHistory = false;
   let phase: 'seeking' | 'history' | 'after' = 'seeking';
@@ -69,7 +70,7 @@ export const readTrainerState: ReaderFactory = (sink, file) => {
   const emit = (bytes: Uint8Array) => {
     let value: unknown;
     try {
-      value = parsePythonJson(new TextDecoder().decode(bytes));
+      value = parsePythonJson(decoder.decode(bytes));
     } catch (error) {
       sink.warning({ file, message: `log_history[${index}] is not valid JSON (${errorMessage(error)}); skipped` });
       return;
@@ -153,7 +154,6 @@ export const readTrainerState: ReaderFactory = (sink, file) => {
     } else if (phase === 'seeking') sink.warning({ file, message: 'no "log_history" list: not a Hugging Face trainer_state.json' });
     depth = 0;
     inString = escaped = started = lastKeyIsHistory = elementSeen = false;
-    key = new Uint8Array(KEY.length + 1);
     keyLength = index = entryBytes = bom = 0;
     phase = 'seeking';
     entry = undefined;
