@@ -2,6 +2,7 @@
  * From a path on disk to runs read: a file's run (or one per rank), a
  * folder's runs as discovery.ts finds them, read in chunks, a few at a time.
  */
+import { mapWithLimit } from '../shared/concurrency';
 import { errorMessage } from '../shared/errors';
 import { specsAt, statedSettings, withSettings, type RunSpec } from './discovery';
 import { feedFile } from './files';
@@ -19,20 +20,6 @@ export interface OpenOptions {
  * file descriptors (256 by default on macOS) and loses the runs it could not open.
  */
 const RUNS_READ_AT_ONCE = 16;
-
-/** `map` over items with at most `limit` calls in flight, results in the items' order. */
-async function mapWithLimit<T, R>(items: readonly T[], limit: number, map: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const work = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await map(items[index]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, work));
-  return results;
-}
 
 /**
  * Reads one discovered run. A file that cannot be read is an `unreadable`
