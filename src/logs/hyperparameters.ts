@@ -4,7 +4,7 @@
  * records (the logged learning rate's peak, the first logged `max_norm`).
  * A hyperparameter a run does not state is absent, never guessed.
  */
-import { seriesWithRole, type Run, type Series } from './run';
+import { seriesWithRole, tallyOf, type Run } from './run';
 
 /** Keys in the order a table shows them, with the words it heads them with. */
 export const HYPERPARAMETER_LABELS = {
@@ -19,17 +19,15 @@ export const HYPERPARAMETER_LABELS = {
 export type HyperparameterKey = keyof typeof HYPERPARAMETER_LABELS;
 export type Hyperparameters = Partial<Record<HyperparameterKey, number | string>>;
 
-function finiteValues(series: Series | undefined): number[] {
-  return series ? Array.from(series.values).filter(Number.isFinite) : [];
-}
-
 export function statedHyperparameters(run: Run): Hyperparameters {
   const settings = run.settings;
-  const rates = finiteValues(seriesWithRole(run, 'lr'));
-  const loggedClip = finiteValues(seriesWithRole(run, 'maxNorm'))[0];
+  const lr = seriesWithRole(run, 'lr');
+  // The tally's largest finite value: exact in a summarised run too, and no copy of the series at each summary.
+  const peakRate = lr ? tallyOf(lr).max : NaN;
+  const loggedClip = seriesWithRole(run, 'maxNorm')?.values.find(Number.isFinite);
   const stated: Hyperparameters = {
     // The peak of the logged schedule is the rate a sweep sets (warm-up and decay move around it).
-    learningRate: settings?.learningRate ?? (rates.length > 0 ? rates.reduce((a, b) => Math.max(a, b)) : undefined),
+    learningRate: settings?.learningRate ?? (Number.isNaN(peakRate) ? undefined : peakRate),
     batchSize: settings?.batchSize,
     // 0 is how the tools say clipping is off.
     clipNorm: settings?.clipNorm === 0 ? 'off' : (settings?.clipNorm ?? loggedClip),

@@ -148,8 +148,8 @@ function outranks(value: number, kept: number): boolean {
  * last one means training went back (a restart from a checkpoint): the later
  * data replaces what was there from that step on, as TensorBoard does.
  *
- * Up to its stream's cap (`Buckets.cap`) it keeps every point. Past that the
- * stream summarises: each series keeps one point per bucket of
+ * Until its stream's buckets are full (`Buckets.full`) it keeps every point.
+ * Then the stream summarises: each series keeps one point per bucket of
  * `stride` steps (doubling as the run grows), so memory stays bounded
  * whatever the run's length, while the tally stays exact.
  */
@@ -226,12 +226,11 @@ class SeriesBuffer {
       if (this.steps[mid] < step) lo = mid + 1;
       else hi = mid;
     }
-    const dropped = lo < this.length;
     const droppedPoints = this.length - lo;
     this.length = lo;
     buckets.kept -= droppedPoints;
-    if (dropped) this.retally(buckets, droppedPoints);
-    return dropped;
+    if (droppedPoints > 0) this.retally(buckets, droppedPoints);
+    return droppedPoints > 0;
   }
 
   /**

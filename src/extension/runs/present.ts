@@ -96,7 +96,9 @@ function mergeSweeps(groups: Map<string, RunGroup>, groupOf: (origin: RunSummary
     const cut = group.name.lastIndexOf('/');
     if (group.origin !== 'workspace' || cut <= 0 || group.runs.length !== 1) continue;
     const parent = group.name.slice(0, cut);
-    byParent.set(parent, [...(byParent.get(parent) ?? []), group]);
+    const siblings = byParent.get(parent);
+    if (siblings) siblings.push(group);
+    else byParent.set(parent, [group]);
   }
   for (const [parent, members] of byParent) {
     if (members.length < SWEEP_FOLDERS) continue;
