@@ -6,6 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { mapWithLimit } from '../shared/concurrency';
 import { errorMessage } from '../shared/errors';
 import { isInside } from '../shared/paths';
 import { DETECT_BYTES, detectFormat } from './detect';
@@ -116,6 +117,9 @@ async function globalStep(file: string): Promise<number> {
   const match = /"global_step"\s*:\s*(\d+)/.exec(text);
   return match ? Number(match[1]) : 0;
 }
+
+/** Folder walks in flight at once when the matched files lie in many run roots: each holds one descriptor at a time. */
+const SEARCHES_AT_ONCE = 8;
 
 /** The log LLaMA-Factory writes beside the Hugging Face Trainer's output (its LogCallback). */
 const LLAMA_FACTORY_LOG = 'trainer_log.jsonl';
@@ -276,9 +280,10 @@ export async function discoverMatched(top: string, files: readonly string[]): Pr
     specs.set(specId(spec), spec);
     for (const file of spec.files) covered.add(file.path);
   };
-  const search = async (root: string): Promise<void> => {
-    searched.add(root);
-    for (const spec of await discoverRuns(root)) if (spec.files.some((file) => matched.has(file.path))) add(spec);
+  /** Walks the roots a few at a time (a sweep's thousand run folders are small walks, each waiting on its reads), adding in their order. */
+  const search = async (roots: readonly string[]): Promise<void> => {
+    for (const root of roots) searched.add(root);
+    for (const found of await mapWithLimit(roots, SEARCHES_AT_ONCE, discoverRuns)) for (const spec of found) if (spec.files.some((file) => matched.has(file.path))) add(spec);
   };
 
   // A root inside another is reached by the outer one's walk: search the outermost only.
@@ -290,9 +295,9 @@ export async function discoverMatched(top: string, files: readonly string[]): Pr
     }
     return false;
   };
-  for (const root of roots) if (!hasOuterRoot(root)) await search(root);
+  await search([...roots].filter((root) => !hasOuterRoot(root)));
   // The walk skips hidden and tool folders and stops at a depth: a matched file there is searched from its own root.
-  for (const { file, root } of placed) if (!covered.has(file) && !searched.has(root)) await search(root);
+  for (const { file, root } of placed) if (!covered.has(file) && !searched.has(root)) await search([root]);
   // A loose file whose name no walk looks at: the user's glob says it is a log.
   for (const { file, layout } of placed) {
     if (covered.has(file) || layout || LAYOUT_FILE.test(path.basename(file))) continue;

@@ -34,7 +34,7 @@ async function eachLine(file: string, onLine: (bytes: Uint8Array, start: number,
     },
     overlong: () => {},
   });
-  const stream = (await openRegularFile(file)).createReadStream({ highWaterMark: CHUNK_BYTES });
+  const stream = (await openRegularFile(file)).handle.createReadStream({ highWaterMark: CHUNK_BYTES });
   try {
     for await (const chunk of stream) {
       splitter.push(chunk as Buffer);

@@ -40,9 +40,9 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.compare(a, b) === 0;
 }
 
-/** The bytes a later poll compares with, taken right after reading up to `offset`. */
+/** The bytes a later poll compares with: the first `WITNESS_BYTES` of the file and the last before `offset`, apart from those. */
 async function witnesses(file: string, offset: number): Promise<{ head: Uint8Array; end: Uint8Array }> {
-  const handle = await openRegularFile(file);
+  const { handle } = await openRegularFile(file);
   try {
     const head = await readAt(handle, 0, Math.min(WITNESS_BYTES, offset));
     const endStart = Math.max(head.length, offset - WITNESS_BYTES);
@@ -50,6 +50,41 @@ async function witnesses(file: string, offset: number): Promise<{ head: Uint8Arr
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * The same witnesses kept up to date from the bytes a read hands its reader,
+ * so reading a file does not open it again to take them. Copies: the read
+ * reuses its buffer for the next chunk.
+ */
+class WitnessTaker {
+  private head: Uint8Array;
+  /** The last bytes read, up to WITNESS_BYTES, ending at the read's position. */
+  private last: Uint8Array;
+
+  constructor(state: FileState) {
+    this.head = state.head;
+    this.last = state.end;
+  }
+
+  take(bytes: Uint8Array, position: number): void {
+    // The head is short only while the file is: then the read starts where it ends.
+    if (this.head.length < WITNESS_BYTES && position === this.head.length) this.head = joined(this.head, bytes.subarray(0, WITNESS_BYTES - this.head.length));
+    this.last = bytes.length >= WITNESS_BYTES ? bytes.slice(bytes.length - WITNESS_BYTES) : joined(this.last.subarray(Math.max(0, this.last.length + bytes.length - WITNESS_BYTES)), bytes);
+  }
+
+  /** The witnesses once the file is read up to `offset`. */
+  witnesses(offset: number): { head: Uint8Array; end: Uint8Array } {
+    const endStart = Math.max(this.head.length, offset - WITNESS_BYTES);
+    return { head: this.head, end: this.last.subarray(this.last.length - (offset - endStart)) };
+  }
+}
+
+function joined(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 /** Whether the bytes read so far are still the file's first bytes: false after a truncation or a rewrite in place. */
@@ -118,8 +153,18 @@ export class RunTail {
       // A rewritten file is read whole even when empty: an empty trainer_state.json is one being written.
       if (stat.size > state.offset || (file.rewritten && fresh)) {
         const current = state;
-        current.offset = await feedFile(file.path, (bytes) => current.reader.push(bytes), current.offset);
-        Object.assign(current, await witnesses(file.path, current.offset));
+        const taker = new WitnessTaker(current);
+        let position = current.offset;
+        current.offset = await feedFile(
+          file.path,
+          (bytes) => {
+            taker.take(bytes, position);
+            position += bytes.length;
+            current.reader.push(bytes);
+          },
+          current.offset,
+        );
+        Object.assign(current, taker.witnesses(current.offset));
         // A rewritten file is complete each time it is saved; appended files wait for their next line.
         if (file.rewritten) current.reader.end();
         changed = true;

@@ -263,8 +263,46 @@ describe('tailing a run while it is written', () => {
     assert.deepEqual(tail.runs()[0].warnings, []);
   });
 
+  it('reads appends of any size as appends, never starting the run over, and still sees a rewrite of what was read', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gradlens-tail-append-'));
+    let round = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.nat({ max: 12_000 }), { minLength: 1, maxLength: 6 }), fc.nat({ max: 12_000 }), async (appends, first) => {
+        const file = path.join(dir, `run${round++}.jsonl`);
+        let step = 0;
+        // Lines padded to reach a size: witnesses are 4 KB at each end, so sizes around 4 and 8 KB matter.
+        const text = (bytes: number) => {
+          let out = '';
+          do out += `{"step": ${step++}, "loss": 1, "note": "${'y'.repeat(Math.min(Math.max(0, bytes - out.length - 40), 900))}"}\n`;
+          while (out.length < bytes);
+          return out;
+        };
+        writeFileSync(file, text(first));
+        const tail = new RunTail((await specForFile(file))!);
+        await tail.poll();
+        const edition = tail.edition();
+        for (const bytes of appends) {
+          appendFileSync(file, text(bytes));
+          await tail.poll();
+          assert.equal(tail.edition(), edition, 'an append is read as one');
+        }
+        // The same size, one byte changed in the middle of the last line: the end witness sees it.
+        const bytes = readFileSync(file);
+        bytes[bytes.length - 3] = 'z'.charCodeAt(0);
+        writeFileSync(file, bytes);
+        appendFileSync(file, text(10));
+        await tail.poll();
+        assert.notEqual(tail.edition(), edition, 'a rewrite of the last bytes read starts the run over');
+      }),
+      { numRuns: 40 },
+    );
+  });
+
   it('after any sequence of appends, truncations, rewrites in place, rotations and re-creations, reads what a fresh read reads', async () => {
-    const line = fc.record({ step: fc.nat({ max: 60 }), loss: fc.double({ min: 0, max: 9, noNaN: true }) }).map(({ step, loss }) => `{"step": ${step}, "loss": ${loss}}\n`);
+    // Lines up to 1.5 KB: files pass the 4 KB of each witness, which the poll takes from the bytes it reads.
+    const line = fc
+      .record({ step: fc.nat({ max: 60 }), loss: fc.double({ min: 0, max: 9, noNaN: true }), pad: fc.nat({ max: 1500 }) })
+      .map(({ step, loss, pad }) => `{"step": ${step}, "loss": ${loss}, "note": "${'x'.repeat(pad)}"}\n`);
     const lines = fc.array(line, { minLength: 1, maxLength: 12 }).map((list) => list.join(''));
     const operation = fc.oneof(
       fc.record({ kind: fc.constant('append' as const), text: lines }),

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import fc from 'fast-check';
 import { discoverRuns } from '../../src/logs/discovery';
 import { openRuns } from '../../src/logs/open';
 import { RunTail } from '../../src/logs/tail';
@@ -29,6 +30,43 @@ describe('training settings a log or its folder states', () => {
     assert.deepEqual(settingsFromText('step 1: loss 2.3\n', 'train.log'), { sources: [] });
     assert.deepEqual(settingsFromText('[INFO] [config.py:1001:print]   gradient_clipping ............ 1.0\n', 'train.log'), { sources: ['train.log'], clipNorm: 1 });
     assert.deepEqual(settingsFromText('_wandb:\n  value:\n    cli_version: 0.17.0\nmax_grad_norm:\n  desc: null\n  value: 0.5\nbf16:\n  value: true\n', 'config.yaml'), { sources: ['config.yaml'], clipNorm: 0.5, precision: 'bf16' });
+  });
+
+  it('reads a setting after one left empty, and the first value of the kind a key takes', () => {
+    assert.deepEqual(settingsFromText('gradient_clip_val:\nbatch_size: 32\n', 'hparams.yaml'), { sources: ['hparams.yaml'], batchSize: 32 });
+    assert.deepEqual(settingsFromText('"max_grad_norm": null, "warmup_steps": 5\nmax_grad_norm = 2.5\n', 'train.log'), { sources: ['train.log'], clipNorm: 2.5, warmupSteps: 5 });
+  });
+
+  it('finds in one pass what a search for each key finds', () => {
+    const keys = ['max_grad_norm', 'gradient_clip_val', 'clip_grad', 'grad_clip', 'precision', 'bf16', 'fp16', 'warmup_steps', 'lr_warmup_iters', 'warmup_iters', 'learning_rate', 'max_lr', 'micro_batch_size', 'batch_size', 'per_device_train_batch_size'];
+    const fragment = fc.oneof(
+      fc.constantFrom(...keys, ...keys.map((k) => `_${k}`), ...keys.map((k) => `"${k}"`)),
+      fc.constantFrom(': ', ':', ' = ', '=', ' ...... ', ' | ', '\n', ' ', ', ', '{', '"', "'", '(', '\t'),
+      fc.constantFrom('1.0', '0', '-2', '3e-4', '.5', 'true', 'False', 'None', 'null', '16-mixed', 'bf16', 'x', '"1.5"', '1.'),
+    );
+    // The oracle: each setting's pattern searched on its own.
+    const NUMBER = String.raw`([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)`;
+    const alone = (text: string, key: string, value: string) => new RegExp(String.raw`(?:^|[\s,{(|"'])${key}"?\s*(?:[:=]|\.{2,}|\s\|)\s*"?${value}`, 'm').exec(text)?.[1];
+    fc.assert(
+      fc.property(fc.array(fragment, { maxLength: 40 }), (parts) => {
+        const text = parts.join('');
+        const found = settingsFromText(text, 'f');
+        const number = (key: string) => {
+          const v = alone(text, key, NUMBER);
+          return v === undefined ? undefined : Number(v);
+        };
+        const clip = number('max_grad_norm') ?? number('gradient_clip_val') ?? number('clip_grad') ?? number('grad_clip');
+        assert.equal(found.clipNorm, clip === undefined || !Number.isFinite(clip) ? undefined : Math.max(clip, 0), text);
+        assert.equal(found.warmupSteps, number('warmup_steps') ?? number('lr_warmup_iters') ?? number('warmup_iters'), text);
+        assert.equal(found.batchSize, number('per_device_train_batch_size') ?? number('micro_batch_size') ?? number('batch_size'), text);
+        const word = (key: string) => alone(text, key, '([A-Za-z0-9_-]+)');
+        const bf16 = /^(true|1)$/i.test(word('bf16') ?? '');
+        if (bf16) assert.equal(found.precision, 'bf16', text);
+        else if (/^(true|1)$/i.test(word('fp16') ?? '')) assert.equal(found.precision, 'fp16', text);
+        else if (/^bf16/i.test(word('precision') ?? '')) assert.equal(found.precision, 'bf16', text);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('keeps the first statement of each setting, the run log before its folder', () => {

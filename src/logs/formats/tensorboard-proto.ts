@@ -81,12 +81,15 @@ class BytesTable<T> {
   private readonly keys: (DataView | undefined)[] = new Array<DataView | undefined>(BytesTable.SLOTS).fill(undefined);
   private readonly values: (T | undefined)[] = new Array<T | undefined>(BytesTable.SLOTS).fill(undefined);
   private entries = 0;
+  /** The longest sequence kept: a longer one (a histogram record tried as a shape) is not hashed at all. */
+  private longest = 0;
   /** For each slot, the slot found after it last time; and the slot found last. */
   private readonly next = new Int32Array(BytesTable.SLOTS);
   private last = 0;
 
   /** What `view`'s bytes [start, end) stand for, if they were added before. */
   find(view: DataView, start: number, end: number): T | undefined {
+    if (end - start > this.longest) return undefined;
     const predicted = this.next[this.last];
     const predictedKey = this.keys[predicted];
     if (predictedKey !== undefined && sameBytes(predictedKey, view, start, end)) {
@@ -114,6 +117,7 @@ class BytesTable<T> {
       this.keys[slot] = new DataView(bytes.buffer);
       this.values[slot] = value;
       this.entries++;
+      this.longest = Math.max(this.longest, end - start);
       this.found(slot);
       return;
     }
