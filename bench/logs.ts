@@ -16,11 +16,15 @@
  * - peak memory over a run's length: logs of 10^5, 10^6 and 10^7 steps
  *   (--memory-steps), each read and diagnosed in a fresh process the way
  *   the CLI and the language server do it; the peak resident size above
- *   that process's baseline. Goal: 10^7 steps within 2× the 10^5 one.
+ *   that process's baseline. Goal: 10^7 steps within 2× the 10^5 one;
+ * - gradient histograms: TensorBoard logs of 150 histogram tags a step
+ *   (--histogram-steps), memory kept and the size of the dashboard's first
+ *   message for the run.
  *
  * Options: --steps=N, --rounds=N (best of N, default 3), --dir=PATH (where
  * the generated files go; default a temporary folder, removed afterwards),
- * --only=ingest|memory, --memory-steps=N,N,..., --no-write (print only).
+ * --only=ingest|histograms|memory, --memory-steps=N,N,...,
+ * --histogram-steps=N,N,..., --no-write (print only).
  * Nothing asserts on a time: this is a report.
  */
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -37,7 +41,9 @@ import { MAX_EVENT_BYTES, tfEventsReaderWith } from '../src/logs/formats/tfevent
 import { feedFile } from '../src/logs/files';
 import { RunBuilder, type Run } from '../src/logs/run';
 import type { ReaderFactory } from '../src/logs/sink';
-import { encodeEvent, frameRecord, scalarEvent } from '../test/logs/tfevents-writer';
+import { encodeEvent, frameRecord, scalarEvent, torchHistogram } from '../test/logs/tfevents-writer';
+import { toRunPayload } from '../src/report/payload';
+import { encodeWire } from '../src/protocol/wire';
 import { cpuModel, findGc, writeSection } from './report';
 import { execFileSync } from 'node:child_process';
 import { diagnose } from '../src/diagnosis/diagnose';
@@ -46,6 +52,9 @@ import { analyzeLogFile } from '../src/server/log-diagnostics';
 
 const SECTION = 'Log ingest';
 const MEMORY_SECTION = "Memory over a run's length";
+const HISTOGRAM_SECTION = 'Gradient histograms';
+/** Parameters whose gradient histogram the histogram runs log at every step: a model of about ResNet-50's or GPT-2's number of tensors. */
+const HISTOGRAM_TAGS = 150;
 const PARAMETERS = ['emb.weight', ...[0, 1].flatMap((l) => ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'].map((p) => `lstm.${p}_l${l}`)), 'head.weight', 'head.bias', 'norm.weight'];
 
 const { values: args } = parseArgs({
@@ -55,6 +64,7 @@ const { values: args } = parseArgs({
     dir: { type: 'string' },
     only: { type: 'string' },
     'memory-steps': { type: 'string', default: '100000,1000000,10000000' },
+    'histogram-steps': { type: 'string', default: '100,400' },
     /** Internal: measure one log in this process (see memoryOf). */
     child: { type: 'string' },
     path: { type: 'string' },
@@ -313,15 +323,99 @@ async function memoryOverLength(dir: string): Promise<string> {
   ].join('\n');
 }
 
+/** A run that logs torch's `add_histogram` of every parameter's gradient at every step (4,000 values each, TensorFlow's default buckets), and a loss. */
+function* histogramRecords(steps: number): Generator<Uint8Array> {
+  let seed = 7;
+  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const gaussian = () => Math.sqrt(-2 * Math.log(random() + 1e-300)) * Math.cos(2 * Math.PI * random());
+  yield frameRecord(encodeEvent({ fileVersion: 'brain.Event:2' }));
+  for (let step = 0; step < steps; step++) {
+    yield frameRecord(encodeEvent(scalarEvent(step, 'train/loss', 2 - step / steps)));
+    for (let t = 0; t < HISTOGRAM_TAGS; t++) {
+      const scale = 1e-3 * (1 + t / 10);
+      yield frameRecord(encodeEvent({ step, values: [{ tag: `grad/layer${t}.weight`, histo: torchHistogram(Array.from({ length: 4000 }, () => gaussian() * scale)) }] }));
+    }
+  }
+}
+
+interface DashboardReport {
+  baseline: number;
+  peak: number;
+  kept: number;
+  ms: number;
+  histograms: number;
+  buckets: number;
+  /** The dashboard's first message for the run, as the wire sends it; or why it could not be made. */
+  wireBytes: number | null;
+  error: string | null;
+}
+
+/** In a fresh process: reads and diagnoses a log as the logs worker does, then makes the dashboard's first message for it. */
+async function measureDashboard(file: string): Promise<DashboardReport> {
+  const gc = findGc();
+  const heapBefore = memoryAfterGc(gc);
+  const baseline = process.memoryUsage().rss;
+  const start = performance.now();
+  const [run] = await openRuns(file);
+  const diagnosis = diagnose(run);
+  const ms = performance.now() - start;
+  const kept = memoryAfterGc(gc) - heapBefore;
+  let wireBytes: number | null = null;
+  let error: string | null = null;
+  try {
+    wireBytes = encodeWire({ type: 'show', runs: [toRunPayload(run, diagnosis)] }).length;
+  } catch (thrown) {
+    error = thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : String(thrown);
+  }
+  return {
+    baseline,
+    peak: process.resourceUsage().maxRSS * 1024 - baseline,
+    kept,
+    ms,
+    histograms: run.histograms.reduce((sum, h) => sum + h.histograms.length, 0),
+    buckets: run.histograms.reduce((sum, h) => sum + h.histograms.reduce((n, x) => n + x.counts.length, 0), 0),
+    wireBytes,
+    error,
+  };
+}
+
+/** Memory and the dashboard's message for runs of many histogram tags, each length in a fresh process. */
+async function histogramMemory(dir: string): Promise<string> {
+  const rows: string[] = [];
+  for (const steps of String(args['histogram-steps']).split(',').map(Number)) {
+    const file = path.join(dir, `events.out.tfevents.histograms-${steps}`);
+    log(`histograms: writing ${HISTOGRAM_TAGS} tags × ${steps} steps ...`);
+    await writeAll(file, histogramRecords(steps));
+    const bytes = statSync(file).size;
+    const report = JSON.parse(execFileSync(process.execPath, ['--expose-gc', process.argv[1], '--child=dashboard', `--path=${file}`], { encoding: 'utf8', maxBuffer: 1 << 26 })) as DashboardReport;
+    log(`histograms: ${steps} steps: kept ${MB(report.kept)} MB, peak ${MB(report.peak)} MB, message ${report.wireBytes === null ? report.error : `${MB(report.wireBytes)} MB`}`);
+    const message = report.wireBytes === null ? `not made: ${report.error}` : `${MB(report.wireBytes)} MB`;
+    rows.push(`| ${steps.toLocaleString('en-US')} | ${(HISTOGRAM_TAGS * steps).toLocaleString('en-US')} | ${MB(bytes)} MB | ${fixed(report.ms / 1000)} s | ${report.histograms.toLocaleString('en-US')} | ${report.buckets.toLocaleString('en-US')} | ${MB(report.kept)} MB | ${MB(report.peak)} MB | ${message} |`);
+    rmSync(file, { force: true });
+  }
+  return [
+    `\`npm run bench:logs\` on ${cpuModel()}, Node ${process.version}: a TensorBoard log of ${HISTOGRAM_TAGS} gradient histograms a step (torch's \`add_histogram\` of 4,000 values over TensorFlow's default buckets, trimmed as torch trims them) and a loss, read and diagnosed as the logs worker does, then the dashboard's first message made for it, each length in a fresh process. Kept is the heap and typed arrays held after a full GC; peak the largest resident size above the process's before reading.`,
+    '',
+    '| steps | histograms logged | log | read + diagnose | histograms kept | buckets kept | kept | peak above baseline | dashboard message |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...rows,
+  ].join('\n');
+}
+
 async function main(): Promise<void> {
   if (args.child) {
-    process.stdout.write(JSON.stringify(await measureOne(String(args.path), args.child)));
+    process.stdout.write(JSON.stringify(args.child === 'dashboard' ? await measureDashboard(String(args.path)) : await measureOne(String(args.path), args.child)));
     return;
   }
   const dir = args.dir ?? mkdtempSync(path.join(os.tmpdir(), 'gradlens-bench-'));
   try {
-    if (args.only !== 'memory') await ingest(dir);
-    if (args.only !== 'ingest') {
+    if (args.only === undefined || args.only === 'ingest') await ingest(dir);
+    if (args.only === undefined || args.only === 'histograms') {
+      const section = await histogramMemory(dir);
+      process.stdout.write(`${section}\n`);
+      if (!args['no-write']) writeSection(HISTOGRAM_SECTION, section);
+    }
+    if (args.only === undefined || args.only === 'memory') {
       const section = await memoryOverLength(dir);
       process.stdout.write(`${section}\n`);
       if (!args['no-write']) {

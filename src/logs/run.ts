@@ -310,12 +310,60 @@ class Buckets {
   }
 }
 
+/** Buckets a histogram keeps: the dashboard draws 32 value bins, where torch's writer stores hundreds (TensorFlow's 1,549 edges, trimmed). */
+export const HISTOGRAM_BUCKETS = 64;
+
 /**
- * A tag's histograms. Past `MAX` it keeps one in every `every` that arrive
- * (doubling), as TensorBoard keeps a sample of a long run's histograms.
+ * The histogram with neighbouring buckets merged until at most
+ * HISTOGRAM_BUCKETS remain: those whose upper edges fall in the same of as
+ * many equal stretches of [min, max]. A merged bucket is the union of those
+ * it replaces, so every count stays over the values it counted; min, max,
+ * count, sum and sumSquares are unchanged.
+ */
+export function coarsened(histogram: Histogram): Histogram {
+  const { limits, counts, min, max } = histogram;
+  const n = counts.length;
+  if (n <= HISTOGRAM_BUCKETS || limits.length !== n) return histogram;
+  const width = (max - min) / HISTOGRAM_BUCKETS;
+  // Without a usable range (NaN, one value), by position.
+  const stretchOf =
+    width > 0 && Number.isFinite(width)
+      ? (i: number) => Math.min(HISTOGRAM_BUCKETS - 1, Math.max(0, Math.floor((Math.min(limits[i], max) - min) / width)))
+      : (i: number) => Math.floor((i * HISTOGRAM_BUCKETS) / n);
+  const mergedLimits: number[] = [];
+  const mergedCounts: number[] = [];
+  let stretch = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const at = stretchOf(i);
+    // Stretches only go up, so at most HISTOGRAM_BUCKETS buckets come out whatever the edges hold (NaN merges).
+    if (mergedCounts.length === 0 || at > stretch) {
+      mergedLimits.push(limits[i]);
+      mergedCounts.push(counts[i]);
+      stretch = Math.max(stretch, at);
+    } else {
+      mergedLimits[mergedLimits.length - 1] = limits[i];
+      mergedCounts[mergedCounts.length - 1] += counts[i];
+    }
+  }
+  return { ...histogram, limits: mergedLimits, counts: mergedCounts };
+}
+
+/** Histograms a stream keeps in all, and how many it keeps now. */
+interface HistogramBudget {
+  readonly max: number;
+  kept: number;
+}
+
+/**
+ * A tag's histograms. Past `MAX`, or past `MIN` once the run keeps its
+ * budget, it keeps one in every `every` that arrive (doubling), as
+ * TensorBoard keeps a sample of a long run's histograms; each is kept
+ * coarsened to HISTOGRAM_BUCKETS buckets.
  */
 class HistogramBuffer {
   static readonly MAX = 1024;
+  /** What a tag can be thinned to when a model logs many: between half this and this. */
+  static readonly MIN = 64;
   steps: number[] = [];
   histograms: Histogram[] = [];
   /** Each kept histogram's place among those that arrived. */
@@ -325,27 +373,30 @@ class HistogramBuffer {
   constructor(readonly tag: string) {}
 
   /** Returns whether histograms were dropped (a restart, or a sparser sample) rather than only added. */
-  push(step: number, histogram: Histogram): boolean {
-    let dropped = this.truncateFrom(step);
+  push(step: number, histogram: Histogram, budget: HistogramBudget): boolean {
+    let dropped = this.truncateFrom(step, budget);
     const arrival = this.arrived++;
     if (arrival % this.every !== 0) return dropped;
-    if (this.steps.length === HistogramBuffer.MAX) {
+    if (this.steps.length >= HistogramBuffer.MAX || (budget.kept >= budget.max && this.steps.length >= HistogramBuffer.MIN)) {
       this.every *= 2;
       const keep = this.arrivals.flatMap((at, i) => (at % this.every === 0 ? [i] : []));
+      budget.kept -= this.steps.length - keep.length;
       [this.steps, this.histograms, this.arrivals] = [keep.map((i) => this.steps[i]), keep.map((i) => this.histograms[i]), keep.map((i) => this.arrivals[i])];
       dropped = true;
       if (arrival % this.every !== 0) return dropped;
     }
     this.steps.push(step);
-    this.histograms.push(histogram);
+    this.histograms.push(coarsened(histogram));
     this.arrivals.push(arrival);
+    budget.kept++;
     return dropped;
   }
 
-  truncateFrom(step: number): boolean {
+  truncateFrom(step: number, budget: HistogramBudget): boolean {
     let keep = this.steps.length;
     while (keep > 0 && this.steps[keep - 1] >= step) keep--;
     const dropped = keep < this.steps.length;
+    budget.kept -= this.steps.length - keep;
     this.steps.length = keep;
     this.histograms.length = keep;
     this.arrivals.length = keep;
@@ -357,6 +408,8 @@ class StreamData {
   readonly series = new Map<string, SeriesBuffer>();
   readonly buckets: Buckets;
   readonly histograms = new Map<string, HistogramBuffer>();
+  /** A model of hundreds of parameters logs hundreds of tags: 16,384 histograms of 64 buckets are about 20 MB. */
+  readonly histogramBudget: HistogramBudget = { max: 2 ** 14, kept: 0 };
   readonly events: RunEvent[] = [];
   constructor(limits: PointLimits) {
     this.buckets = new Buckets(limits, this.series);
@@ -431,20 +484,20 @@ export class RunBuilder implements LogSink {
   }
 
   histogram(tag: string, step: number, histogram: Histogram, stream?: string): void {
-    const histograms = this.stream(stream).histograms;
-    let buffer = histograms.get(tag);
+    const data = this.stream(stream);
+    let buffer = data.histograms.get(tag);
     if (!buffer) {
       buffer = new HistogramBuffer(tag);
-      histograms.set(tag, buffer);
+      data.histograms.set(tag, buffer);
     }
-    if (buffer.push(step, histogram)) this.drops++;
+    if (buffer.push(step, histogram, data.histogramBudget)) this.drops++;
   }
 
   purge(step: number, stream?: string): void {
     const data = this.stream(stream);
     let dropped = false;
     for (const buffer of data.series.values()) dropped = buffer.truncateFrom(step, data.buckets) || dropped;
-    for (const buffer of data.histograms.values()) dropped = buffer.truncateFrom(step) || dropped;
+    for (const buffer of data.histograms.values()) dropped = buffer.truncateFrom(step, data.histogramBudget) || dropped;
     let keep = data.events.length;
     while (keep > 0 && data.events[keep - 1].step >= step) keep--;
     dropped ||= keep < data.events.length;

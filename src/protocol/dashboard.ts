@@ -52,12 +52,17 @@ export const stepValuesSchema = refine(object({ steps: float64Array, values: flo
 export const seriesDeltaSchema = refine(object({ ...seriesFields, keep: finite }), sameLength);
 export type SeriesDelta = Infer<typeof seriesDeltaSchema>;
 
-export const histogramPayloadSchema = object({
+const histogramFields = {
   tag: string,
   param: optional(string),
   steps: array(number),
   histograms: array(object({ min: number, max: number, count: number, sum: number, sumSquares: number, limits: array(number), counts: array(number) })),
-});
+};
+export const histogramPayloadSchema = object(histogramFields);
+
+/** How a tag's histograms grew: the page keeps its first `keep` and adds these (0 for a tag new to it). */
+export const histogramDeltaSchema = object({ ...histogramFields, keep: finite });
+export type HistogramDelta = Infer<typeof histogramDeltaSchema>;
 
 /** One run as the dashboard draws it. */
 export const runPayloadSchema = object({
@@ -94,8 +99,8 @@ export const runAppendSchema = object({
   series: array(seriesDeltaSchema),
   /** Present when the total norm changed: keep its first `keep` points, add these. */
   totalNorm: optional(refine(object({ steps: float64Array, values: float64Array, keep: finite }), sameLength)),
-  /** Present, whole, when the histograms changed. */
-  histograms: optional(array(histogramPayloadSchema)),
+  /** The tags whose histograms grew. */
+  histograms: array(histogramDeltaSchema),
   diagnosis: diagnosisSchema,
   warnings: array(string),
 });
@@ -111,7 +116,8 @@ export const runCursorSchema = object({
   /** Tag → points sent (of the series as read, before any thinning). */
   series: record(finite),
   totalNorm: object({ length: finite, lastStep: nullable(number) }),
-  histograms: finite,
+  /** Tag → histograms sent. */
+  histograms: record(finite),
 });
 export type RunCursor = Infer<typeof runCursorSchema>;
 export type SeriesPayload = Infer<typeof seriesPayloadSchema>;

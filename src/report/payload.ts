@@ -1,7 +1,7 @@
 import type { Diagnosis } from '../diagnosis/types';
 import { RunView } from '../diagnosis/view';
 import type { Run, Series } from '../logs/run';
-import type { HostToDashboard, RunAppend, RunCursor, RunPayload, RunStatus, SeriesDelta, SeriesPayload } from '../protocol/dashboard';
+import type { HistogramDelta, HostToDashboard, RunAppend, RunCursor, RunPayload, RunStatus, SeriesDelta, SeriesPayload } from '../protocol/dashboard';
 import { warningLines } from './warnings';
 
 /**
@@ -104,11 +104,10 @@ function seriesPayload(s: Series, shared: (steps: Float64Array) => Float64Array,
   return { ...seriesName(s), steps: shared(steps), values };
 }
 
-function histogramPayloads(run: Run): RunPayload['histograms'] {
-  return run.histograms.map((h) => ({ tag: h.tag, ...(h.param !== undefined ? { param: h.param } : {}), steps: h.steps, histograms: h.histograms }));
+/** A tag's histograms as the page gets them, from its `from`-th on. */
+function histogramPayload(h: Run['histograms'][number], from = 0): RunPayload['histograms'][number] {
+  return { tag: h.tag, ...(h.param !== undefined ? { param: h.param } : {}), steps: h.steps.slice(from), histograms: h.histograms.slice(from) };
 }
-
-const histogramCount = (run: Run): number => run.histograms.reduce((sum, h) => sum + h.steps.length, 0);
 
 export function toRunPayload(run: Run, diagnosis: Diagnosis, live = false): RunPayload {
   return payloadOf(run, diagnosis, live, new RunView(run));
@@ -127,7 +126,7 @@ function payloadOf(run: Run, diagnosis: Diagnosis, live: boolean, view: RunView)
     series: run.series.map((s) => seriesPayload(s, shared)),
     // When logged, the same arrays as the gradNorm series: the wire sends them once.
     ...(view.normSource !== 'none' ? { totalNorm: { steps: shared(view.norms.steps), values: view.norms.values } } : {}),
-    histograms: histogramPayloads(run),
+    histograms: run.histograms.map((h) => histogramPayload(h)),
     diagnosis,
     warnings: warningLines(run),
   };
@@ -147,7 +146,7 @@ function cursorOf(run: Run, view: RunView, edition: string): RunCursor {
     edition,
     series: Object.fromEntries(run.series.map((s) => [s.tag, settled(run, s.steps.length)])),
     totalNorm: { length: total, lastStep: total > 0 ? steps[total - 1] : null },
-    histograms: histogramCount(run),
+    histograms: Object.fromEntries(run.histograms.map((h) => [h.tag, h.steps.length])),
   };
 }
 
@@ -183,14 +182,20 @@ function appendOf(run: Run, diagnosis: Diagnosis, live: boolean, view: RunView, 
   const totalKept = length <= steps.length && (length === 0 || steps[length - 1] === lastStep);
   const keep = totalKept ? length : 0;
   const totalNorm = keep === steps.length ? undefined : { steps: shared(steps.subarray(keep)), values: values.subarray(keep), keep };
-  const histogramsChanged = histogramCount(run) !== since.histograms;
+  // Within an edition a tag's histograms only grow at the end (a sparser sample or a restart changes the edition).
+  const histograms: HistogramDelta[] = [];
+  for (const h of run.histograms) {
+    const sent = since.histograms[h.tag] ?? 0;
+    if (sent > h.steps.length) return undefined;
+    if (sent < h.steps.length) histograms.push({ ...histogramPayload(h, sent), keep: sent });
+  }
   return {
     key: runKey(run),
     live,
     status: runStatus(diagnosis),
     series,
     ...(totalNorm ? { totalNorm } : {}),
-    ...(histogramsChanged ? { histograms: histogramPayloads(run) } : {}),
+    histograms,
     diagnosis,
     warnings: warningLines(run),
   };

@@ -118,9 +118,10 @@ describe('training settings a log or its folder states', () => {
     writeFileSync(path.join(mlflow, 'params', 'learning_rate'), '5e-05');
     const runs = await openRuns(root);
     assert.deepEqual(runs.find((r) => r.format === 'mlflow')?.settings, { sources: ['params'], clipNorm: 0.7, learningRate: 5e-5 });
-    const lightning = runs.find((r) => r.format === 'csv' && r.path.includes('lightning_logs'));
+    const under = (folder: string) => (r: { path: string }) => r.path.startsWith(path.join(root, folder) + path.sep);
+    const lightning = runs.find(under('lightning_logs'));
     // An empty hparams.yaml states nothing, but says Lightning wrote the run.
-    const bare = runs.find((r) => r.path.includes(`tb${path.sep}`))!;
+    const bare = runs.find(under('tb'))!;
     assert.deepEqual(bare.settings, { sources: ['hparams.yaml'] });
     assert.equal(writerOf(bare), 'lightning');
     assert.deepEqual(lightning?.settings, { sources: ['hparams.yaml'], clipNorm: 0.5 });

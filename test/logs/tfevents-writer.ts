@@ -160,3 +160,39 @@ function writeTensor(tensor: TensorSpec, pbf: PbfWriter): void {
 function writeShape(shape: number[], pbf: PbfWriter): void {
   for (const size of shape) pbf.writeMessage(2, (dim: number, w) => w.writeVarintField(1, dim), size);
 }
+
+/** TensorFlow's default bucket edges, which torch.utils.tensorboard's add_histogram uses: ±1e-12·1.1^k up to 1e20, and 0. */
+export const TF_EDGES = (() => {
+  const positive: number[] = [];
+  for (let v = 1e-12; v < 1e20; v *= 1.1) positive.push(v);
+  return [...positive.map((v) => -v).reverse(), 0, ...positive, Number.MAX_VALUE];
+})();
+
+/** Bucket i of `limits` counts the values in (limits[i-1], limits[i]]. */
+export function bucketOf(limits: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = limits.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (limits[mid] < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** A histogram of `values` as torch writes one: counted over the edges, then trimmed to the buckets from the first to the last non-empty one. */
+export function torchHistogram(values: readonly number[], edges: readonly number[] = TF_EDGES): Histogram {
+  const counts = new Array<number>(edges.length).fill(0);
+  for (const v of values) counts[bucketOf(edges, v)]++;
+  const first = counts.findIndex((c) => c > 0);
+  const last = counts.length - 1 - [...counts].reverse().findIndex((c) => c > 0);
+  return {
+    min: Math.min(...values),
+    max: Math.max(...values),
+    count: values.length,
+    sum: values.reduce((a, b) => a + b, 0),
+    sumSquares: values.reduce((a, b) => a + b * b, 0),
+    limits: edges.slice(first, last + 1),
+    counts: counts.slice(first, last + 1),
+  };
+}

@@ -77,3 +77,50 @@ describe('a summarised live run on the dashboard', () => {
     assert.equal(runChange(grown, diagnose(grown), true, builder.edition(), cursor).message.type, 'update');
   });
 });
+
+describe("a live run's histograms on the dashboard", () => {
+  const histogram = (step: number) => ({ min: -step - 1, max: step + 1, count: 3, sum: 0, sumSquares: 2 * (step + 1) ** 2, limits: [-step - 1, 0, Number.MAX_VALUE], counts: [1, 1, 1] });
+  const log = (builder: RunBuilder, from: number, to: number, tags: string[]) => {
+    for (let step = from; step < to; step++) {
+      builder.scalar('loss', step, 1);
+      for (const tag of tags) builder.histogram(tag, step, histogram(step));
+    }
+  };
+
+  it("sends each tag's new histograms, a new tag whole, and rebuilds the whole run", () => {
+    const builder = new RunBuilder({ ...source, format: 'tfevents' });
+    log(builder, 0, 300, ['grad/a', 'grad/b']);
+    let run = builder.runs()[0];
+    const first = runChange(run, diagnose(run), true, builder.edition());
+    let page = (received(first.message) as Extract<HostToDashboard, { type: 'update' }>).run;
+    let cursor = first.cursor;
+    for (const [from, to, tags] of [[300, 302, ['grad/a', 'grad/b']], [302, 303, ['grad/a', 'grad/b', 'grad/c']], [303, 310, ['grad/b']]] as const) {
+      log(builder, from, to, [...tags]);
+      run = builder.runs()[0];
+      const diagnosis = diagnose(run);
+      const change = runChange(run, diagnosis, true, builder.edition(), cursor);
+      const message = received(change.message);
+      assert.equal(message.type, 'append', `steps ${from}-${to}`);
+      if (message.type !== 'append') return;
+      assert.deepEqual(
+        message.run.histograms.map((h) => [h.tag, h.keep, h.steps.length]),
+        tags.map((tag) => [tag, tag === 'grad/c' ? 0 : cursor.histograms[tag], tag === 'grad/c' ? 1 : to - from]),
+        'only the histograms the page does not have',
+      );
+      page = appendToRun(page, message.run)!;
+      assert.deepEqual(plain(page), plain(toRunPayload(run, diagnosis, true)));
+      cursor = change.cursor;
+    }
+  });
+
+  it('is sent whole when a tag is sampled more sparsely', () => {
+    const builder = new RunBuilder({ ...source, format: 'tfevents' });
+    log(builder, 0, 1024, ['grad/a']);
+    const run = builder.runs()[0];
+    const { cursor } = runChange(run, diagnose(run), true, builder.edition());
+    log(builder, 1024, 1026, ['grad/a']);
+    const grown = builder.runs()[0];
+    assert.ok(grown.histograms[0].steps.length < 1024, 'thinned');
+    assert.equal(runChange(grown, diagnose(grown), true, builder.edition(), cursor).message.type, 'update');
+  });
+});

@@ -5,7 +5,7 @@
  * new points without copying the million it has. The chart summaries
  * (charts/summary.ts) extend on the same buffers.
  */
-import type { RunAppend, RunPayload, SeriesPayload } from '../../protocol/dashboard';
+import type { HistogramDelta, RunAppend, RunPayload, SeriesPayload } from '../../protocol/dashboard';
 
 /** How much of each growable buffer is taken: only the newest view of a buffer may grow into it. */
 const used = new WeakMap<ArrayBufferLike, number>();
@@ -37,7 +37,11 @@ function sameValues(a: Float64Array, b: Float64Array): boolean {
 /** The run grown by `delta`, or undefined when the delta keeps more points than the page has (it was made for another state). */
 export function appendToRun(run: RunPayload, delta: RunAppend): RunPayload | undefined {
   const held = new Map(run.series.map((s) => [s.tag, s.steps.length]));
-  const fits = delta.series.every((d) => d.keep <= (held.get(d.tag) ?? 0)) && (delta.totalNorm?.keep ?? 0) <= (run.totalNorm?.steps.length ?? 0);
+  const heldHistograms = new Map(run.histograms.map((h) => [h.tag, h.steps.length]));
+  const fits =
+    delta.series.every((d) => d.keep <= (held.get(d.tag) ?? 0)) &&
+    (delta.totalNorm?.keep ?? 0) <= (run.totalNorm?.steps.length ?? 0) &&
+    delta.histograms.every((d) => d.keep <= (heldHistograms.get(d.tag) ?? 0));
   if (!fits) return undefined;
   const byTag = new Map(delta.series.map((d) => [d.tag, d]));
   // Arrays the page shares (a step axis of several series, the logged total norm and its series) grow once, into one array.
@@ -66,8 +70,22 @@ export function appendToRun(run: RunPayload, delta: RunAppend): RunPayload | und
     status: delta.status,
     series,
     ...(totalNorm ? { totalNorm } : {}),
-    histograms: delta.histograms ?? run.histograms,
+    histograms: grownHistograms(run.histograms, delta.histograms),
     diagnosis: delta.diagnosis,
     warnings: delta.warnings,
   };
+}
+
+/** Each tag's histograms with what the delta added after the ones it keeps; tags new to the page at the end. */
+function grownHistograms(held: RunPayload['histograms'], deltas: readonly HistogramDelta[]): RunPayload['histograms'] {
+  if (deltas.length === 0) return held;
+  const byTag = new Map(deltas.map((d) => [d.tag, d]));
+  const grown = held.map((h) => {
+    const d = byTag.get(h.tag);
+    if (!d) return h;
+    byTag.delete(h.tag);
+    return { ...h, steps: [...h.steps.slice(0, d.keep), ...d.steps], histograms: [...h.histograms.slice(0, d.keep), ...d.histograms] };
+  });
+  for (const { keep: _, ...d } of byTag.values()) grown.push(d);
+  return grown;
 }
