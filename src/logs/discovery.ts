@@ -10,7 +10,7 @@ import { mapWithLimit } from '../shared/concurrency';
 import { errorMessage } from '../shared/errors';
 import { isInside } from '../shared/paths';
 import { DETECT_BYTES, detectFormat } from './detect';
-import { readBytesAt, readSmallText } from './files';
+import { readBytesAt, readSmallText, SETTLED_MS } from './files';
 import { readTrainerState } from './formats/hf-trainer-state';
 import { mlflowMetaFields, mlflowMetricReader, mlflowMetricTag, mlflowRunName } from './formats/mlflow';
 import { readTextLog } from './formats/text';
@@ -71,7 +71,6 @@ interface Listing {
  */
 const listings = new Map<string, { mtimeMs: number; listing: Listing }>();
 const LISTINGS_KEPT = 256;
-const SETTLED_MS = 2000;
 
 async function listDir(dir: string): Promise<Listing> {
   const stat = await fs.stat(dir).catch(() => undefined);

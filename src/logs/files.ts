@@ -6,6 +6,13 @@
 import { constants, promises as fs } from 'node:fs';
 
 const CHUNK_BYTES = 1 << 20;
+/**
+ * Longer than the coarsest file-time tick in use (FAT's 2 s): a file whose
+ * mtime was this old when last looked at gets a new mtime if it is written
+ * again, so an unchanged mtime, size and inode mean unchanged bytes.
+ */
+export const SETTLED_MS = 2000;
+
 /** Room beyond a file's size when it is opened, for what a live run writes while it is read. */
 const GROWTH_BYTES = 64 * 1024;
 

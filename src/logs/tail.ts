@@ -12,7 +12,7 @@
 import { promises as fs } from 'node:fs';
 import { refusingLfsPointers } from './lfs';
 import { discoverRuns, statedSettings, withSettings, type RunSpec } from './discovery';
-import { feedFile, openRegularFile, readAt } from './files';
+import { feedFile, openRegularFile, readAt, SETTLED_MS } from './files';
 import type { OpenOptions } from './open';
 import { TagRoles } from './roles';
 import { RunBuilder, type Run } from './run';
@@ -29,6 +29,8 @@ interface FileState {
   /** The first and the last bytes read, to tell an append from a rewrite of what was read. */
   head: Uint8Array;
   end: Uint8Array;
+  /** When the file was last checked (read, or its bytes compared). */
+  checkedAt: number;
 }
 
 const hasIncomplete = (run: Run): boolean => run.warnings.some((w) => w.incomplete);
@@ -117,13 +119,17 @@ export class RunTail {
   /** Reads whatever changed since the last poll. Returns true when the runs changed. */
   async poll(): Promise<boolean> {
     let changed = false;
-    this.settings ??= (await statedSettings(this.spec)) ?? null;
+    // Once per (re)start: null says the files state none (`??=` would search again at every poll).
+    if (this.settings === undefined) this.settings = (await statedSettings(this.spec)) ?? null;
     for (let index = 0; index < this.spec.files.length; index++) {
       const file = this.spec.files[index];
+      const checkedAt = Date.now();
       const stat = await fs.stat(file.path).catch(() => undefined);
       if (!stat) continue;
       let state = this.files[index];
-      // The prefix is checked at every poll, not only when mtime or size moved: a same-size rewrite can keep both on a coarse clock.
+      // Settled when last checked and unchanged since (writing it again would move its mtime): a run that ended costs a stat a poll, not a read.
+      if (state && stat.ino === state.inode && stat.size === state.size && stat.mtimeMs === state.mtimeMs && state.checkedAt - stat.mtimeMs > SETTLED_MS) continue;
+      // Otherwise the prefix is checked, not only when mtime or size moved: a same-size rewrite can keep both on a coarse clock.
       const replaced =
         state !== undefined &&
         (stat.ino !== state.inode ||
@@ -144,12 +150,13 @@ export class RunTail {
       }
       const fresh = !state;
       if (!state) {
-        state = { path: file.path, reader: refusingLfsPointers(file.reader)(this.builder, file.path), offset: 0, inode: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, head: new Uint8Array(0), end: new Uint8Array(0) };
+        state = { path: file.path, reader: refusingLfsPointers(file.reader)(this.builder, file.path), offset: 0, inode: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, head: new Uint8Array(0), end: new Uint8Array(0), checkedAt };
         this.files[index] = state;
         changed = true;
       }
       state.mtimeMs = stat.mtimeMs;
       state.size = stat.size;
+      state.checkedAt = checkedAt;
       // A rewritten file is read whole even when empty: an empty trainer_state.json is one being written.
       if (stat.size > state.offset || (file.rewritten && fresh)) {
         const current = state;

@@ -33,6 +33,13 @@ export const REDISCOVER_MS = 5_000;
  * others and for the host's requests.
  */
 const DIAGNOSIS_DUTY = 1;
+/**
+ * A run none of whose files changed for LIVE_MS is looked at this often
+ * rather than at every poll interval, as TensorBoard reloads every 5 s: a
+ * sweep of 1,000 finished runs no longer keeps a core busy, and training
+ * that resumes shows within this.
+ */
+export const QUIET_POLL_MS = 5_000;
 /** Followed runs polled at once (see refresh): enough to overlap reads with diagnoses, few enough for file descriptors. */
 const POLLS_AT_ONCE = 8;
 
@@ -60,6 +67,7 @@ class Followed {
   diagnosedAt = -Infinity;
   diagnosisMs = 0;
   live = false;
+  polledAt = -Infinity;
   /** The host's summaries are out of date (new diagnosis, live changed, moved to another group). */
   stale = false;
   /** Keys of the runs the host lists. */
@@ -159,6 +167,8 @@ export class LogsService {
   private schedule(): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.enqueue(() => this.cycle()).then(() => this.schedule()), this.settings.pollIntervalMs);
+    // What keeps the worker alive is its port to the host, not the polling.
+    this.timer.unref();
   }
 
   private async cycle(): Promise<void> {
@@ -171,7 +181,8 @@ export class LogsService {
       }
       await this.reconcile();
     }
-    await this.refresh();
+    const now = Date.now();
+    await this.refresh([...this.followed].filter(([, f]) => f.live || f.dirty || now - f.polledAt >= QUIET_POLL_MS).map(([id]) => id));
   }
 
   private async configure(settings: LogsSettings): Promise<void> {
@@ -258,8 +269,9 @@ export class LogsService {
   }
 
   /**
-   * One poll of these followed runs (all by default): a request waits only
-   * for the runs it is about. A few at once, so one run's reads wait on the
+   * One poll of these followed runs (all by default; a poll cycle passes the
+   * live ones and the quiet ones due): a request waits only for the runs it
+   * is about. A few at once, so one run's reads wait on the
    * disk while another is diagnosed: polled one by one, a sweep of 1,000 runs
    * left the worker idle for 38% of its listing.
    */
@@ -271,6 +283,7 @@ export class LogsService {
   }
 
   private async poll(id: string, followed: Followed): Promise<void> {
+    followed.polledAt = Date.now();
     try {
       const stats = await Promise.all(followed.spec.files.map((file) => fs.stat(file.path).catch(() => undefined)));
       if (stats.every((stat) => stat === undefined)) {

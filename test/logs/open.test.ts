@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, promises as fsPromises, readFileSync, renameSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import os from 'node:os';
 import path from 'node:path';
@@ -261,6 +261,32 @@ describe('tailing a run while it is written', () => {
     assert.equal(series(tail.runs()[0], 'train_loss').steps.length, 80);
     assert.equal(series(tail.runs()[0], 'grad_norm').steps.length, 80);
     assert.deepEqual(tail.runs()[0].warnings, []);
+  });
+
+  it('opens nothing at a poll of a run whose files settled and did not change, and reads them again once they do', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gradlens-tail-settled-'));
+    const file = path.join(dir, 'ended.jsonl');
+    writeFileSync(file, '{"step": 0, "loss": 2, "grad_norm": 1}\n{"step": 1, "loss": 1.9, "grad_norm": 1.1}\n');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(file, hourAgo, hourAgo);
+    const tail = new RunTail((await specForFile(file))!);
+    await tail.poll();
+    const open = fsPromises.open;
+    let opened = 0;
+    fsPromises.open = ((...args: Parameters<typeof open>) => {
+      opened++;
+      return open(...args);
+    }) as typeof open;
+    try {
+      for (let i = 0; i < 5; i++) assert.equal(await tail.poll(), false);
+      // Neither the log nor a settings search (this log states none) is opened again.
+      assert.equal(opened, 0, 'files opened by polls of a run that ended');
+      appendFileSync(file, '{"step": 2, "loss": 1.8, "grad_norm": 1.2}\n');
+      assert.equal(await tail.poll(), true);
+      assert.deepEqual(series(tail.runs()[0], 'grad_norm').steps, [0, 1, 2]);
+    } finally {
+      fsPromises.open = open;
+    }
   });
 
   it('reads appends of any size as appends, never starting the run over, and still sees a rewrite of what was read', async () => {
