@@ -29,7 +29,7 @@ interface FileState {
   /** The first and the last bytes read, to tell an append from a rewrite of what was read. */
   head: Uint8Array;
   end: Uint8Array;
-  /** When the file was last checked (read, or its bytes compared). */
+  /** When the file was last checked (its bytes compared, and what it gained read), -Infinity before that succeeded. */
   checkedAt: number;
 }
 
@@ -150,13 +150,12 @@ export class RunTail {
       }
       const fresh = !state;
       if (!state) {
-        state = { path: file.path, reader: refusingLfsPointers(file.reader)(this.builder, file.path), offset: 0, inode: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, head: new Uint8Array(0), end: new Uint8Array(0), checkedAt };
+        state = { path: file.path, reader: refusingLfsPointers(file.reader)(this.builder, file.path), offset: 0, inode: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, head: new Uint8Array(0), end: new Uint8Array(0), checkedAt: -Infinity };
         this.files[index] = state;
         changed = true;
       }
       state.mtimeMs = stat.mtimeMs;
       state.size = stat.size;
-      state.checkedAt = checkedAt;
       // A rewritten file is read whole even when empty: an empty trainer_state.json is one being written.
       if (stat.size > state.offset || (file.rewritten && fresh)) {
         const current = state;
@@ -176,6 +175,8 @@ export class RunTail {
         if (file.rewritten) current.reader.end();
         changed = true;
       }
+      // Only once its bytes were compared or read: a file whose read failed (a permission fixed later) is tried again.
+      state.checkedAt = checkedAt;
     }
     return changed;
   }
