@@ -44,11 +44,38 @@ export const CHECKPOINT_DIR = /^checkpoint-\d+$/;
 const WANDB_SUMMARY = 'wandb-summary.json';
 /** Files whose run the folder layout decides: one the walk left out was left out on purpose (an older checkpoint). */
 const LAYOUT_FILE = /^trainer_state\.json$|tfevents|\.wandb$/;
-const readHead = (file: string) => readBytesAt(file, 0, DETECT_BYTES);
+/**
+ * What a file's first bytes say (its format, a trainer_state.json's step),
+ * kept by path while the file's stat holds: an opened folder is searched
+ * again every few seconds, and reading the first bytes of each of a sweep's
+ * thousand logs again was most of that. As with folder listings, only what
+ * was read from a file already settled is kept.
+ */
+class HeadFacts<T> {
+  private static readonly KEPT = 4096;
+  private readonly kept = new Map<string, { ino: number; size: number; mtimeMs: number; fact: T }>();
+
+  constructor(private readonly read: (file: string) => Promise<T>) {}
+
+  async of(file: string): Promise<T> {
+    const stat = await fs.stat(file);
+    const kept = this.kept.get(file);
+    if (kept && kept.ino === stat.ino && kept.size === stat.size && kept.mtimeMs === stat.mtimeMs) return kept.fact;
+    const fact = await this.read(file);
+    this.kept.delete(file);
+    if (Date.now() - stat.mtimeMs > SETTLED_MS) {
+      this.kept.set(file, { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, fact });
+      if (this.kept.size > HeadFacts.KEPT) this.kept.delete(this.kept.keys().next().value!);
+    }
+    return fact;
+  }
+}
+
+const formats = new HeadFacts(async (file) => detectFormat(file, await readBytesAt(file, 0, DETECT_BYTES)));
 
 /** A file taken by name: one run whatever its name; undefined for binary content no reader knows. */
 export async function specForFile(file: string, id = path.basename(file)): Promise<RunSpec | undefined> {
-  const format = detectFormat(file, await readHead(file));
+  const format = await formats.of(file);
   if (!format || format === 'mlflow') return undefined;
   // A W&B run's summary, taken out of its folder: the last value of each key, rewritten whole.
   const summary = format === 'wandb' && path.basename(file) === WANDB_SUMMARY;
@@ -109,13 +136,11 @@ const GLOBAL_STEP_BYTES = 1 << 20;
  * checkpoints: -1 when there is no file, 0 when it does not say yet (the
  * Trainer is writing it), so the run does not vanish while it is rewritten.
  */
-async function globalStep(file: string): Promise<number> {
-  const head = await readBytesAt(file, 0, GLOBAL_STEP_BYTES).catch(() => undefined);
-  if (head === undefined) return -1;
-  const text = new TextDecoder().decode(head);
-  const match = /"global_step"\s*:\s*(\d+)/.exec(text);
+const globalSteps = new HeadFacts(async (file) => {
+  const match = /"global_step"\s*:\s*(\d+)/.exec(new TextDecoder().decode(await readBytesAt(file, 0, GLOBAL_STEP_BYTES)));
   return match ? Number(match[1]) : 0;
-}
+});
+const globalStep = (file: string): Promise<number> => globalSteps.of(file).catch(() => -1);
 
 /** Folder walks in flight at once when the matched files lie in many run roots: each holds one descriptor at a time. */
 const SEARCHES_AT_ONCE = 8;

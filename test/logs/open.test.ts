@@ -14,6 +14,22 @@ import { coreRow, WandbLogWriter } from './wandb-writer';
 const REAL = path.join(__dirname, '../fixtures/real');
 const bytes = (text: string) => new TextEncoder().encode(text);
 
+/** Counts the files opened (fs.promises.open, which every read goes through) until restored. */
+function countOpens(): { readonly count: number; restore(): void } {
+  const open = fsPromises.open;
+  let count = 0;
+  fsPromises.open = ((...args: Parameters<typeof open>) => {
+    count++;
+    return open(...args);
+  }) as typeof open;
+  return {
+    get count() {
+      return count;
+    },
+    restore: () => void (fsPromises.open = open),
+  };
+}
+
 describe('format detection', () => {
   it('tells formats apart by content, whatever the file is called', () => {
     assert.equal(detectFormat('log.txt', bytes('{"step": 0, "loss": 1}\n')), 'jsonl');
@@ -263,6 +279,34 @@ describe('tailing a run while it is written', () => {
     assert.deepEqual(tail.runs()[0].warnings, []);
   });
 
+  it('searches a settled folder again without opening its logs, and detects a log anew once it changes', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gradlens-rediscover-'));
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const write = (file: string, text: string) => {
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, text);
+      utimesSync(file, hourAgo, hourAgo);
+    };
+    write(path.join(dir, 'a', 'train.log'), 'step 1: loss 2.0, grad_norm 1.5\n');
+    write(path.join(dir, 'b', 'trainer_state.json'), JSON.stringify({ global_step: 2, log_history: [{ step: 2, loss: 1, grad_norm: 1 }] }));
+    write(path.join(dir, 'b', 'checkpoint-1', 'trainer_state.json'), JSON.stringify({ global_step: 1, log_history: [{ step: 1, loss: 1, grad_norm: 1 }] }));
+    const first = await discoverRuns(dir);
+    const opens = countOpens();
+    try {
+      const again = await discoverRuns(dir);
+      assert.equal(opens.count, 0, 'files opened by a search of a folder that did not change');
+      assert.deepEqual(again.map((spec) => [spec.source.id, spec.source.format, spec.source.path]), first.map((spec) => [spec.source.id, spec.source.format, spec.source.path]));
+      // Written again, as a tool writes (their mtimes move; the state keeps its size): the log becomes JSON lines, the checkpoint's state the newest.
+      writeFileSync(path.join(dir, 'a', 'train.log'), '{"step": 1, "loss": 2, "grad_norm": 1.5}\n');
+      writeFileSync(path.join(dir, 'b', 'checkpoint-1', 'trainer_state.json'), JSON.stringify({ global_step: 3, log_history: [{ step: 3, loss: 1, grad_norm: 1 }] }));
+      const changed = await discoverRuns(dir);
+      assert.equal(changed.find((spec) => spec.source.id.endsWith('train.log'))?.source.format, 'jsonl');
+      assert.equal(changed.find((spec) => spec.source.format === 'hf-trainer-state')?.source.path, path.join(dir, 'b', 'checkpoint-1', 'trainer_state.json'));
+    } finally {
+      opens.restore();
+    }
+  });
+
   it('opens nothing at a poll of a run whose files settled and did not change, and reads them again once they do', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'gradlens-tail-settled-'));
     const file = path.join(dir, 'ended.jsonl');
@@ -271,21 +315,16 @@ describe('tailing a run while it is written', () => {
     utimesSync(file, hourAgo, hourAgo);
     const tail = new RunTail((await specForFile(file))!);
     await tail.poll();
-    const open = fsPromises.open;
-    let opened = 0;
-    fsPromises.open = ((...args: Parameters<typeof open>) => {
-      opened++;
-      return open(...args);
-    }) as typeof open;
+    const opens = countOpens();
     try {
       for (let i = 0; i < 5; i++) assert.equal(await tail.poll(), false);
       // Neither the log nor a settings search (this log states none) is opened again.
-      assert.equal(opened, 0, 'files opened by polls of a run that ended');
+      assert.equal(opens.count, 0, 'files opened by polls of a run that ended');
       appendFileSync(file, '{"step": 2, "loss": 1.8, "grad_norm": 1.2}\n');
       assert.equal(await tail.poll(), true);
       assert.deepEqual(series(tail.runs()[0], 'grad_norm').steps, [0, 1, 2]);
     } finally {
-      fsPromises.open = open;
+      opens.restore();
     }
   });
 
