@@ -10,7 +10,7 @@ import { mapWithLimit } from '../shared/concurrency';
 import { errorMessage } from '../shared/errors';
 import { isInside } from '../shared/paths';
 import { DETECT_BYTES, detectFormat } from './detect';
-import { readBytesAt, readSmallText, SETTLED_MS } from './files';
+import { KeptWhileUnchanged, readBytesAt, readSmallText } from './files';
 import { readTrainerState } from './formats/hf-trainer-state';
 import { mlflowMetaFields, mlflowMetricReader, mlflowMetricTag, mlflowRunName } from './formats/mlflow';
 import { readTextLog } from './formats/text';
@@ -45,33 +45,11 @@ const WANDB_SUMMARY = 'wandb-summary.json';
 /** Files whose run the folder layout decides: one the walk left out was left out on purpose (an older checkpoint). */
 const LAYOUT_FILE = /^trainer_state\.json$|tfevents|\.wandb$/;
 /**
- * What a file's first bytes say (its format, a trainer_state.json's step),
- * kept by path while the file's stat holds: an opened folder is searched
- * again every few seconds, and reading the first bytes of each of a sweep's
- * thousand logs again was most of that. As with folder listings, only what
- * was read from a file already settled is kept.
+ * What a file's first bytes say (its format, a trainer_state.json's step):
+ * an opened folder is searched again every few seconds, and reading the
+ * first bytes of each of a sweep's thousand logs again was most of that.
  */
-class HeadFacts<T> {
-  private static readonly KEPT = 4096;
-  private readonly kept = new Map<string, { ino: number; size: number; mtimeMs: number; fact: T }>();
-
-  constructor(private readonly read: (file: string) => Promise<T>) {}
-
-  async of(file: string): Promise<T> {
-    const stat = await fs.stat(file);
-    const kept = this.kept.get(file);
-    if (kept && kept.ino === stat.ino && kept.size === stat.size && kept.mtimeMs === stat.mtimeMs) return kept.fact;
-    const fact = await this.read(file);
-    this.kept.delete(file);
-    if (Date.now() - stat.mtimeMs > SETTLED_MS) {
-      this.kept.set(file, { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, fact });
-      if (this.kept.size > HeadFacts.KEPT) this.kept.delete(this.kept.keys().next().value!);
-    }
-    return fact;
-  }
-}
-
-const formats = new HeadFacts(async (file) => detectFormat(file, await readBytesAt(file, 0, DETECT_BYTES)));
+const formats = new KeptWhileUnchanged(async (file) => detectFormat(file, await readBytesAt(file, 0, DETECT_BYTES)), 4096);
 
 /** A file taken by name: one run whatever its name; undefined for binary content no reader knows. */
 export async function specForFile(file: string, id = path.basename(file)): Promise<RunSpec | undefined> {
@@ -91,19 +69,10 @@ interface Listing {
 }
 
 /**
- * Folder listings kept while the folder's mtime stays the same: each of a
- * sweep's 1,000 runs looks for settings in their common parent, which would
- * otherwise be listed 1,000 times. A folder changed in the last seconds may
- * change again within the same mtime tick (coarse clocks), so it is not kept.
+ * Folder listings: each of a sweep's 1,000 runs looks for settings in their
+ * common parent, which would otherwise be listed 1,000 times.
  */
-const listings = new Map<string, { mtimeMs: number; listing: Listing }>();
-const LISTINGS_KEPT = 256;
-
-async function listDir(dir: string): Promise<Listing> {
-  const stat = await fs.stat(dir).catch(() => undefined);
-  if (!stat?.isDirectory()) return { files: [], dirs: [] };
-  const kept = listings.get(dir);
-  if (kept && kept.mtimeMs === stat.mtimeMs) return kept.listing;
+const listings = new KeptWhileUnchanged<Listing>(async (dir) => {
   const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
   const files: string[] = [];
   const dirs: string[] = [];
@@ -111,14 +80,11 @@ async function listDir(dir: string): Promise<Listing> {
     if (entry.isDirectory()) dirs.push(entry.name);
     else if (entry.isFile()) files.push(entry.name);
   }
-  const listing = { files, dirs };
-  listings.delete(dir);
-  if (Date.now() - stat.mtimeMs > SETTLED_MS) {
-    listings.set(dir, { mtimeMs: stat.mtimeMs, listing });
-    if (listings.size > LISTINGS_KEPT) listings.delete(listings.keys().next().value!);
-  }
-  return listing;
-}
+  return { files, dirs };
+}, 256);
+
+/** A folder's files and subfolders by name, sorted; none for a path that is missing or not a folder. */
+const listDir = (dir: string): Promise<Listing> => listings.of(dir).catch(() => ({ files: [], dirs: [] }));
 
 async function walkFiles(dir: string, depth: number): Promise<string[]> {
   const { files, dirs } = await listDir(dir);
@@ -136,10 +102,10 @@ const GLOBAL_STEP_BYTES = 1 << 20;
  * checkpoints: -1 when there is no file, 0 when it does not say yet (the
  * Trainer is writing it), so the run does not vanish while it is rewritten.
  */
-const globalSteps = new HeadFacts(async (file) => {
+const globalSteps = new KeptWhileUnchanged(async (file) => {
   const match = /"global_step"\s*:\s*(\d+)/.exec(new TextDecoder().decode(await readBytesAt(file, 0, GLOBAL_STEP_BYTES)));
   return match ? Number(match[1]) : 0;
-});
+}, 4096);
 const globalStep = (file: string): Promise<number> => globalSteps.of(file).catch(() => -1);
 
 /** Folder walks in flight at once when the matched files lie in many run roots: each holds one descriptor at a time. */

@@ -13,6 +13,36 @@ const CHUNK_BYTES = 1 << 20;
  */
 export const SETTLED_MS = 2000;
 
+/**
+ * What reading a path gave (a folder's listing, what a file's first bytes
+ * say), kept by path while the path's inode, size and mtime stay the same.
+ * Only what was read from a path already settled is kept: one changed in the
+ * last seconds may change again within the same mtime tick. `read` may throw,
+ * and so does `of` for a path that cannot be stat'ed.
+ */
+export class KeptWhileUnchanged<T> {
+  private readonly kept = new Map<string, { ino: number; size: number; mtimeMs: number; value: T }>();
+
+  constructor(
+    private readonly read: (file: string) => Promise<T>,
+    /** Paths kept at most, the oldest let go first. */
+    private readonly capacity: number,
+  ) {}
+
+  async of(file: string): Promise<T> {
+    const stat = await fs.stat(file);
+    const kept = this.kept.get(file);
+    if (kept && kept.ino === stat.ino && kept.size === stat.size && kept.mtimeMs === stat.mtimeMs) return kept.value;
+    const value = await this.read(file);
+    this.kept.delete(file);
+    if (Date.now() - stat.mtimeMs > SETTLED_MS) {
+      this.kept.set(file, { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, value });
+      if (this.kept.size > this.capacity) this.kept.delete(this.kept.keys().next().value!);
+    }
+    return value;
+  }
+}
+
 /** Room beyond a file's size when it is opened, for what a live run writes while it is read. */
 const GROWTH_BYTES = 64 * 1024;
 

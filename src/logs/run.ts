@@ -339,7 +339,7 @@ export function coarsened(histogram: Histogram): Histogram {
     if (mergedCounts.length === 0 || at > stretch) {
       mergedLimits.push(limits[i]);
       mergedCounts.push(counts[i]);
-      stretch = Math.max(stretch, at);
+      stretch = at;
     } else {
       mergedLimits[mergedLimits.length - 1] = limits[i];
       mergedCounts[mergedCounts.length - 1] += counts[i];

@@ -106,7 +106,8 @@ function seriesPayload(s: Series, shared: (steps: Float64Array) => Float64Array,
 
 /** A tag's histograms as the page gets them, from its `from`-th on. */
 function histogramPayload(h: Run['histograms'][number], from = 0): RunPayload['histograms'][number] {
-  return { tag: h.tag, ...(h.param !== undefined ? { param: h.param } : {}), steps: h.steps.slice(from), histograms: h.histograms.slice(from) };
+  // Whole, the arrays themselves: the payload is encoded at once, as the series' are.
+  return { tag: h.tag, ...(h.param !== undefined ? { param: h.param } : {}), steps: from === 0 ? h.steps : h.steps.slice(from), histograms: from === 0 ? h.histograms : h.histograms.slice(from) };
 }
 
 export function toRunPayload(run: Run, diagnosis: Diagnosis, live = false): RunPayload {
