@@ -143,6 +143,8 @@ describe('gradlens CLI', () => {
     it('exits 3, not the code of a finding, on an error it did not expect: here a broken install missing its webview bundle', () => {
       const lonely = mkdtempSync(path.join(os.tmpdir(), 'gradlens-broken-'));
       cpSync(CLI, path.join(lonely, 'dist', 'cli.js'));
+      // The style sheets are there, so the one file missing is the bundle (the report reads all three at once).
+      cpSync(path.join(ROOT, 'media'), path.join(lonely, 'media'), { recursive: true });
       const r = spawnSync(process.execPath, [path.join(lonely, 'dist', 'cli.js'), 'report', path.join(REAL, 'torch_lstm_sgd_noclip', 'grads.jsonl'), '--out', path.join(lonely, 'r.html')], { encoding: 'utf8' });
       assert.equal(r.status, 3);
       assert.match(r.stderr, /^gradlens report: internal error, please report it: Error: ENOENT.*webview\.js/);
