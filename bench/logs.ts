@@ -34,7 +34,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { concatBytes } from '../src/logs/bytes';
-import { chunkCrc, crc32c, type CrcKind } from '../src/logs/formats/crc';
+import { crc32c } from '../src/logs/formats/crc';
+import { frameScanner, type CrcKind } from '../src/logs/formats/tfrecord';
 import { JsonObjectScanner, newScannedRecord } from '../src/logs/formats/json-scan';
 import { readJsonLines } from '../src/logs/formats/jsonl';
 import { MAX_EVENT_BYTES, tfEventsReaderWith } from '../src/logs/formats/tfevents';
@@ -174,10 +175,10 @@ async function bestInterleaved<K extends string>(rounds: number, tasks: Record<K
  * The baseline for TensorBoard: the same buffered reads, TFRecord framing and
  * CRC-32C of every record's data, each CRC in its fastest bare form: the
  * JavaScript one inline per record, the WebAssembly one in one call per chunk
- * (`scanFrames`, which also checks each header's CRC: a little more work).
+ * (`FrameScanner.scan` without shapes, which also checks each header's CRC: a little more work).
  */
 async function crcBaseline(file: string, kind: CrcKind): Promise<number> {
-  const crc = chunkCrc(kind);
+  const scanner = frameScanner(kind);
   let records = 0;
   let carry = new Uint8Array(0);
   await feedFile(file, (bytes) => {
@@ -185,11 +186,11 @@ async function crcBaseline(file: string, kind: CrcKind): Promise<number> {
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     let at = 0;
     if (kind === 'wasm') {
-      crc.load(data);
-      const { count, frames } = crc.scanFrames(0, MAX_EVENT_BYTES);
+      scanner.load(data);
+      const count = scanner.scan(0, MAX_EVENT_BYTES);
       for (let k = 0; k < count; k++) {
-        records += frames[2 * k + 1];
-        at += 16 + frames[2 * k];
+        if (scanner.checksumHolds(k)) records++;
+        at += 16 + scanner.dataLength(k);
       }
       carry = data.slice(at);
       return;

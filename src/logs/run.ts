@@ -1,4 +1,4 @@
-import type { Histogram, LogSink, ReadWarning, RunEvent } from './sink';
+import type { Histogram, LogSink, ReadWarning, RunEvent, ScalarColumn } from './sink';
 import { TagRoles, type Role } from './roles';
 import type { RunSettings } from './settings';
 
@@ -143,6 +143,11 @@ function outranks(value: number, kept: number): boolean {
   return !Number.isFinite(value) || value > kept;
 }
 
+/** Changes to a builder's runs other than points added after the last ones, counted for `RunBuilder.edition`. */
+interface Changes {
+  drops: number;
+}
+
 /**
  * A growing column of (step, value) pairs. Appending a step at or before the
  * last one means training went back (a restart from a checkpoint): the later
@@ -153,24 +158,31 @@ function outranks(value: number, kept: number): boolean {
  * `stride` steps (doubling as the run grows), so memory stays bounded
  * whatever the run's length, while the tally stays exact.
  */
-class SeriesBuffer {
+class SeriesBuffer implements ScalarColumn {
   private steps = new Float64Array(64);
   private values = new Float64Array(64);
   length = 0;
   private tally = emptyTally();
 
-  constructor(readonly tag: string) {}
+  constructor(
+    readonly tag: string,
+    private readonly buckets: Buckets,
+    private readonly changes: Changes,
+  ) {}
 
-  /** Returns whether points were dropped (a restart) rather than only added. */
-  push(step: number, value: number, buckets: Buckets): boolean {
-    const dropped = this.length > 0 && step <= this.steps[this.length - 1] && this.truncateFrom(step, buckets);
+  add(step: number, value: number): void {
+    const buckets = this.buckets;
+    buckets.start(step);
+    const stride = buckets.stride;
+    const dropped = this.length > 0 && step <= this.steps[this.length - 1] && this.truncateFrom(step);
     addToTally(this.tally, step, value);
-    this.keep(step, value, buckets);
-    return dropped;
+    this.keep(step, value);
+    if (dropped || buckets.stride !== stride) this.changes.drops++;
   }
 
   /** Stores a point: in its bucket's place in a summarised series, after the others otherwise. */
-  private keep(step: number, value: number, buckets: Buckets): void {
+  private keep(step: number, value: number): void {
+    const buckets = this.buckets;
     if (this.length > 0 && buckets.stride > 1 && buckets.of(step) === buckets.of(this.steps[this.length - 1])) {
       if (outranks(value, this.values[this.length - 1])) {
         this.steps[this.length - 1] = step;
@@ -180,7 +192,7 @@ class SeriesBuffer {
     }
     if (buckets.full(this.length)) {
       buckets.widen();
-      this.keep(step, value, buckets);
+      this.keep(step, value);
       return;
     }
     if (this.length === this.steps.length) {
@@ -199,7 +211,8 @@ class SeriesBuffer {
   }
 
   /** Merges the points that now share a bucket, keeping the one that outranks the others. */
-  summarise(buckets: Buckets): void {
+  summarise(): void {
+    const buckets = this.buckets;
     let kept = 0;
     for (let i = 0; i < this.length; i++) {
       if (kept > 0 && buckets.of(this.steps[i]) === buckets.of(this.steps[kept - 1])) {
@@ -218,7 +231,7 @@ class SeriesBuffer {
   }
 
   /** Drops the points from `step` on; returns whether there were any. */
-  truncateFrom(step: number, buckets: Buckets): boolean {
+  truncateFrom(step: number): boolean {
     let lo = 0;
     let hi = this.length;
     while (lo < hi) {
@@ -228,8 +241,8 @@ class SeriesBuffer {
     }
     const droppedPoints = this.length - lo;
     this.length = lo;
-    buckets.kept -= droppedPoints;
-    if (droppedPoints > 0) this.retally(buckets, droppedPoints);
+    this.buckets.kept -= droppedPoints;
+    if (droppedPoints > 0) this.retally(droppedPoints);
     return droppedPoints > 0;
   }
 
@@ -239,8 +252,9 @@ class SeriesBuffer {
    * taken for a bucket's worth of steps, and the NaN count and minimum are of
    * the points kept.
    */
-  private retally(buckets: Buckets, droppedPoints: number): void {
+  private retally(droppedPoints: number): void {
     const count = this.tally.count;
+    const buckets = this.buckets;
     this.tally = tallyOf({ steps: this.steps.subarray(0, this.length), values: this.values.subarray(0, this.length) });
     if (buckets.stride > 1) this.tally.count = Math.max(this.length, count - droppedPoints * buckets.stride);
   }
@@ -306,7 +320,7 @@ class Buckets {
   /** Doubles the stride and merges every series' points by it. */
   widen(): void {
     this.stride *= 2;
-    for (const buffer of this.series.values()) buffer.summarise(this);
+    for (const buffer of this.series.values()) buffer.summarise();
   }
 }
 
@@ -437,7 +451,7 @@ export class RunBuilder implements LogSink {
    * runs only grew, so a reader of them may take the new points alone.
    */
   private readonly generation = ++builders;
-  private drops = 0;
+  private readonly changes: Changes = { drops: 0 };
   private readonly streams = new Map<string, StreamData>();
   private readonly warnings: ReadWarning[] = [];
   /** Warnings beyond this many are counted, not kept: a binary file fed as text would otherwise keep millions. */
@@ -472,15 +486,17 @@ export class RunBuilder implements LogSink {
   }
 
   scalar(tag: string, step: number, value: number, stream?: string): void {
+    this.column(tag, stream).add(step, value);
+  }
+
+  column(tag: string, stream?: string): SeriesBuffer {
     const { series, buckets } = this.stream(stream);
     let buffer = series.get(tag);
     if (!buffer) {
-      buffer = new SeriesBuffer(tag);
+      buffer = new SeriesBuffer(tag, buckets, this.changes);
       series.set(tag, buffer);
     }
-    buckets.start(step);
-    const stride = buckets.stride;
-    if (buffer.push(step, value, buckets) || buckets.stride !== stride) this.drops++;
+    return buffer;
   }
 
   histogram(tag: string, step: number, histogram: Histogram, stream?: string): void {
@@ -490,24 +506,24 @@ export class RunBuilder implements LogSink {
       buffer = new HistogramBuffer(tag);
       data.histograms.set(tag, buffer);
     }
-    if (buffer.push(step, histogram, data.histogramBudget)) this.drops++;
+    if (buffer.push(step, histogram, data.histogramBudget)) this.changes.drops++;
   }
 
   purge(step: number, stream?: string): void {
     const data = this.stream(stream);
     let dropped = false;
-    for (const buffer of data.series.values()) dropped = buffer.truncateFrom(step, data.buckets) || dropped;
+    for (const buffer of data.series.values()) dropped = buffer.truncateFrom(step) || dropped;
     for (const buffer of data.histograms.values()) dropped = buffer.truncateFrom(step, data.histogramBudget) || dropped;
     let keep = data.events.length;
     while (keep > 0 && data.events[keep - 1].step >= step) keep--;
     dropped ||= keep < data.events.length;
     data.events.length = keep;
-    if (dropped) this.drops++;
+    if (dropped) this.changes.drops++;
   }
 
   /** See `generation`: equal editions mean the runs only grew in between. */
   edition(): string {
-    return `${this.generation}.${this.drops}`;
+    return `${this.generation}.${this.changes.drops}`;
   }
 
   event(event: RunEvent, stream?: string): void {

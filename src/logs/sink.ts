@@ -40,6 +40,11 @@ export interface RunEvent {
   text: string;
 }
 
+/** One tag's values in a sink: see `LogSink.column`. */
+export interface ScalarColumn {
+  add(step: number, value: number): void;
+}
+
 export interface LogSink {
   /**
    * One value of one tag at one step. `stream` separates data that one file
@@ -49,6 +54,12 @@ export interface LogSink {
    * step), which finding a step's line must know.
    */
   scalar(tag: string, step: number, value: number, stream?: string, late?: boolean): void;
+  /**
+   * Where `scalar` puts one tag's values, for a reader that meets the tag at
+   * every step: adding to it is `scalar(tag, step, value, stream)` without
+   * looking the tag up.
+   */
+  column?(tag: string, stream?: string): ScalarColumn;
   histogram(tag: string, step: number, histogram: Histogram, stream?: string): void;
   /** Training restarted: data at `step` and later is replaced by what follows. */
   purge(step: number, stream?: string): void;

@@ -122,8 +122,10 @@ export class FunctionBuilder {
   i32Shl(): this { return this.emit(0x74); }
   i32Ne(): this { return this.emit(0x47); }
   i32Eq(): this { return this.emit(0x46); }
+  i32Eqz(): this { return this.emit(0x45); }
   i32Rotr(): this { return this.emit(0x78); }
   i32LtU(): this { return this.emit(0x49); }
+  i32GtU(): this { return this.emit(0x4b); }
   /** Pops condition, b, a; pushes condition ? a : b. */
   select(): this { return this.emit(0x1b); }
   loop(): this { return this.emit(0x03, 0x40); }
@@ -135,11 +137,14 @@ export class FunctionBuilder {
   else(): this { return this.emit(0x05); }
   end(): this { return this.emit(0x0b); }
   brIf(depth: number): this { return this.emit(0x0d, ...unsignedLeb(depth)); }
+  /** Returns what is on the stack (the function's i32, if it has one). */
+  return(): this { return this.emit(0x0f); }
 
   // Memory immediates: log2 of the alignment hint, then a static byte offset.
   i32Load(offset: number): this { return this.emit(0x28, 2, ...unsignedLeb(offset)); }
   i32Load8U(offset: number): this { return this.emit(0x2d, 0, ...unsignedLeb(offset)); }
   i32Store(offset: number): this { return this.emit(0x36, 2, ...unsignedLeb(offset)); }
+  i32Store8(offset: number): this { return this.emit(0x3a, 0, ...unsignedLeb(offset)); }
   v128Load(offset: number): this { return this.simd(0x00, 4, ...unsignedLeb(offset)); }
   v128Store(offset: number): this { return this.simd(0x0b, 4, ...unsignedLeb(offset)); }
   v128Load32Splat(offset: number): this { return this.simd(0x09, 2, ...unsignedLeb(offset)); }

@@ -489,7 +489,7 @@ describe('TensorBoard event file reader', () => {
       );
     });
 
-    it('reads the same with the JavaScript and the WebAssembly CRC-32C, damaged or not, in any chunking', () => {
+    it('reads the same with the JavaScript scanner and the WebAssembly one, which matches scalar shapes, damaged or not, in any chunking', () => {
       const withCrc = (kind: 'js' | 'wasm', chunks: Uint8Array[]) => snapshot(readBytes(tfEventsReaderWith(kind), chunks, 'tfevents', FILE));
       fc.assert(
         fc.property(
@@ -509,6 +509,30 @@ describe('TensorBoard event file reader', () => {
           },
         ),
         { numRuns: 200 },
+      );
+    });
+
+    it('files read in turn on the one WebAssembly scanner, chunk by chunk, read as each does alone', () => {
+      const files = fc.array(anEvent, { minLength: 1, maxLength: 20 }).chain((events) => {
+        const bytes = eventFile(events);
+        return fc.tuple(fc.constant(bytes), cuts(bytes.length));
+      });
+      fc.assert(
+        fc.property(fc.array(files, { minLength: 2, maxLength: 3 }), fc.array(fc.nat(2), { maxLength: 40 }), (inputs, turns) => {
+          const builders = inputs.map((_, i) => new RunBuilder({ id: `f${i}`, path: `f${i}`, files: [`f${i}`], format: 'tfevents' }));
+          const readers = builders.map((builder, i) => tfEventsReaderWith('wasm')(builder, `f${i}`));
+          const pending = inputs.map(([bytes, offsets]) => cut(bytes, offsets));
+          // Whose chunk comes next: as the turns say, then the rest in order.
+          for (const turn of [...turns, ...inputs.flatMap((_, i) => pending[i].map(() => i))]) {
+            const chunk = pending[turn % inputs.length].shift();
+            if (chunk) readers[turn % inputs.length].push(chunk);
+          }
+          readers.forEach((reader, i) => {
+            reader.end();
+            assert.deepEqual(snapshot(builders[i].runs()), snapshot(readBytes(tfEventsReaderWith('wasm'), [inputs[i][0]], 'tfevents', `f${i}`)));
+          });
+        }),
+        { numRuns: 150 },
       );
     });
 

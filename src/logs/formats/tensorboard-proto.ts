@@ -40,11 +40,18 @@ export class DecodedEvent {
   readonly histograms: Histogram[] = [];
   /** Summary values that were skipped, and why. */
   readonly problems: string[] = [];
+  /**
+   * Where the record's scalar shape starts, and its value's width (0 when the
+   * record has no shape to learn): see `EventDecoder`.
+   */
+  shapeAt = 0;
+  shapeWidth: 0 | 4 | 8 = 0;
 
   clear(): void {
     this.step = 0;
     this.restart = false;
     this.scalarCount = 0;
+    this.shapeWidth = 0;
     empty(this.histogramTags);
     empty(this.histograms);
     empty(this.problems);
@@ -66,8 +73,7 @@ function empty(array: unknown[]): void {
 class MalformedEvent extends Error {}
 
 /**
- * A table from byte sequences to what they stand for (a tag's text, a
- * record's shape). Logs repeat the same few sequences in the same order every
+ * A table from byte sequences to what they stand for (a tag's text). Logs repeat the same few sequences in the same order every
  * step, so the sequence that followed the last one found is tried first; then
  * a hash, both hash and compare a word at a time. Open addressing in plain
  * arrays: a Map lookup alone costs more than the rest.
@@ -81,7 +87,7 @@ class BytesTable<T> {
   private readonly keys: (DataView | undefined)[] = new Array<DataView | undefined>(BytesTable.SLOTS).fill(undefined);
   private readonly values: (T | undefined)[] = new Array<T | undefined>(BytesTable.SLOTS).fill(undefined);
   private entries = 0;
-  /** The longest sequence kept: a longer one (a histogram record tried as a shape) is not hashed at all. */
+  /** The longest sequence kept: a longer one is not hashed at all. */
   private longest = 0;
   /** For each slot, the slot found after it last time; and the slot found last. */
   private readonly next = new Int32Array(BytesTable.SLOTS);
@@ -310,21 +316,17 @@ function endOfField(pbf: PbfReader, end: number): void {
   if (pbf.pos !== end) throw new MalformedEvent();
 }
 
-/** A record shape seen before: everything after wall_time and step, up to a float32 or float64 at the very end. */
-interface ScalarShape {
-  tag: string;
-  width: number;
-}
-
 /**
  * Decodes Event records one at a time. One decoder serves one file: it
  * remembers each tag's plugin, since TensorFlow's writers put a tag's
  * SummaryMetadata on its first value only.
  *
  * Most records are one scalar, and a tag's records differ only in wall time,
- * step and value. Once pbf has decoded such a record, its bytes between the
- * step and the value are kept as a shape; a later record with the same bytes
- * there holds the same tag, so only its step and value are read.
+ * step and value. Once pbf has decoded such a record, it says where its
+ * bytes between the step and the value lie (`shapeAt`, `shapeWidth`): a
+ * later record with the same bytes there holds the same tag, so the reader
+ * has its frame scanner match them (tfrecord.ts) and reads only the step
+ * (`stepOf`) and the value.
  */
 export class EventDecoder {
   private readonly strings = new StringCache();
@@ -332,14 +334,12 @@ export class EventDecoder {
   /** The plugin of each tag GradLens leaves out (text, images, hparams...), to say what a file holds when nothing else. */
   readonly leftOut = new Map<string, string>();
   private readonly value = new ValueFields();
-  private readonly shapes = new BytesTable<ScalarShape>();
   /** Of the record being decoded: its Summary.Value count, and where its (last) scalar lies. */
   private valueCount = 0;
   private scalarAt = -1;
   private scalarWidth = 0;
   /** The scalar does not depend on a plugin that a later record could still declare. */
   private scalarSettled = false;
-  private shapeStep = 0;
 
   /**
    * Reads the Event in `pbf.buf[start, end)` into `out`. False when the bytes
@@ -347,7 +347,6 @@ export class EventDecoder {
    */
   decode(pbf: PbfReader, start: number, end: number, out: DecodedEvent): boolean {
     try {
-      if (this.readKnownShape(pbf, start, end, out)) return true;
       out.clear();
       this.valueCount = 0;
       this.scalarWidth = 0;
@@ -363,58 +362,43 @@ export class EventDecoder {
       }
       // A field that ran past the record means the record is not what it claims.
       if (pbf.pos !== end) return false;
-      this.learnShape(pbf, start, end, out);
+      this.markShape(pbf, start, end, out);
       return true;
     } catch {
       return false;
     }
   }
 
-  /**
-   * Where the bytes after wall_time and an optional step start, or -1 if the
-   * record does not start with wall_time; the step is left in `shapeStep`.
-   */
+  /** The step of a record that starts with wall_time (0 if it has none), as `decode` reads it. */
+  stepOf(pbf: PbfReader, start: number): number {
+    if (pbf.buf[start + 9] !== STEP_KEY) return 0;
+    pbf.pos = start + 10;
+    return pbf.readVarint(true);
+  }
+
+  /** Where the bytes after wall_time and an optional step start, or -1 if the record does not start with wall_time. */
   private afterStep(pbf: PbfReader, start: number, end: number): number {
-    this.shapeStep = 0;
     if (end - start < 10 || pbf.buf[start] !== WALL_TIME_KEY) return -1;
     if (pbf.buf[start + 9] !== STEP_KEY) return start + 9;
-    pbf.pos = start + 10;
-    this.shapeStep = pbf.readVarint(true);
+    this.stepOf(pbf, start);
     return pbf.pos;
   }
 
-  private readKnownShape(pbf: PbfReader, start: number, end: number, out: DecodedEvent): boolean {
-    const at = this.afterStep(pbf, start, end);
-    if (at < 0) return false;
-    const view = pbf.dataView;
-    let width = 4;
-    let shape = at < end - 4 ? this.shapes.find(view, at, end - 4) : undefined;
-    if (shape?.width !== 4) {
-      width = 8;
-      shape = at < end - 8 ? this.shapes.find(view, at, end - 8) : undefined;
-    }
-    // The bytes before the value must be a shape learnt with a value this wide.
-    if (shape?.width !== width) return false;
-    out.clear();
-    out.step = this.shapeStep;
-    out.addScalar(shape.tag, width === 4 ? view.getFloat32(end - 4, true) : view.getFloat64(end - 8, true));
-    return true;
-  }
-
   /**
-   * Keeps the shape of a record just decoded if it is wall_time, step, and a
+   * Gives the shape of a record just decoded if it is wall_time, step, and a
    * summary of one value whose scalar is the record's last 4 or 8 bytes.
    */
-  private learnShape(pbf: PbfReader, start: number, end: number, out: DecodedEvent): void {
+  private markShape(pbf: PbfReader, start: number, end: number, out: DecodedEvent): void {
     const width = this.scalarWidth;
-    if (out.scalarCount !== 1 || this.valueCount !== 1 || width === 0 || this.scalarAt !== end - width || !this.scalarSettled) return;
+    if (out.scalarCount !== 1 || this.valueCount !== 1 || (width !== 4 && width !== 8) || this.scalarAt !== end - width || !this.scalarSettled) return;
     if (out.restart || out.histograms.length > 0 || out.problems.length > 0) return;
     const at = this.afterStep(pbf, start, end);
     // The summary must run to the record's end, so that no other field rides along in the shape.
     if (at < 0 || pbf.buf[at] !== SUMMARY_KEY) return;
     pbf.pos = at + 1;
     if (pbf.readVarint() + pbf.pos !== end) return;
-    this.shapes.add(pbf.buf, pbf.dataView, at, end - width, { tag: out.scalarTags[0], width });
+    out.shapeAt = at;
+    out.shapeWidth = width;
   }
 
   private readSessionLog(pbf: PbfReader, end: number, out: DecodedEvent): void {

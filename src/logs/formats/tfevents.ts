@@ -4,9 +4,9 @@
  * Hugging Face's TensorBoard callback: TFRecord framing around Event protobufs.
  */
 import { PbfReader } from 'pbf';
-import type { LogSink, ReaderFactory } from '../sink';
-import { chunkCrc, type ChunkCrc, type CrcKind } from './crc';
+import type { LogSink, ReaderFactory, ScalarColumn } from '../sink';
 import { DecodedEvent, EventDecoder } from './tensorboard-proto';
+import { frameScanner, type CrcKind, type FrameScanner, type RecordShapes } from './tfrecord';
 
 /** uint64 length + masked CRC-32C of those 8 bytes. */
 const HEADER_BYTES = 12;
@@ -20,6 +20,12 @@ export const MAX_EVENT_BYTES = 64 * 1024 * 1024;
 /** Protobuf messages stop at 2 GiB: a checksummed length beyond it is still corrupt. */
 const MAX_PROTOBUF_BYTES = 2 ** 31;
 
+/** A scalar record shape the frame scanner matches: where its tag's values go, and their width in the record. */
+interface ScalarShape {
+  column: ScalarColumn;
+  width: 4 | 8;
+}
+
 /**
  * Reads records straight from each pushed chunk; only a record cut by a chunk
  * boundary is copied, into a buffer that grows with the bytes that actually
@@ -27,10 +33,13 @@ const MAX_PROTOBUF_BYTES = 2 ** 31;
  */
 class TfEventsReader {
   private readonly decoder = new EventDecoder();
-  /** Checksums of records read in place (WebAssembly when available), and of the pending record's buffer. */
-  private readonly chunkCrc: ChunkCrc;
-  private readonly pendingCrc = chunkCrc('js');
+  /** Frames of records read in place (WebAssembly when available), and of the pending record's buffer. */
+  private readonly scanner: FrameScanner;
+  private readonly pendingScanner = frameScanner('js');
   private readonly event = new DecodedEvent();
+  /** The file's scalar shapes, matched by the scanner (none without WebAssembly), by id. */
+  private readonly shapes: RecordShapes | null;
+  private readonly scalarShapes: ScalarShape[] = [];
   /** File offset of the first byte of the chunk being read. */
   private chunkOffset = 0;
   /** Start of a record cut by a chunk boundary; its bytes so far. */
@@ -52,7 +61,8 @@ class TfEventsReader {
     private readonly file: string,
     crc?: CrcKind,
   ) {
-    this.chunkCrc = chunkCrc(crc);
+    this.scanner = frameScanner(crc);
+    this.shapes = this.scanner.newShapes();
   }
 
   push(chunk: Uint8Array): void {
@@ -66,23 +76,26 @@ class TfEventsReader {
     }
     if (this.pendingLength > 0) pos = this.continuePending(chunk, pos);
     if (pos >= chunk.length) return;
-    this.chunkCrc.load(chunk);
+    const scanner = this.scanner;
+    scanner.load(chunk, this.shapes ?? undefined);
     let reader = new PbfReader(chunk);
     while (!this.stopped && this.pendingLength === 0 && this.skipBytes === 0 && pos < chunk.length) {
       // Whole records with sound headers, checked in one pass; the one that stops the pass is handled below.
-      const { count, frames } = this.chunkCrc.scanFrames(pos, MAX_EVENT_BYTES);
+      const count = scanner.scan(pos, MAX_EVENT_BYTES);
       for (let k = 0; k < count; k++) {
-        const dataLength = frames[2 * k];
-        if (!this.decode(reader, pos, dataLength, chunkOffset + pos, frames[2 * k + 1] === 1)) reader = new PbfReader(chunk);
+        const dataLength = scanner.dataLength(k);
+        const shape = scanner.shape(k);
+        if (shape >= 0) this.addScalar(reader, pos + HEADER_BYTES, pos + HEADER_BYTES + dataLength, this.scalarShapes[shape]);
+        else if (!this.decode(reader, pos, dataLength, chunkOffset + pos, scanner.checksumHolds(k))) reader = new PbfReader(chunk);
         pos += HEADER_BYTES + dataLength + FOOTER_BYTES;
       }
-      if (pos >= chunk.length) break;
+      if (scanner.stoppedToLearn || pos >= chunk.length) continue;
       const offset = chunkOffset + pos;
       if (chunk.length - pos < HEADER_BYTES) {
         this.startPending(chunk, pos, offset, -1);
         break;
       }
-      const dataLength = this.checkHeader(reader, this.chunkCrc, pos, offset);
+      const dataLength = this.checkHeader(reader, scanner, pos, offset);
       if (dataLength < 0) break;
       const recordEnd = pos + HEADER_BYTES + dataLength + FOOTER_BYTES;
       if (dataLength > MAX_EVENT_BYTES) {
@@ -94,7 +107,7 @@ class TfEventsReader {
         break;
       } else {
         // After a record that failed to decode, the reader may be left mid-field: the next record gets a fresh one.
-        if (!this.record(reader, this.chunkCrc, pos, dataLength, offset)) reader = new PbfReader(chunk);
+        if (!this.record(reader, scanner, pos, dataLength, offset)) reader = new PbfReader(chunk);
         pos = recordEnd;
       }
     }
@@ -109,7 +122,7 @@ class TfEventsReader {
   }
 
   /** The record's data length, or -1 when the header is corrupt (reading then stops). */
-  private checkHeader(pbf: PbfReader, crc: ChunkCrc, at: number, offset: number): number {
+  private checkHeader(pbf: PbfReader, crc: FrameScanner, at: number, offset: number): number {
     const view = pbf.dataView;
     const length = view.getUint32(at + 4, true) * 2 ** 32 + view.getUint32(at, true);
     if (crc.masked(at, at + 8) !== view.getUint32(at + 8, true)) {
@@ -148,8 +161,8 @@ class TfEventsReader {
       this.appendPending(chunk, pos, pos + take);
       pos += take;
       if (this.pendingLength < HEADER_BYTES) return pos;
-      this.pendingCrc.load(this.pending);
-      const dataLength = this.checkHeader(new PbfReader(this.pending), this.pendingCrc, 0, this.pendingOffset);
+      this.pendingScanner.load(this.pending);
+      const dataLength = this.checkHeader(new PbfReader(this.pending), this.pendingScanner, 0, this.pendingOffset);
       if (dataLength < 0) return chunk.length;
       if (dataLength > MAX_EVENT_BYTES) {
         this.skipOversized(dataLength, this.pendingOffset);
@@ -167,8 +180,8 @@ class TfEventsReader {
     if (this.pendingLength === recordLength) {
       this.pendingLength = 0;
       const record = this.pending.subarray(0, recordLength);
-      this.pendingCrc.load(record);
-      this.record(new PbfReader(record), this.pendingCrc, 0, this.pendingDataLength, this.pendingOffset);
+      this.pendingScanner.load(record);
+      this.record(new PbfReader(record), this.pendingScanner, 0, this.pendingDataLength, this.pendingOffset);
       // A buffer grown for one big record is not kept for the small ones after it.
       if (this.pending.length > 1024 * 1024) this.pending = new Uint8Array(0);
     }
@@ -187,9 +200,15 @@ class TfEventsReader {
   }
 
   /** Checks and decodes the record whose header starts at `at` in the reader's bytes. False if it did not decode. */
-  private record(pbf: PbfReader, crc: ChunkCrc, at: number, dataLength: number, offset: number): boolean {
+  private record(pbf: PbfReader, crc: FrameScanner, at: number, dataLength: number, offset: number): boolean {
     const dataEnd = at + HEADER_BYTES + dataLength;
     return this.decode(pbf, at, dataLength, offset, crc.masked(at + HEADER_BYTES, dataEnd) === pbf.dataView.getUint32(dataEnd, true));
+  }
+
+  /** The step and value of a record the scanner matched to a shape: all that differs from the record the shape was learnt from. */
+  private addScalar(pbf: PbfReader, dataStart: number, dataEnd: number, shape: ScalarShape): void {
+    const step = this.decoder.stepOf(pbf, dataStart);
+    shape.column.add(step, shape.width === 4 ? pbf.dataView.getFloat32(dataEnd - 4, true) : pbf.dataView.getFloat64(dataEnd - 8, true));
   }
 
   /** Decodes the record whose header starts at `at`, or warns that its data failed its checksum. False if it did not decode. */
@@ -207,6 +226,7 @@ class TfEventsReader {
       this.warn(offset, 'record is not a TensorBoard event; skipped');
       return false;
     }
+    this.learn(pbf.buf, event, dataEnd);
     const sink = this.sink;
     const step = event.step;
     if (event.restart) sink.purge(step);
@@ -214,6 +234,16 @@ class TfEventsReader {
     for (let i = 0; i < event.histograms.length; i++) sink.histogram(event.histogramTags[i], step, event.histograms[i]);
     for (const problem of event.problems) this.warn(offset, problem);
     return true;
+  }
+
+  /** Gives the scanner the shape of a record just decoded, if it has one, so that the file's next records of it are matched. */
+  private learn(bytes: Uint8Array, event: DecodedEvent, dataEnd: number): void {
+    const width = event.shapeWidth;
+    const id = this.scalarShapes.length;
+    if (width === 0 || this.shapes?.learn(bytes, event.shapeAt, dataEnd - width, width, id) !== id) return;
+    const tag = event.scalarTags[0];
+    const sink = this.sink;
+    this.scalarShapes.push({ column: sink.column?.(tag) ?? { add: (step, value) => sink.scalar(tag, step, value) }, width });
   }
 
   private warn(offset: number, message: string): void {
