@@ -489,7 +489,7 @@ export class RunBuilder implements LogSink {
     this.column(tag, stream).add(step, value);
   }
 
-  column(tag: string, stream?: string): SeriesBuffer {
+  column(tag: string, stream?: string): ScalarColumn {
     const { series, buckets } = this.stream(stream);
     let buffer = series.get(tag);
     if (!buffer) {
