@@ -170,6 +170,7 @@ class SeriesBuffer implements ScalarColumn {
     private readonly changes: Changes,
   ) {}
 
+  /** Points dropped by a restart, or merged by a wider stride, change the builder's edition: the runs did not only grow. */
   add(step: number, value: number): void {
     const buckets = this.buckets;
     buckets.start(step);

@@ -385,8 +385,9 @@ export class EventDecoder {
   }
 
   /**
-   * Gives the shape of a record just decoded if it is wall_time, step, and a
-   * summary of one value whose scalar is the record's last 4 or 8 bytes.
+   * Says where the shape of a record just decoded lies (`shapeAt`,
+   * `shapeWidth`) if it is wall_time, step, and a summary of one value whose
+   * scalar is the record's last 4 or 8 bytes.
    */
   private markShape(pbf: PbfReader, start: number, end: number, out: DecodedEvent): void {
     const width = this.scalarWidth;
