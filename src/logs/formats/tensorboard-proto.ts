@@ -17,9 +17,9 @@ export const DataType = { FLOAT: 1, DOUBLE: 2, INT32: 3, INT64: 9, BFLOAT16: 14,
 const SESSION_START = 1;
 /** SummaryMetadata.data_class SCALAR: TensorBoard's own mark for a scalar, whatever the plugin. */
 const DATA_CLASS_SCALAR = 1;
-/** Field keys (field number << 3 | wire type) of a scalar event's top-level fields, in the order writers put them. */
-const WALL_TIME_KEY = 0x09;
-const STEP_KEY = 0x10;
+/** Field keys (field number << 3 | wire type) of a scalar event's top-level fields, in the order writers put them; the frame scanner's shapes start after the first two. */
+export const WALL_TIME_KEY = 0x09;
+export const STEP_KEY = 0x10;
 const SUMMARY_KEY = 0x2a;
 const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;

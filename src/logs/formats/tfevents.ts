@@ -122,10 +122,10 @@ class TfEventsReader {
   }
 
   /** The record's data length, or -1 when the header is corrupt (reading then stops). */
-  private checkHeader(pbf: PbfReader, crc: FrameScanner, at: number, offset: number): number {
+  private checkHeader(pbf: PbfReader, scanner: FrameScanner, at: number, offset: number): number {
     const view = pbf.dataView;
     const length = view.getUint32(at + 4, true) * 2 ** 32 + view.getUint32(at, true);
-    if (crc.masked(at, at + 8) !== view.getUint32(at + 8, true)) {
+    if (scanner.masked(at, at + 8) !== view.getUint32(at + 8, true)) {
       this.stop(offset, 'its length fails its checksum');
       return -1;
     }
@@ -200,9 +200,9 @@ class TfEventsReader {
   }
 
   /** Checks and decodes the record whose header starts at `at` in the reader's bytes. False if it did not decode. */
-  private record(pbf: PbfReader, crc: FrameScanner, at: number, dataLength: number, offset: number): boolean {
+  private record(pbf: PbfReader, scanner: FrameScanner, at: number, dataLength: number, offset: number): boolean {
     const dataEnd = at + HEADER_BYTES + dataLength;
-    return this.decode(pbf, at, dataLength, offset, crc.masked(at + HEADER_BYTES, dataEnd) === pbf.dataView.getUint32(dataEnd, true));
+    return this.decode(pbf, at, dataLength, offset, scanner.masked(at + HEADER_BYTES, dataEnd) === pbf.dataView.getUint32(dataEnd, true));
   }
 
   /** The step and value of a record the scanner matched to a shape: all that differs from the record the shape was learnt from. */

@@ -8,6 +8,7 @@
  */
 import { encodeModule, FunctionBuilder, I32, instantiate, PAGE_BYTES, type WasmMemory } from '../../shared/wasm';
 import { buildCrc32c, CASTAGNOLI, emitMask, mask, maskedCrc32c, TABLE_BYTES, tables } from './crc';
+import { STEP_KEY, WALL_TIME_KEY } from './tensorboard-proto';
 
 /**
  * The scalar shapes of one file's records: a record whose bytes after its
@@ -131,8 +132,12 @@ const SLOTS_AT = SHAPES_AT + 16;
 const PROBES = 8;
 /** Past half full, new shapes are not kept. */
 const MAX_SHAPES = SLOTS / 2;
-/** Key records: length, id, value width, the record predicted to be found next (0 if none), then the key's bytes. */
+/** Key records, from ARENA_AT: the key's length, the shape's id, its value's width, the record predicted to be found next (0 if none), then the key's bytes. */
 const ARENA_AT = SLOTS_AT + 4 * SLOTS;
+const RECORD_LENGTH = 0;
+const RECORD_ID = 4;
+const RECORD_WIDTH = 8;
+const RECORD_NEXT = 12;
 const KEY_RECORD_HEADER = 16;
 const KEY_AT = SHAPES_END;
 /** A key longer than this (a record of many fields) is not learnt. */
@@ -141,9 +146,11 @@ const CHUNK_AT = KEY_AT + MAX_KEY;
 /** Bytes of the scan's results a record: data length, checksum holds, shape. */
 const FRAME_RESULT = 12;
 
-/** The protobuf keys a scalar record starts with: Event.wall_time (1, fixed64), then Event.step (2, varint). */
-const WALL_TIME_KEY = 0x09;
-const STEP_KEY = 0x10;
+/** Moves `slot` to the next one, and counts the probe: leaves whether probes remain. */
+function emitNextProbe(f: FunctionBuilder, slot: number, probe: number): void {
+  f.get(slot).i32Const(1).i32Add().i32Const(SLOTS - 1).i32And().set(slot);
+  f.increment(probe, 1).get(probe).i32Const(PROBES).i32LtU();
+}
 
 // Function indices in the module, in encodeModule's order.
 const CRC32C = 0;
@@ -152,6 +159,21 @@ const SAME_KEY = 2;
 const FIND_SHAPE = 3;
 const MATCH_RECORD = 4;
 
+/**
+ * Walks i over [0, n): `word` runs for each 4 bytes at i while they fit,
+ * then `byte` for each byte left (unaligned loads are fine in WebAssembly).
+ */
+function emitWordsThenBytes(f: FunctionBuilder, i: number, n: number, word: () => void, byte: () => void): void {
+  f.block().loop();
+  f.get(i).i32Const(4).i32Add().get(n).i32GtU().brIf(1);
+  word();
+  f.increment(i, 4).br(0).end().end();
+  f.block().loop();
+  f.get(i).get(n).i32LtU().i32Eqz().brIf(1);
+  byte();
+  f.increment(i, 1).br(0).end().end();
+}
+
 /** keyHash(p, n): a hash of bytes [p, p + n), a word at a time. */
 function buildKeyHash(): FunctionBuilder {
   const f = new FunctionBuilder('keyHash', 2, true);
@@ -159,14 +181,11 @@ function buildKeyHash(): FunctionBuilder {
   const h = f.local(I32);
   const i = f.local(I32);
   f.get(n).i32Const(0x9e3779b1 | 0).i32Mul().set(h);
-  f.block().loop();
-  f.get(i).i32Const(4).i32Add().get(n).i32GtU().brIf(1);
-  f.get(h).get(p).get(i).i32Add().i32Load(0).i32Xor().i32Const(0x85ebca6b | 0).i32Mul().i32Const(17).i32Rotr().set(h);
-  f.increment(i, 4).br(0).end().end();
-  f.block().loop();
-  f.get(i).get(n).i32LtU().i32Eqz().brIf(1);
-  f.get(h).get(p).get(i).i32Add().i32Load8U(0).i32Xor().i32Const(0x01000193).i32Mul().set(h);
-  f.increment(i, 1).br(0).end().end();
+  emitWordsThenBytes(
+    f, i, n,
+    () => f.get(h).get(p).get(i).i32Add().i32Load(0).i32Xor().i32Const(0x85ebca6b | 0).i32Mul().i32Const(17).i32Rotr().set(h),
+    () => f.get(h).get(p).get(i).i32Add().i32Load8U(0).i32Xor().i32Const(0x01000193).i32Mul().set(h),
+  );
   f.get(h).get(h).i32Const(15).i32ShrU().i32Xor();
   return f;
 }
@@ -176,15 +195,12 @@ function buildSameKey(): FunctionBuilder {
   const f = new FunctionBuilder('sameKey', 3, true);
   const [record, p, n] = f.params;
   const i = f.local(I32);
-  f.get(record).i32Load(0).get(n).i32Ne().if().i32Const(0).return().end();
-  f.block().loop();
-  f.get(i).i32Const(4).i32Add().get(n).i32GtU().brIf(1);
-  f.get(record).get(i).i32Add().i32Load(KEY_RECORD_HEADER).get(p).get(i).i32Add().i32Load(0).i32Ne().if().i32Const(0).return().end();
-  f.increment(i, 4).br(0).end().end();
-  f.block().loop();
-  f.get(i).get(n).i32LtU().i32Eqz().brIf(1);
-  f.get(record).get(i).i32Add().i32Load8U(KEY_RECORD_HEADER).get(p).get(i).i32Add().i32Load8U(0).i32Ne().if().i32Const(0).return().end();
-  f.increment(i, 1).br(0).end().end();
+  f.get(record).i32Load(RECORD_LENGTH).get(n).i32Ne().if().i32Const(0).return().end();
+  emitWordsThenBytes(
+    f, i, n,
+    () => f.get(record).get(i).i32Add().i32Load(KEY_RECORD_HEADER).get(p).get(i).i32Add().i32Load(0).i32Ne().if().i32Const(0).return().end(),
+    () => f.get(record).get(i).i32Add().i32Load8U(KEY_RECORD_HEADER).get(p).get(i).i32Add().i32Load8U(0).i32Ne().if().i32Const(0).return().end(),
+  );
   f.i32Const(1);
   return f;
 }
@@ -202,18 +218,18 @@ function buildFindShape(): FunctionBuilder {
   const slot = f.local(I32);
   const probe = f.local(I32);
   f.i32Const(LAST_AT).i32Load(0).tee(last).if();
-  f.get(last).i32Load(12).tee(record).if();
+  f.get(last).i32Load(RECORD_NEXT).tee(record).if();
   f.get(record).get(p).get(n).call(SAME_KEY).if().i32Const(LAST_AT).get(record).i32Store(0).get(record).return().end();
   f.end().end();
   f.get(p).get(n).call(KEY_HASH).i32Const(SLOTS - 1).i32And().set(slot);
   f.block().loop();
   f.get(slot).i32Const(2).i32Shl().i32Load(SLOTS_AT).tee(record).i32Eqz().brIf(1);
   f.get(record).get(p).get(n).call(SAME_KEY).if();
-  f.get(last).if().get(last).get(record).i32Store(12).end();
+  f.get(last).if().get(last).get(record).i32Store(RECORD_NEXT).end();
   f.i32Const(LAST_AT).get(record).i32Store(0).get(record).return();
   f.end();
-  f.get(slot).i32Const(1).i32Add().i32Const(SLOTS - 1).i32And().set(slot);
-  f.increment(probe, 1).get(probe).i32Const(PROBES).i32LtU().brIf(0);
+  emitNextProbe(f, slot, probe);
+  f.brIf(0);
   f.end().end();
   f.i32Const(0);
   return f;
@@ -250,7 +266,7 @@ function buildMatchRecord(): FunctionBuilder {
     // A key of at least one byte: [p, dataEnd - width).
     f.get(p).i32Const(width).i32Add().get(dataEnd).i32LtU().if();
     f.get(p).get(dataEnd).i32Const(width).i32Sub().get(p).i32Sub().call(FIND_SHAPE).tee(record).if();
-    f.get(record).i32Load(8).i32Const(width).i32Eq().if().get(record).i32Load(4).return().end();
+    f.get(record).i32Load(RECORD_WIDTH).i32Const(width).i32Eq().if().get(record).i32Load(RECORD_ID).return().end();
     f.end().end();
   }
   f.i32Const(-1);
@@ -312,21 +328,21 @@ function buildAddShape(): FunctionBuilder {
   const probe = f.local(I32);
   const i = f.local(I32);
   const last = f.local(I32);
-  f.get(p).get(n).call(FIND_SHAPE).tee(record).if().get(record).i32Load(4).return().end();
+  f.get(p).get(n).call(FIND_SHAPE).tee(record).if().get(record).i32Load(RECORD_ID).return().end();
   f.i32Const(COUNT_AT).i32Load(0).i32Const(MAX_SHAPES).i32LtU().i32Eqz().if().i32Const(-1).return().end();
   f.i32Const(ARENA_AT).i32Const(USED_AT).i32Load(0).i32Add().set(record);
   f.get(record).i32Const(KEY_RECORD_HEADER).i32Add().get(n).i32Add().i32Const(SHAPES_END).i32GtU().if().i32Const(-1).return().end();
   f.get(p).get(n).call(KEY_HASH).i32Const(SLOTS - 1).i32And().set(slot);
   f.block().loop();
   f.get(slot).i32Const(2).i32Shl().i32Load(SLOTS_AT).i32Eqz().brIf(1);
-  f.get(slot).i32Const(1).i32Add().i32Const(SLOTS - 1).i32And().set(slot);
-  f.increment(probe, 1).get(probe).i32Const(PROBES).i32Eq().if().i32Const(-1).return().end();
+  emitNextProbe(f, slot, probe);
+  f.i32Eqz().if().i32Const(-1).return().end();
   f.br(0);
   f.end().end();
-  f.get(record).get(n).i32Store(0);
-  f.get(record).get(id).i32Store(4);
-  f.get(record).get(width).i32Store(8);
-  f.get(record).i32Const(0).i32Store(12);
+  f.get(record).get(n).i32Store(RECORD_LENGTH);
+  f.get(record).get(id).i32Store(RECORD_ID);
+  f.get(record).get(width).i32Store(RECORD_WIDTH);
+  f.get(record).i32Const(0).i32Store(RECORD_NEXT);
   f.block().loop();
   f.get(i).get(n).i32LtU().i32Eqz().brIf(1);
   f.get(record).get(i).i32Add().get(p).get(i).i32Add().i32Load8U(0).i32Store8(KEY_RECORD_HEADER);
@@ -335,7 +351,7 @@ function buildAddShape(): FunctionBuilder {
   f.i32Const(COUNT_AT).i32Const(COUNT_AT).i32Load(0).i32Const(1).i32Add().i32Store(0);
   f.i32Const(USED_AT).i32Const(USED_AT).i32Load(0).get(n).i32Const(KEY_RECORD_HEADER + 3).i32Add().i32Const(-4).i32And().i32Add().i32Store(0);
   // The shape learnt is the one found last, as the record it was learnt from comes next in the file's order.
-  f.i32Const(LAST_AT).i32Load(0).tee(last).if().get(last).get(record).i32Store(12).end();
+  f.i32Const(LAST_AT).i32Load(0).tee(last).if().get(last).get(record).i32Store(RECORD_NEXT).end();
   f.i32Const(LAST_AT).get(record).i32Store(0);
   f.get(id);
   return f;
@@ -359,9 +375,10 @@ class WasmShapes implements RecordShapes {
 }
 
 class WasmScanner implements FrameScanner {
-  /** Length of the loaded chunk, and where the scan writes (after the chunk, 8-byte aligned). */
+  /** Length of the loaded chunk, and where the scan writes (after the chunk, 8-byte aligned), in bytes and in words. */
   private loaded = 0;
   private framesAt = CHUNK_AT;
+  private framesWord = CHUNK_AT / 4;
   private heap: Uint8Array;
   private words: Int32Array;
   /** The file whose shapes are in memory, and whether the loaded chunk is matched against them. */
@@ -378,6 +395,7 @@ class WasmScanner implements FrameScanner {
   load(chunk: Uint8Array, shapes?: RecordShapes): void {
     this.loaded = chunk.length;
     this.framesAt = CHUNK_AT + Math.ceil(chunk.length / 8) * 8;
+    this.framesWord = this.framesAt / 4;
     // A record takes 16 bytes at least, and the scan writes 12 for each.
     const needed = this.framesAt + Math.ceil(chunk.length / 16) * FRAME_RESULT + FRAME_RESULT;
     const memory = this.module.memory;
@@ -403,15 +421,15 @@ class WasmScanner implements FrameScanner {
   }
 
   dataLength(k: number): number {
-    return this.words[this.framesAt / 4 + 3 * k];
+    return this.words[this.framesWord + 3 * k];
   }
 
   checksumHolds(k: number): boolean {
-    return this.words[this.framesAt / 4 + 3 * k + 1] === 1;
+    return this.words[this.framesWord + 3 * k + 1] === 1;
   }
 
   shape(k: number): number {
-    return this.words[this.framesAt / 4 + 3 * k + 2];
+    return this.words[this.framesWord + 3 * k + 2];
   }
 
   newShapes(): RecordShapes {
