@@ -22,6 +22,13 @@ export function loggingCaveats(context: Context): string[] {
     );
   }
   if (writer === 'keras' && view.norms.steps.length === 0) caveats.push("Keras's CSVLogger writes one row per epoch: the loss is the epoch's mean, which hides the spikes inside it; log per batch (a callback's on_train_batch_end) to see them.");
+  // MMEngine's LogProcessor averages every scalar whose name matches loss, time or grad_norm over its window, whatever the logging interval.
+  if (writer === 'mmengine') {
+    caveats.push(
+      "MMEngine prints grad_norm and the losses as means over the log processor's window (log_processor = dict(window_size=10) by default): a spike on one iteration shows at about a tenth of its size. " +
+        "Set log_processor = dict(window_size=1) and default_hooks = dict(logger=dict(type='LoggerHook', interval=1)) to see each iteration's norm.",
+    );
+  }
   if (!(every > 1)) return caveats;
   const n = String(Math.round(every));
   if (writer === 'hf-trainer') {
@@ -30,6 +37,12 @@ export function loggingCaveats(context: Context): string[] {
     );
   } else if (writer === 'lightning') {
     caveats.push(`Lightning logs every ${n} steps (Trainer(log_every_n_steps=...), 50 by default): the norms of the steps between are not in this log. Set log_every_n_steps=1 to see every step.`);
+  } else if (writer === 'fairseq') {
+    caveats.push(
+      `fairseq's train_inner lines are means over each --log-interval (here ${n} updates; 100 by default): a gnorm there can be one update far larger among normal ones, and no single update is in this log. Set --log-interval 1 to see each update's norm.`,
+    );
+  } else if (writer === 'mmengine') {
+    caveats.push(`MMEngine logs every ${n} iterations (the LoggerHook's interval): the iterations between are not in this log.`);
   } else if (writer === 'nanogpt') {
     caveats.push(`nanoGPT prints every ${n} iterations (log_interval): spikes on the iterations between are not in this log.`);
   } else {

@@ -21,6 +21,10 @@ function clipLine(writer: Writer, tau: string): string {
       return `pass --clip-grad ${tau}`;
     case 'deepspeed':
       return `set "gradient_clipping": ${tau} in the DeepSpeed config`;
+    case 'fairseq':
+      return `pass --clip-norm ${tau} to fairseq-train (optimization.clip_norm in a Hydra config; 0 turns clipping off)`;
+    case 'mmengine':
+      return `add clip_grad=dict(max_norm=${tau}, norm_type=2) to optim_wrapper in the config (optim_wrapper = dict(optimizer=..., clip_grad=dict(max_norm=${tau}, norm_type=2)))`;
     case 'nanogpt':
       return `set grad_clip = ${tau} in the config (0.0 turns clipping off)`;
     case 'llm.c':
@@ -39,6 +43,8 @@ export function clipName(writer: Writer): string {
     optax: "clip_by_global_norm's max_norm",
     megatron: '--clip-grad',
     deepspeed: 'gradient_clipping',
+    fairseq: '--clip-norm',
+    mmengine: "clip_grad's max_norm",
     nanogpt: 'grad_clip',
     'llm.c': 'grad_clip',
     pytorch: 'max_norm',
@@ -48,7 +54,7 @@ export function clipName(writer: Writer): string {
 
 /** The clip threshold's name, and where it is set when that is not obvious from the name. */
 function clipSetting(writer: Writer): string {
-  const where: Partial<Record<Writer, string>> = { 'hf-trainer': ' in TrainingArguments', lightning: ' in Trainer(...)' };
+  const where: Partial<Record<Writer, string>> = { 'hf-trainer': ' in TrainingArguments', lightning: ' in Trainer(...)', mmengine: ' in optim_wrapper' };
   return `${clipName(writer)}${where[writer] ?? ''}`;
 }
 
@@ -67,6 +73,8 @@ const LR_SETTING: Partial<Record<Writer, string>> = {
   keras: "the optimizer's learning_rate",
   megatron: '--lr',
   deepspeed: 'the optimizer\'s "lr" in the DeepSpeed config',
+  fairseq: '--lr',
+  mmengine: "the optimizer's lr in optim_wrapper",
   nanogpt: 'learning_rate in the config',
 };
 
@@ -75,6 +83,8 @@ const WARMUP_SETTING: Partial<Record<Writer, string>> = {
   'hf-trainer': ' (warmup_steps or warmup_ratio in TrainingArguments)',
   megatron: ' (--lr-warmup-iters)',
   deepspeed: ' (the WarmupLR scheduler\'s warmup_num_steps in the DeepSpeed config)',
+  fairseq: ' (--warmup-updates, with --lr-scheduler inverse_sqrt or polynomial_decay)',
+  mmengine: " (a LinearLR with by_epoch=False first in param_scheduler, e.g. dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=500))",
   nanogpt: ' (warmup_iters in the config)',
   keras: ' (a keras.optimizers.schedules.LearningRateSchedule that ramps up)',
   optax: ' (optax.warmup_cosine_decay_schedule)',

@@ -37,6 +37,8 @@ export const DEFAULT_TAG_RULES: readonly TagRule[] = [
   // Totals first: `grad_norm/total` must not read as a parameter named "total".
   ...['grad_norm', 'grad_norm/total', 'grad_norm/_total', 'grad_norm_total', 'grad_2.0_norm_total', 'grad_2.0_norm/total', 'train/grad_norm', 'global_norm', 'global_grad_norm',
     'gradients/global_norm', 'train.grad_norm', 'grad norm', 'gradient norm', 'total_norm', 'total_grad_norm', 'norm', 'train/norm', 'gradnorm', 'grad_norm_before_clip', 'optimizer/grad_norm',
+    // fairseq's train_inner lines and its json log format
+    'gnorm', 'train_inner/gnorm',
     // OLMo, OLMo-core, Composer's OptimizerMonitor, per-parameter CSV dumps
     'optim/total_grad_norm', 'optim/total grad norm', 'l2_norm/grad/global', 'grad_l2_norm', 'total_grad_l2_norm'].map(
     (pattern): TagRule => ({ pattern, role: 'gradNorm' }),

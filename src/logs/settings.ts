@@ -6,7 +6,7 @@
 import type { Run } from './run';
 
 /** The tools whose advice differs; `pytorch` is a hand-written loop (and anything not recognised). */
-export const WRITERS = ['hf-trainer', 'lightning', 'keras', 'megatron', 'deepspeed', 'llm.c', 'nanogpt', 'optax', 'pytorch'] as const;
+export const WRITERS = ['hf-trainer', 'lightning', 'keras', 'megatron', 'deepspeed', 'fairseq', 'mmengine', 'llm.c', 'nanogpt', 'optax', 'pytorch'] as const;
 export type Writer = (typeof WRITERS)[number];
 
 export interface RunSettings {
@@ -38,6 +38,8 @@ const SETTING_KEYS = {
   gradient_clipping: NUMBER_VALUE,
   global_clipnorm: NUMBER_VALUE,
   clipnorm: NUMBER_VALUE,
+  clip_norm: NUMBER_VALUE,
+  max_norm: NUMBER_VALUE,
   gradient_clip_algorithm: WORD_VALUE,
   precision: WORD_VALUE,
   bf16: WORD_VALUE,
@@ -45,6 +47,7 @@ const SETTING_KEYS = {
   warmup_steps: NUMBER_VALUE,
   lr_warmup_iters: NUMBER_VALUE,
   warmup_iters: NUMBER_VALUE,
+  warmup_updates: NUMBER_VALUE,
   warmup_ratio: NUMBER_VALUE,
   lr_warmup_fraction: NUMBER_VALUE,
   learning_rate: NUMBER_VALUE,
@@ -55,10 +58,10 @@ const SETTING_KEYS = {
 } as const;
 type SettingKey = keyof typeof SETTING_KEYS;
 /**
- * `key: value`, `key = value`, `"key": value`, `key=value,` and Megatron's `key ...... value`, for any
+ * `key: value`, `key = value`, `"key": value`, a Python dict's `'key': value`, `key=value,` and Megatron's `key ...... value`, for any
  * of the keys: one pass over the text, where a pattern per key took eight times as long over 256 KB.
  */
-const SETTING = new RegExp(String.raw`(?:^|[\s,{(|"'])(${Object.keys(SETTING_KEYS).join('|')})"?\s*(?:[:=]|\.{2,}|\s\|)\s*"?([-+.\w]+)`, 'gm');
+const SETTING = new RegExp(String.raw`(?:^|[\s,{(|"'])(${Object.keys(SETTING_KEYS).join('|')})["']?\s*(?:[:=]|\.{2,}|\s\|)\s*["']?([-+.\w]+)`, 'gm');
 const TRUE = /^(true|1)$/i;
 const LR_LINE = new RegExp(String.raw`^[ \t]*lr[ \t]*:[ \t]*${NUMBER}[ \t]*$`, 'm');
 
@@ -94,7 +97,9 @@ export function settingsFromText(raw: string, source: string): RunSettings {
     return value === undefined ? undefined : Number(value);
   };
   const word = (key: SettingKey) => stated.get(key);
-  const clip = number('max_grad_norm') ?? number('gradient_clip_val') ?? number('clip_grad') ?? number('grad_clip') ?? number('gradient_clipping') ?? number('global_clipnorm') ?? number('clipnorm');
+  const clip =
+    number('max_grad_norm') ?? number('gradient_clip_val') ?? number('clip_grad') ?? number('grad_clip') ?? number('gradient_clipping') ?? number('global_clipnorm') ?? number('clipnorm') ??
+    number('clip_norm') ?? number('max_norm');
   if (clip !== undefined && Number.isFinite(clip)) {
     if (/^value$/i.test(word('gradient_clip_algorithm') ?? '')) found.clipValue = clip;
     else found.clipNorm = Math.max(clip, 0);
@@ -106,7 +111,7 @@ export function settingsFromText(raw: string, source: string): RunSettings {
   if (TRUE.test(word('bf16') ?? '')) found.precision = 'bf16';
   else if (TRUE.test(word('fp16') ?? '')) found.precision = 'fp16';
   else if (/^false$/i.test(word('bf16') ?? '') && /^false$/i.test(word('fp16') ?? '')) found.precision ??= 'fp32';
-  const warmupSteps = number('warmup_steps') ?? number('lr_warmup_iters') ?? number('warmup_iters');
+  const warmupSteps = number('warmup_steps') ?? number('lr_warmup_iters') ?? number('warmup_iters') ?? number('warmup_updates');
   if (warmupSteps !== undefined && Number.isFinite(warmupSteps)) found.warmupSteps = warmupSteps;
   const warmupRatio = number('warmup_ratio') ?? number('lr_warmup_fraction');
   if (warmupRatio !== undefined && Number.isFinite(warmupRatio)) found.warmupRatio = warmupRatio;
@@ -149,8 +154,8 @@ const TAG_WRITERS: [RegExp, Writer][] = [
  * `train/epoch` are the Hugging Face Trainer; `grad_2.0_norm*` tags and
  * `version_N/` folders with hparams.yaml are Lightning, LLaMA-Factory's
  * trainer_log.jsonl (`total_steps`, `percentage`) the Trainer it drives; Keras's CSVLogger
- * writes `loss` beside `val_*` columns; llm.c, nanoGPT, Megatron and
- * DeepSpeed print their own keys.
+ * writes `loss` beside `val_*` columns; llm.c, nanoGPT, Megatron,
+ * DeepSpeed, fairseq and MMEngine print their own keys.
  */
 export function writerOf(run: Run): Writer {
   if (run.format === 'hf-trainer-state') return 'hf-trainer';
@@ -159,6 +164,10 @@ export function writerOf(run: Run): Writer {
   if (tags.includes('train/grad_norm') && tags.some((tag) => tag === 'train/epoch' || tag === 'train/learning_rate')) return 'hf-trainer';
   // LLaMA-Factory's trainer_log.jsonl: the Trainer's log entries with its progress keys; its YAML takes TrainingArguments.
   if (tags.includes('total_steps') && tags.includes('percentage')) return 'hf-trainer';
+  // fairseq's train_inner lines: `gnorm` beside its throughput meters (words per batch, updates per second).
+  if (tags.includes('gnorm') && tags.some((tag) => tag === 'wpb' || tag === 'ups' || tag === 'wps')) return 'fairseq';
+  // MMEngine's LogProcessor logs the scheduled `base_lr` beside `lr`, and `data_time` with `memory`; its LocalVisBackend writes vis_data/scalars.json.
+  if (tags.includes('base_lr') || (tags.includes('data_time') && tags.includes('memory')) || /[/\\]vis_data[/\\]scalars\.json$/.test(run.path)) return 'mmengine';
   // DeepSpeed's engine prints `step=10, skipped=0, lr=[...]` and "OVERFLOW! Skipping step" on its loss scaler's skips.
   if (run.events.some((e) => /OVERFLOW! Skipping step/i.test(e.text)) || (run.format === 'text' && tags.includes('skipped') && tags.includes('lr'))) return 'deepspeed';
   const where = [run.path, ...run.files].join('\n');

@@ -10,6 +10,8 @@ export const WRITER_NAMES: Record<Writer, string> = {
   keras: 'Keras',
   megatron: 'Megatron',
   deepspeed: 'DeepSpeed',
+  fairseq: 'fairseq',
+  mmengine: 'MMEngine (OpenMMLab)',
   'llm.c': 'llm.c',
   nanogpt: 'nanoGPT',
   optax: 'JAX/optax',

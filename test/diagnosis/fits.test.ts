@@ -90,6 +90,33 @@ describe('diagnosis that fits the run', () => {
     assert.match(trainer, /^Lower max_grad_norm in TrainingArguments from 1 to about 0\.0\d+ \(the 95th percentile of the stable stretch, steps 0–79\)/);
   });
 
+  it("speaks fairseq's and MMEngine's options, and says their logs print means over an interval or a window", () => {
+    const norms = noisy(120, 0.5);
+    norms[80] = 600;
+    norms[81] = 2000;
+    const loss = falling(120);
+    const lr = norms.map(() => 5e-4);
+    const fairseq = diagnose(runOf({ loss, gnorm: norms, wps: norms.map(() => 12000), ups: norms.map(() => 3.2), wpb: norms.map(() => 3800), lr }, { format: 'text', every: 100, first: 100 }));
+    assert.equal(fairseq.setup.writer, 'fairseq');
+    const fairseqHints = of(fairseq, 'explosion')[0].hints;
+    assert.match(fairseqHints.find((h) => h.id === 'add-norm-clipping')!.text, /^Pass --clip-norm 0\.\d+ to fairseq-train \(optimization\.clip_norm in a Hydra config; 0 turns clipping off\)/);
+    assert.match(fairseqHints.find((h) => h.id === 'lower-lr')!.text, /^Lower --lr \(now 5e-4\)/);
+    assert.match(fairseq.setup.caveats[0], /^fairseq's train_inner lines are means over each --log-interval \(here 100 updates; 100 by default\).*--log-interval 1/);
+    const mmengine = diagnose(runOf({ loss, grad_norm: norms, base_lr: lr, lr, data_time: norms.map(() => 0.01), memory: norms.map(() => 3000) }, { format: 'text', every: 50, first: 50 }));
+    assert.equal(mmengine.setup.writer, 'mmengine');
+    const mmHints = of(mmengine, 'explosion')[0].hints;
+    assert.match(mmHints.find((h) => h.id === 'add-norm-clipping')!.text, /^Add clip_grad=dict\(max_norm=0\.\d+, norm_type=2\) to optim_wrapper in the config/);
+    assert.match(mmHints.find((h) => h.id === 'lower-lr')!.text, /^Lower the optimizer's lr in optim_wrapper/);
+    assert.match(mmengine.setup.caveats[0], /^MMEngine prints grad_norm and the losses as means over the log processor's window \(log_processor = dict\(window_size=10\) by default\)/);
+    assert.match(mmengine.setup.caveats[1], /^MMEngine logs every 50 iterations \(the LoggerHook's interval\)/);
+    // Even a log of every iteration is smoothed by the window.
+    const everyIteration = diagnose(runOf({ loss, grad_norm: norms, base_lr: lr, lr }, { format: 'text' }));
+    assert.equal(everyIteration.setup.caveats.length, 1);
+    // Clipping MMEngine's config turned on is lowered where it is set, never added.
+    const clipped = diagnose(runOf({ loss, grad_norm: norms, base_lr: lr, lr }, { format: 'text', settings: { sources: ['20240101_100000.log'], clipNorm: 35 } }));
+    assert.match(of(clipped, 'explosion')[0].hints.find((h) => h.id === 'lower-clip-threshold')!.text, /^Lower clip_grad's max_norm in optim_wrapper from 35 to about 0\.\d+/);
+  });
+
   it('knows a warm-up from the logged learning rate and asks for a longer one rather than for warm-up', () => {
     const norms = noisy(400, 0.5);
     for (let i = 5; i < 10; i++) norms[i] = 300 * (i - 4);

@@ -32,21 +32,32 @@ describe('training settings a log or its folder states', () => {
     assert.deepEqual(settingsFromText('_wandb:\n  value:\n    cli_version: 0.17.0\nmax_grad_norm:\n  desc: null\n  value: 0.5\nbf16:\n  value: true\n', 'config.yaml'), { sources: ['config.yaml'], clipNorm: 0.5, precision: 'bf16' });
   });
 
+  it("reads fairseq's printed configuration and MMEngine's config dump", () => {
+    const fairseq =
+      "2020-09-01 12:00:00 | INFO | fairseq_cli.train | {'_name': None, 'common': {'log_interval': 100, 'fp16': True}, 'optimization': {'max_update': 50000, 'clip_norm': 0.0, 'lr': [0.0005]}, 'lr_scheduler': {'_name': 'inverse_sqrt', 'warmup_updates': 4000}}";
+    assert.deepEqual(settingsFromText(fairseq, 'train.log'), { sources: ['train.log'], clipNorm: 0, precision: 'fp16', warmupSteps: 4000 });
+    // fairseq before Hydra printed an argparse Namespace.
+    assert.deepEqual(settingsFromText('Namespace(arch=\'transformer\', clip_norm=0.1, fp16=False, warmup_updates=4000)', 'train.log'), { sources: ['train.log'], clipNorm: 0.1, warmupSteps: 4000 });
+    const mmengine = ['optim_wrapper = dict(', '    clip_grad=dict(max_norm=35, norm_type=2),', "    optimizer=dict(lr=0.02, momentum=0.9, type='SGD', weight_decay=0.0001),", "    type='OptimWrapper')"].join('\n');
+    assert.deepEqual(settingsFromText(mmengine, '20240101_100000.log'), { sources: ['20240101_100000.log'], clipNorm: 35 });
+    assert.deepEqual(settingsFromText("optim_wrapper = dict(clip_grad=None, optimizer=dict(lr=0.02, type='SGD'))", '20240101_100000.log'), { sources: [] });
+  });
+
   it('reads a setting after one left empty, and the first value of the kind a key takes', () => {
     assert.deepEqual(settingsFromText('gradient_clip_val:\nbatch_size: 32\n', 'hparams.yaml'), { sources: ['hparams.yaml'], batchSize: 32 });
     assert.deepEqual(settingsFromText('"max_grad_norm": null, "warmup_steps": 5\nmax_grad_norm = 2.5\n', 'train.log'), { sources: ['train.log'], clipNorm: 2.5, warmupSteps: 5 });
   });
 
   it('finds in one pass what a search for each key finds', () => {
-    const keys = ['max_grad_norm', 'gradient_clip_val', 'clip_grad', 'grad_clip', 'precision', 'bf16', 'fp16', 'warmup_steps', 'lr_warmup_iters', 'warmup_iters', 'learning_rate', 'max_lr', 'micro_batch_size', 'batch_size', 'per_device_train_batch_size'];
+    const keys = ['max_grad_norm', 'gradient_clip_val', 'clip_grad', 'grad_clip', 'clip_norm', 'max_norm', 'precision', 'bf16', 'fp16', 'warmup_steps', 'lr_warmup_iters', 'warmup_iters', 'warmup_updates', 'learning_rate', 'max_lr', 'micro_batch_size', 'batch_size', 'per_device_train_batch_size'];
     const fragment = fc.oneof(
-      fc.constantFrom(...keys, ...keys.map((k) => `_${k}`), ...keys.map((k) => `"${k}"`)),
+      fc.constantFrom(...keys, ...keys.map((k) => `_${k}`), ...keys.map((k) => `"${k}"`), ...keys.map((k) => `'${k}'`)),
       fc.constantFrom(': ', ':', ' = ', '=', ' ...... ', ' | ', '\n', ' ', ', ', '{', '"', "'", '(', '\t'),
       fc.constantFrom('1.0', '0', '-2', '3e-4', '.5', 'true', 'False', 'None', 'null', '16-mixed', 'bf16', 'x', '"1.5"', '1.'),
     );
     // The oracle: each setting's pattern searched on its own.
     const NUMBER = String.raw`([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)`;
-    const alone = (text: string, key: string, value: string) => new RegExp(String.raw`(?:^|[\s,{(|"'])${key}"?\s*(?:[:=]|\.{2,}|\s\|)\s*"?${value}`, 'm').exec(text)?.[1];
+    const alone = (text: string, key: string, value: string) => new RegExp(String.raw`(?:^|[\s,{(|"'])${key}["']?\s*(?:[:=]|\.{2,}|\s\|)\s*["']?${value}`, 'm').exec(text)?.[1];
     fc.assert(
       fc.property(fc.array(fragment, { maxLength: 40 }), (parts) => {
         const text = parts.join('');
@@ -55,9 +66,9 @@ describe('training settings a log or its folder states', () => {
           const v = alone(text, key, NUMBER);
           return v === undefined ? undefined : Number(v);
         };
-        const clip = number('max_grad_norm') ?? number('gradient_clip_val') ?? number('clip_grad') ?? number('grad_clip');
+        const clip = number('max_grad_norm') ?? number('gradient_clip_val') ?? number('clip_grad') ?? number('grad_clip') ?? number('clip_norm') ?? number('max_norm');
         assert.equal(found.clipNorm, clip === undefined || !Number.isFinite(clip) ? undefined : Math.max(clip, 0), text);
-        assert.equal(found.warmupSteps, number('warmup_steps') ?? number('lr_warmup_iters') ?? number('warmup_iters'), text);
+        assert.equal(found.warmupSteps, number('warmup_steps') ?? number('lr_warmup_iters') ?? number('warmup_iters') ?? number('warmup_updates'), text);
         assert.equal(found.batchSize, number('per_device_train_batch_size') ?? number('micro_batch_size') ?? number('batch_size'), text);
         const word = (key: string) => alone(text, key, '([A-Za-z0-9_-]+)');
         const bf16 = /^(true|1)$/i.test(word('bf16') ?? '');
@@ -91,6 +102,11 @@ describe('training settings a log or its folder states', () => {
     assert.equal(writerOf(run('text', ['trl', 'norm', 'lr'])), 'llm.c');
     assert.equal(writerOf(run('text', ['loss', 'time', 'mfu'])), 'nanogpt');
     assert.equal(writerOf(run('text', ['Epoch', 'Rank', 'loss', 'skipped', 'lr'])), 'deepspeed');
+    assert.equal(writerOf(run('text', ['loss', 'nll_loss', 'ppl', 'wps', 'ups', 'wpb', 'bsz', 'lr', 'gnorm', 'loss_scale'])), 'fairseq');
+    assert.equal(writerOf(run('text', ['base_lr', 'lr', 'time', 'data_time', 'memory', 'grad_norm', 'loss'])), 'mmengine');
+    assert.equal(writerOf(run('jsonl', ['lr', 'loss', 'grad_norm'], 'work_dirs/faster-rcnn/20240101_100000/vis_data/scalars.json')), 'mmengine');
+    // detectron2's metrics.json has data_time too, but no memory.
+    assert.equal(writerOf(run('jsonl', ['data_time', 'time', 'lr', 'total_loss'])), 'pytorch');
     assert.equal(writerOf(run('jsonl', ['loss', 'grad_norm'])), 'pytorch');
   });
 

@@ -195,6 +195,23 @@ describe('plain-text log reader', () => {
       assert.deepEqual(series(byIter, 'loss'), { steps: [100], values: [2.1] });
     });
 
+    it("reads fairseq's train_inner lines, simple and json: the update count is the step", () => {
+      const simple = read(
+        lines(
+          '2023-05-01 10:00:10 | INFO | train_inner | epoch 001:    100 / 1000 loss=9.812, nll_loss=9.5, ppl=724.3, wps=12000, ups=3.2, wpb=3800, bsz=128, num_updates=100, lr=0.0001, gnorm=2.345, clip=0, loss_scale=128, train_wall=31, gb_free=10.1, wall=40',
+          '2023-05-01 10:00:20 | INFO | train_inner | epoch 002:    100 / 1000 loss=8.812, nll_loss=8.5, ppl=324.3, wps=12000, ups=3.2, wpb=3800, bsz=128, num_updates=1100, lr=0.0002, gnorm=inf, clip=100, loss_scale=64, train_wall=31, gb_free=10.1, wall=70',
+        ),
+      );
+      assert.deepEqual(series(simple, 'gnorm'), { steps: [100, 1100], values: [2.345, Infinity] });
+      const json = read(
+        lines(
+          '2020-09-01 12:01:00 | INFO | train_inner | {"epoch": 1, "update": 0.05, "loss": "9.954", "wps": "12345", "ups": "3.21", "wpb": "3840", "num_updates": "100", "lr": "1e-05", "gnorm": "2.345", "loss_scale": "128"}',
+          '2020-09-01 12:02:00 | INFO | train_inner | {"epoch": 1, "update": 0.1, "loss": "8.954", "wps": "12345", "ups": "3.21", "wpb": "3840", "num_updates": "200", "lr": "2e-05", "gnorm": "81.3", "loss_scale": "64"}',
+        ),
+      );
+      assert.deepEqual(series(json, 'gnorm'), { steps: [100, 200], values: [2.345, 81.3] });
+    });
+
     it('reads DeiT MetricLogger lines: the first number is the value, not the running average in parentheses', () => {
       const run = read(
         lines(
