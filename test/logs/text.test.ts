@@ -195,6 +195,16 @@ describe('plain-text log reader', () => {
       assert.deepEqual(series(byIter, 'loss'), { steps: [100], values: [2.1] });
     });
 
+    it("reads the values in Lightning's progress bar: the step is the epoch's batches done past the epochs before", () => {
+      const bar = (epoch: number, done: number, loss: number, norm: number) =>
+        `Epoch ${epoch}:  ${done}%|█████     | ${done}/100 [00:05<00:05, 9.80it/s, v_num=0, train_loss=${loss}, grad_2.0_norm_total=${norm}]`;
+      const run = read(lines([bar(0, 50, 0.512, 1.23), bar(0, 51, 0.502, 81.3), bar(0, 100, 0.45, 1.2), bar(1, 0, 0.45, 1.2), bar(1, 1, 0.402, 1.1)].join('\r')));
+      assert.deepEqual(series(run, 'grad_2.0_norm_total'), { steps: [50, 51, 100, 101], values: [1.23, 81.3, 1.2, 1.1] });
+      assert.deepEqual(series(run, 'train_loss').values, [0.512, 0.502, 0.45, 0.402]);
+      // A bar without values is a bar, not a step.
+      assert.deepEqual(readRuns(lines('Epoch 0:  50%|█████     | 50/100 [00:05<00:05, 9.80it/s]')).flatMap(tags), []);
+    });
+
     it("reads fairseq's train_inner lines, simple and json: the update count is the step", () => {
       const simple = read(
         lines(

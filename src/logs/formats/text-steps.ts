@@ -32,11 +32,18 @@ const TIMM = /(?<![\w/.-])Train:\s*(\d{1,9})\s*\[\s*(\d{1,12})\s*\/\s*(\d{1,12})
 const STEP = /(?<![\w/.-])(?:global[_ ]step|num_updates|iteration|iter|step)(?![\w/.-])\s*(?:[:=#]\s*)?(?:\[\s*)?(\d{1,15})(?:\s*\/\s*(\d{1,15}))?(?:\s*\])?(?:\s*:)?/i;
 const EPOCH = /(?<![\w/.-])epoch(?![\w/.-])\s*(?:[:=#]\s*)?(?:\[\s*)?(\d{1,9})(?:\s*\/\s*(\d{1,9}))?(?:\s*\])?(?:\s*:)?/i;
 
+/**
+ * A tqdm bar per epoch with the logged values in its postfix, as Lightning's
+ * progress bar prints them: `Epoch 2:  50%|█████     | 50/100 [00:05<00:05, 9.8it/s, v_num=0, train_loss=0.512]`.
+ * The count is of batches done in the 0-based epoch, so `Epoch 1: 0/100` holds the values of `Epoch 0: 100/100`.
+ */
+const TQDM_EPOCH = /(?<![\w/.-])Epoch\s+(\d{1,9}):\s*\d{1,3}%\|[^|]*\|\s*(\d{1,12})\/(\d{1,12})\s*\[[^\],]*,[^\],]*(?=,)/;
+
 /** llm.c's main.log (llmc/logger.h): `s:250 trl:4.5610 lr:0.000600 norm:0.92`, `s:250 tel:4.5643`; the step starts the line. */
 const LLMC = /^\s*s:(\d{1,12})(?=\s)/;
 
 export function findStep(text: string): StepMark | undefined {
-  return openMMLabStep(text) ?? timmStep(text) ?? llmcStep(text) ?? counterStep(text);
+  return openMMLabStep(text) ?? timmStep(text) ?? tqdmEpochStep(text) ?? llmcStep(text) ?? counterStep(text);
 }
 
 function llmcStep(text: string): StepMark | undefined {
@@ -94,6 +101,13 @@ function openMMLabStep(text: string): StepMark | undefined {
   const total = Number(totalText);
   const step = colon ? epoch * total + iter : (epoch - 1) * total + iter;
   return { start, end, kind: 'step', step };
+}
+
+function tqdmEpochStep(text: string): StepMark | undefined {
+  const match = text.includes('%|') ? TQDM_EPOCH.exec(text) : null;
+  if (!match) return undefined;
+  const step = Number(match[1]) * Number(match[3]) + Number(match[2]);
+  return { start: match.index, end: match.index + match[0].length, kind: 'step', step };
 }
 
 function timmStep(text: string): StepMark | undefined {
