@@ -205,6 +205,12 @@ describe('plain-text log reader', () => {
       assert.deepEqual(readRuns(lines('Epoch 0:  50%|█████     | 50/100 [00:05<00:05, 9.80it/s]')).flatMap(tags), []);
     });
 
+    it("reads a loop's tqdm postfix (set_postfix) a step per refresh, counting on across its passes over the data", () => {
+      const bar = (done: number, loss: number, norm: number) => `train:  ${done * 25}%|██▌       | ${done}/4 [00:01<00:03,  1.02it/s, loss=${loss}, grad_norm=${norm}]`;
+      const run = read(lines([bar(1, 2.5, 1.1), bar(2, 2.4, 1.2), bar(4, 2.3, 1.3)].join('\r'), [bar(0, 2.3, 1.3), bar(1, 2.2, 90), bar(3, 2.1, 1.4)].join('\r')));
+      assert.deepEqual(series(run, 'grad_norm'), { steps: [1, 2, 4, 5, 7], values: [1.1, 1.2, 1.3, 90, 1.4] });
+    });
+
     it("reads fairseq's train_inner lines, simple and json: the update count is the step", () => {
       const simple = read(
         lines(

@@ -8,6 +8,8 @@ export type StepMark = { start: number; end: number } & (
   | { kind: 'step'; step: number }
   /** A step counter that restarts every epoch (`Epoch [2/5], Step [100/600]`): made global with the stream's epoch base. */
   | { kind: 'epoch-step'; epoch: number; stepInEpoch: number; stepsPerEpoch: number }
+  /** A tqdm bar's count, which restarts with each pass over the data: made global with the stream's earlier passes. */
+  | { kind: 'bar'; done: number; total: number }
   /** Only an epoch (`Epoch 3: loss=0.5`): used as the step when the stream has no step counter. */
   | { kind: 'epoch'; epoch: number }
   /** An evaluation pass (`Epoch(val) [1][500/500]`): its values belong to the latest training step. */
@@ -33,17 +35,19 @@ const STEP = /(?<![\w/.-])(?:global[_ ]step|num_updates|iteration|iter|step)(?![
 const EPOCH = /(?<![\w/.-])epoch(?![\w/.-])\s*(?:[:=#]\s*)?(?:\[\s*)?(\d{1,9})(?:\s*\/\s*(\d{1,9}))?(?:\s*\])?(?:\s*:)?/i;
 
 /**
- * A tqdm bar per epoch with the logged values in its postfix, as Lightning's
- * progress bar prints them: `Epoch 2:  50%|█████     | 50/100 [00:05<00:05, 9.8it/s, v_num=0, train_loss=0.512]`.
- * The count is of batches done in the 0-based epoch, so `Epoch 1: 0/100` holds the values of `Epoch 0: 100/100`.
+ * A tqdm bar with values in its postfix (`pbar.set_postfix(loss=...)`, and
+ * Lightning's progress bar): `Epoch 2:  50%|█████     | 50/100 [00:05<00:05, 9.8it/s, v_num=0, train_loss=0.512]`.
+ * The count is of batches done; with Lightning's `Epoch N:` (0-based) before it,
+ * so `Epoch 1: 0/100` holds the values of `Epoch 0: 100/100`. A bar without
+ * values is not a step.
  */
-const TQDM_EPOCH = /(?<![\w/.-])Epoch\s+(\d{1,9}):\s*\d{1,3}%\|[^|]*\|\s*(\d{1,12})\/(\d{1,12})\s*\[[^\],]*,[^\],]*(?=,)/;
+const TQDM = /(?:(?<![\w/.-])Epoch\s+(\d{1,9}):\s*)?\d{1,3}%\|[^|]*\|\s*(\d{1,12})\/(\d{1,12})\s*\[[^\],]*,[^\],]*(?=,)/;
 
 /** llm.c's main.log (llmc/logger.h): `s:250 trl:4.5610 lr:0.000600 norm:0.92`, `s:250 tel:4.5643`; the step starts the line. */
 const LLMC = /^\s*s:(\d{1,12})(?=\s)/;
 
 export function findStep(text: string): StepMark | undefined {
-  return openMMLabStep(text) ?? timmStep(text) ?? tqdmEpochStep(text) ?? llmcStep(text) ?? counterStep(text);
+  return openMMLabStep(text) ?? timmStep(text) ?? tqdmStep(text) ?? llmcStep(text) ?? counterStep(text);
 }
 
 function llmcStep(text: string): StepMark | undefined {
@@ -103,11 +107,13 @@ function openMMLabStep(text: string): StepMark | undefined {
   return { start, end, kind: 'step', step };
 }
 
-function tqdmEpochStep(text: string): StepMark | undefined {
-  const match = text.includes('%|') ? TQDM_EPOCH.exec(text) : null;
+function tqdmStep(text: string): StepMark | undefined {
+  const match = text.includes('%|') ? TQDM.exec(text) : null;
   if (!match) return undefined;
-  const step = Number(match[1]) * Number(match[3]) + Number(match[2]);
-  return { start: match.index, end: match.index + match[0].length, kind: 'step', step };
+  const [whole, epoch, done, total] = match;
+  const bounds = { start: match.index, end: match.index + whole.length };
+  if (epoch === undefined) return { ...bounds, kind: 'bar', done: Number(done), total: Number(total) };
+  return { ...bounds, kind: 'step', step: Number(epoch) * Number(total) + Number(done) };
 }
 
 function timmStep(text: string): StepMark | undefined {

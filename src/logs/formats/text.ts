@@ -68,11 +68,14 @@ interface StreamState {
   counted: boolean;
   /** For step counters that restart each epoch: the first epoch's number (0 or 1). */
   epochBase?: number;
+  /** The batches of the tqdm bars before the current one, and the current bar's count and length. */
+  barsBefore: number;
+  bar?: { done: number; total: number };
   /** The step the indented metric lines under the latest block header belong to. */
   block?: number;
 }
 
-const newStreamState = (): StreamState => ({ entries: 0, pendingSkips: [], counted: false });
+const newStreamState = (): StreamState => ({ entries: 0, pendingSkips: [], counted: false, barsBefore: 0 });
 
 export const readTextLog: ReaderFactory = (sink: LogSink, file: string): LogReader => {
   const streams = new Map<string, StreamState>();
@@ -122,6 +125,11 @@ export const readTextLog: ReaderFactory = (sink: LogSink, file: string): LogRead
       case 'epoch-step':
         at.epochBase ??= mark.epoch === 0 ? 0 : 1;
         return (mark.epoch - at.epochBase) * mark.stepsPerEpoch + mark.stepInEpoch;
+      case 'bar':
+        // A count below the last one is the next pass's bar.
+        if (at.bar && mark.done < at.bar.done) at.barsBefore += at.bar.total;
+        at.bar = { done: mark.done, total: mark.total };
+        return at.barsBefore + mark.done;
     }
   };
 
