@@ -21,7 +21,11 @@ export function loggingCaveats(context: Context): string[] {
         `Peaks, the first non-finite step, step counts and each parameter's maximum are exact; a finding's step is its bucket's largest value, within ${buckets.stride - 1} steps of where it began, and medians, percentiles and the counts inside findings are of the points kept.`,
     );
   }
-  if (writer === 'keras' && view.norms.steps.length === 0) caveats.push("Keras's CSVLogger writes one row per epoch: the loss is the epoch's mean, which hides the spikes inside it; log per batch (a callback's on_train_batch_end) to see them.");
+  if (writer === 'keras' && view.run.format === 'text') {
+    caveats.push("Keras's progress bar shows the loss as the mean over the epoch's batches so far: a spike on one batch is diluted by the batches before it, and one NaN batch keeps the loss NaN for the rest of the epoch.");
+  } else if (writer === 'keras' && view.norms.steps.length === 0) {
+    caveats.push("Keras's CSVLogger writes one row per epoch: the loss is the epoch's mean, which hides the spikes inside it; log per batch (a callback's on_train_batch_end) to see them.");
+  }
   // MMEngine's LogProcessor averages every scalar whose name matches loss, time or grad_norm over its window, whatever the logging interval.
   if (writer === 'mmengine') {
     caveats.push(

@@ -95,7 +95,7 @@ function episodeFinding(context: Context, episode: Episode, after: number): Find
   const early = first <= Math.max(10, (steps[steps.length - 1] - steps[0]) * 0.02);
   if (early || (context.warmup && first - steps[0] <= context.warmup.steps)) advice.push(hints.lrWarmup(context));
   advice.push(...hints.unscaleBeforeClipping(context));
-  if (view.parameters.length === 0) advice.push(hints.logGradients());
+  if (view.parameters.length === 0) advice.push(hints.logGradients(context));
 
   return episodeOf(context, { first, last, layers, message: parts.join(' '), severity, firstNorm, peak, peakStep, indexes, growth, contained, lossJump, mover }, advice);
 }

@@ -78,6 +78,24 @@ const LR_SETTING: Partial<Record<Writer, string>> = {
   nanogpt: 'learning_rate in the config',
 };
 
+/** Zero-code instrumentation: the user's own script, run under GradLens's bootstrap. */
+const RUN_WITH_LOGGING = 'gradlens run -- python train.py … (GradLens: Run Training Script with Gradient Logging) logs them without changing the script';
+
+/** How a user of each tool logs the gradient norm of every parameter. */
+const LOG_GRADIENTS: Record<Writer, string> = {
+  'hf-trainer': `the Trainer logs only the total; ${RUN_WITH_LOGGING}`,
+  lightning: 'in the LightningModule, def on_before_optimizer_step(self, optimizer): self.log_dict(grad_norm(self, norm_type=2)), with from lightning.pytorch.utilities import grad_norm',
+  keras: 'in a custom train_step, take grads = tape.gradient(loss, self.trainable_variables) and return tf.norm(g) for each variable beside tf.linalg.global_norm(grads) in the metrics',
+  optax: 'jax.tree_util.tree_map(jnp.linalg.norm, grads) beside optax.global_norm(grads), logged each step',
+  megatron: RUN_WITH_LOGGING,
+  deepspeed: `under ZeRO each parameter's full gradient is deepspeed.utils.safe_get_full_grad(param) after backward; or ${RUN_WITH_LOGGING}`,
+  fairseq: RUN_WITH_LOGGING,
+  mmengine: RUN_WITH_LOGGING,
+  nanogpt: RUN_WITH_LOGGING,
+  'llm.c': 'print the norm of each parameter tensor\'s gradient next to the global one train_gpt2 computes for grad_clip',
+  pytorch: 'GradLens: Insert Gradient Logger adds the logger to the loop, or gradlens run -- python train.py … logs them without changing the script',
+};
+
 /** How each tool warms the learning rate up. */
 const WARMUP_SETTING: Partial<Record<Writer, string>> = {
   'hf-trainer': ' (warmup_steps or warmup_ratio in TrainingArguments)',
@@ -187,7 +205,7 @@ export const hints = {
   checkData(step: number): Hint {
     return { id: 'check-data', text: `Look at the batch of step ${step}: an outlier or corrupt sample often causes an isolated spike.` };
   },
-  logGradients(): Hint {
-    return { id: 'log-gradients', text: 'Log per-parameter gradient norms (GradLens: Insert Gradient Logger) to see which layer it comes from.' };
+  logGradients(voice: Pick<Context, 'writer'>): Hint {
+    return { id: 'log-gradients', text: `Log per-parameter gradient norms to see which layer it comes from: ${LOG_GRADIENTS[voice.writer]}.` };
   },
 };

@@ -72,7 +72,7 @@ export function nonFiniteFindings(context: Context): Finding[] {
   advice.push(hints.lowerLr(context, view.lr ? valueAt(view.lr, first, buckets) : undefined));
   if (lossFirstBad !== undefined && lossFirstBad <= first && context.exploding.indexes.length === 0) advice.push(hints.checkData(lossFirstBad));
   advice.push(...hints.unscaleBeforeClipping(context));
-  if (view.parameters.length === 0) advice.push(hints.logGradients());
+  if (view.parameters.length === 0) advice.push(hints.logGradients(context));
 
   findings.push({
     kind: 'nonfinite',

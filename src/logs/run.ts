@@ -1,6 +1,6 @@
 import type { Histogram, LogSink, ReadWarning, RunEvent, ScalarColumn } from './sink';
 import { TagRoles, type Role } from './roles';
-import type { RunSettings } from './settings';
+import type { RunSettings, Writer } from './settings';
 
 /** The formats GradLens reads; `detect.ts` tells them apart by content. */
 export const LOG_FORMATS = ['jsonl', 'csv', 'hf-trainer-state', 'tfevents', 'text', 'mlflow', 'wandb'] as const;
@@ -52,6 +52,8 @@ export interface Run {
   settings?: RunSettings;
   /** Present when the run is too long to keep every point: its series are summarised by these buckets. */
   buckets?: StepBuckets;
+  /** The tool that wrote the log, when its reader knew it from how the lines look (see `LogSink.writtenBy`). */
+  writtenBy?: Writer;
 }
 
 /** The first series with a role, or undefined. */
@@ -426,6 +428,7 @@ class StreamData {
   /** A model of hundreds of parameters logs hundreds of tags: 16,384 histograms of 64 buckets are about 20 MB. */
   readonly histogramBudget: HistogramBudget = { max: 2 ** 14, kept: 0 };
   readonly events: RunEvent[] = [];
+  writtenBy?: Writer;
   constructor(limits: PointLimits) {
     this.buckets = new Buckets(limits, this.series);
   }
@@ -531,6 +534,10 @@ export class RunBuilder implements LogSink {
     this.stream(stream).events.push(event);
   }
 
+  writtenBy(writer: Writer, stream?: string): void {
+    this.stream(stream).writtenBy = writer;
+  }
+
   warning(warning: ReadWarning): void {
     // A file that could not be read is always kept: it decides whether the run is complete.
     if (this.warnings.length < RunBuilder.MAX_WARNINGS || warning.unreadable) this.warnings.push(warning);
@@ -578,6 +585,7 @@ export class RunBuilder implements LogSink {
         events: data.events,
         warnings: unused ? [...warnings, unused] : warnings,
         ...(buckets ? { buckets } : {}),
+        ...(data.writtenBy ? { writtenBy: data.writtenBy } : {}),
       };
     });
   }

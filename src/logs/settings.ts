@@ -159,6 +159,7 @@ const TAG_WRITERS: [RegExp, Writer][] = [
  */
 export function writerOf(run: Run): Writer {
   if (run.format === 'hf-trainer-state') return 'hf-trainer';
+  if (run.writtenBy) return run.writtenBy;
   const tags = run.series.map((s) => s.tag);
   for (const [pattern, writer] of TAG_WRITERS) if (tags.some((tag) => pattern.test(tag))) return writer;
   if (tags.includes('train/grad_norm') && tags.some((tag) => tag === 'train/epoch' || tag === 'train/learning_rate')) return 'hf-trainer';

@@ -4,6 +4,8 @@
  * collects what it emits, so a chunked read and a whole read meet in one place.
  */
 
+import type { Writer } from './settings';
+
 /** A gradient histogram as TensorBoard stores it: bucket i counts values in (limits[i-1], limits[i]]. */
 export interface Histogram {
   min: number;
@@ -67,6 +69,8 @@ export interface LogSink {
   warning(warning: ReadWarning): void;
   /** A summary the reader knows of but does not read (TensorBoard text, images, hparams): named when the run has nothing else. */
   leftOut?(tag: string, kind: string): void;
+  /** The reader knows the tool that wrote the log from how its lines look (Keras's progress bar), which its tags alone do not say. */
+  writtenBy?(writer: Writer, stream?: string): void;
   /** A line that says which step the values after it are (OLMo's and Composer's block headers) holds none itself: it is still that step's line. */
   stepHeader?(step: number, stream?: string): void;
 }

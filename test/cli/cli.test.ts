@@ -88,9 +88,9 @@ describe('gradlens CLI', () => {
 
     it('reads tags through --tag-role rules', () => {
       const log = path.join(dir, 'custom.jsonl');
-      writeFileSync(log, Array.from({ length: 30 }, (_, i) => JSON.stringify({ step: i, gnorm: i === 20 ? 5000 : 1 })).join('\n') + '\n');
+      writeFileSync(log, Array.from({ length: 30 }, (_, i) => JSON.stringify({ step: i, g_total: i === 20 ? 5000 : 1 })).join('\n') + '\n');
       assert.equal(analyzeJson(log).runs[0].findings.length, 0);
-      assert.equal(analyzeJson(log, '--tag-role', 'gnorm=gradNorm').runs[0].findings[0].kind, 'explosion');
+      assert.equal(analyzeJson(log, '--tag-role', 'g_total=gradNorm').runs[0].findings[0].kind, 'explosion');
     });
 
     it('exits 2 for bad usage or input with no training data, naming the file and line', () => {

@@ -117,6 +117,17 @@ describe('diagnosis that fits the run', () => {
     assert.match(of(clipped, 'explosion')[0].hints.find((h) => h.id === 'lower-clip-threshold')!.text, /^Lower clip_grad's max_norm in optim_wrapper from 35 to about 0\.\d+/);
   });
 
+  it("tells each tool's user how to log per-parameter norms when the log has only the total", () => {
+    const norms = noisy(120, 0.5);
+    for (let i = 80; i < 95; i++) norms[i] = 100 * (i - 78);
+    const loss = falling(120);
+    const logHint = (run: Run) => of(diagnose(run), 'explosion')[0].hints.find((h) => h.id === 'log-gradients')!.text;
+    assert.match(logHint(runOf({ 'grad_2.0_norm_total': norms, train_loss: loss }, { format: 'csv' })), /self\.log_dict\(grad_norm\(self, norm_type=2\)\)/);
+    assert.match(logHint(runOf({ grad_norm: norms, loss }, { format: 'hf-trainer-state' })), /^Log per-parameter gradient norms to see which layer it comes from: the Trainer logs only the total; gradlens run -- python train\.py/);
+    assert.match(logHint(runOf({ grad_norm: norms, loss })), /GradLens: Insert Gradient Logger adds the logger to the loop/);
+    assert.match(logHint(runOf({ epoch_loss: loss, grad_norm: norms }, { format: 'tfevents' })), /tape\.gradient\(loss, self\.trainable_variables\)/);
+  });
+
   it('knows a warm-up from the logged learning rate and asks for a longer one rather than for warm-up', () => {
     const norms = noisy(400, 0.5);
     for (let i = 5; i < 10; i++) norms[i] = 300 * (i - 4);

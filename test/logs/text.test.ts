@@ -211,6 +211,27 @@ describe('plain-text log reader', () => {
       assert.deepEqual(series(run, 'grad_norm'), { steps: [1, 2, 4, 5, 7], values: [1.1, 1.2, 1.3, 90, 1.4] });
     });
 
+    it("reads Keras's model.fit progress bar (Keras 2 and 3, verbose 1 and 2) within the epoch of the Epoch line above it, and says Keras wrote it", () => {
+      const run = read(
+        lines(
+          'Epoch 1/3',
+          [' 1/50 [..............................] - ETA: 10s - loss: 2.3026 - accuracy: 0.1000', '50/50 [==============================] - 2s 10ms/step - loss: 1.5000 - accuracy: 0.5000 - val_loss: 1.4000'].join('\r'),
+          'Epoch 2/3',
+          '50/50 - 1s - 9ms/step - loss: 0.9000 - val_loss: 1.0000',
+          'Epoch 3/3',
+          '\x1b[1m50/50\x1b[0m \x1b[32m━━━━━━━━━━━━━━━━━━━━\x1b[0m\x1b[37m\x1b[0m \x1b[1m1s\x1b[0m 9ms/step - accuracy: 0.8000 - loss: nan - val_loss: nan',
+        ),
+      );
+      assert.deepEqual(series(run, 'loss'), { steps: [1, 50, 100, 150], values: [2.3026, 1.5, 0.9, NaN] });
+      assert.deepEqual(series(run, 'val_loss'), { steps: [50, 100, 150], values: [1.4, 1, NaN] });
+      assert.equal(run.writtenBy, 'keras');
+      // Without Epoch lines, each pass of the bar counts on from the last.
+      const bare = read(lines('50/50 [==============================] - 2s 10ms/step - loss: 1.5000', '25/50 [==============>...............] - ETA: 1s - loss: 1.2000'));
+      assert.deepEqual(series(bare, 'loss').steps, [50, 75]);
+      // A loop's own `12/100 loss: 0.5` is not Keras's bar.
+      assert.equal(read(lines('step 12/100 - loss: 0.5000')).writtenBy, undefined);
+    });
+
     it("reads fairseq's train_inner lines, simple and json: the update count is the step", () => {
       const simple = read(
         lines(

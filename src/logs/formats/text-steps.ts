@@ -8,8 +8,11 @@ export type StepMark = { start: number; end: number } & (
   | { kind: 'step'; step: number }
   /** A step counter that restarts every epoch (`Epoch [2/5], Step [100/600]`): made global with the stream's epoch base. */
   | { kind: 'epoch-step'; epoch: number; stepInEpoch: number; stepsPerEpoch: number }
-  /** A tqdm bar's count, which restarts with each pass over the data: made global with the stream's earlier passes. */
-  | { kind: 'bar'; done: number; total: number }
+  /**
+   * A progress bar's count of batches done, which restarts with each epoch: made global with the
+   * epoch of the `Epoch 3/10` line above it, or else by counting the passes. `keras` for Keras's bar.
+   */
+  | { kind: 'bar'; done: number; total: number; keras: boolean }
   /** Only an epoch (`Epoch 3: loss=0.5`): used as the step when the stream has no step counter. */
   | { kind: 'epoch'; epoch: number }
   /** An evaluation pass (`Epoch(val) [1][500/500]`): its values belong to the latest training step. */
@@ -43,11 +46,22 @@ const EPOCH = /(?<![\w/.-])epoch(?![\w/.-])\s*(?:[:=#]\s*)?(?:\[\s*)?(\d{1,9})(?
  */
 const TQDM = /(?:(?<![\w/.-])Epoch\s+(\d{1,9}):\s*)?\d{1,3}%\|[^|]*\|\s*(\d{1,12})\/(\d{1,12})\s*\[[^\],]*,[^\],]*(?=,)/;
 
+/**
+ * Keras's `model.fit` progress bar, with its values after ` - `: Keras 2
+ * ` 7/50 [===>..........] - ETA: 1s - loss: 0.9 - accuracy: 0.7`, Keras 3
+ * `50/50 ━━━━━━━━━━━━━━━━━━━━ 1s 9ms/step - accuracy: 0.8 - loss: 0.5`, and
+ * `verbose=2`'s `50/50 - 1s - 9ms/step - loss: 0.5`. The loss shown is the
+ * mean over the epoch's batches so far.
+ */
+const KERAS_BAR = /^\s*(\d{1,12})\/(\d{1,12})(?:\s+\[[=.>]*\]|\s+━+| - \d+m?s)(?=.* - [A-Za-z_][\w./]*: )/;
+/** The line `fit` prints before each epoch's bar, and loops often print too: `Epoch 3/10`. */
+export const EPOCH_HEADER = /^\s*Epoch (\d{1,9})\/(\d{1,9})\s*$/;
+
 /** llm.c's main.log (llmc/logger.h): `s:250 trl:4.5610 lr:0.000600 norm:0.92`, `s:250 tel:4.5643`; the step starts the line. */
 const LLMC = /^\s*s:(\d{1,12})(?=\s)/;
 
 export function findStep(text: string): StepMark | undefined {
-  return openMMLabStep(text) ?? timmStep(text) ?? tqdmStep(text) ?? llmcStep(text) ?? counterStep(text);
+  return openMMLabStep(text) ?? timmStep(text) ?? tqdmStep(text) ?? kerasStep(text) ?? llmcStep(text) ?? counterStep(text);
 }
 
 function llmcStep(text: string): StepMark | undefined {
@@ -112,8 +126,13 @@ function tqdmStep(text: string): StepMark | undefined {
   if (!match) return undefined;
   const [whole, epoch, done, total] = match;
   const bounds = { start: match.index, end: match.index + whole.length };
-  if (epoch === undefined) return { ...bounds, kind: 'bar', done: Number(done), total: Number(total) };
+  if (epoch === undefined) return { ...bounds, kind: 'bar', done: Number(done), total: Number(total), keras: false };
   return { ...bounds, kind: 'step', step: Number(epoch) * Number(total) + Number(done) };
+}
+
+function kerasStep(text: string): StepMark | undefined {
+  const match = KERAS_BAR.exec(text);
+  return match ? { start: match.index, end: match.index + match[0].length, kind: 'bar', done: Number(match[1]), total: Number(match[2]), keras: true } : undefined;
 }
 
 function timmStep(text: string): StepMark | undefined {

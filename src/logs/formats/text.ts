@@ -12,7 +12,7 @@
 import { lineReader } from '../lines';
 import type { LogReader, LogSink, ReaderFactory } from '../sink';
 import { trainerEntryPrefix } from './hf-trainer-state';
-import { findBlockHeader, findStep, type BlockHeader, type StepMark } from './text-steps';
+import { EPOCH_HEADER, findBlockHeader, findStep, type BlockHeader, type StepMark } from './text-steps';
 import { readBlockLine, readDict, readPairs, type Pair } from './text-values';
 
 // Colours and cursor moves (CSI), window titles (OSC), and two-byte escapes.
@@ -54,6 +54,8 @@ type Reading =
   | { kind: 'latest'; pairs: Pair[] }
   /** A loss-scaler skip without a step: it belongs to the next step line. */
   | { kind: 'skip' }
+  /** `Epoch 3/10` alone on its line: the progress bars below it count within that epoch. */
+  | { kind: 'epoch-header'; epoch: number }
   /** A progress marker whose values follow on the indented lines below it (OLMo, Composer). */
   | { kind: 'block'; header: BlockHeader };
 
@@ -68,9 +70,11 @@ interface StreamState {
   counted: boolean;
   /** For step counters that restart each epoch: the first epoch's number (0 or 1). */
   epochBase?: number;
-  /** The batches of the tqdm bars before the current one, and the current bar's count and length. */
+  /** The batches of the progress bars before the current one, and the current bar's count and length. */
   barsBefore: number;
   bar?: { done: number; total: number };
+  /** The epoch of the latest `Epoch 3/10` line, which the progress bars below it count within. */
+  epochHeader?: number;
   /** The step the indented metric lines under the latest block header belong to. */
   block?: number;
 }
@@ -126,6 +130,10 @@ export const readTextLog: ReaderFactory = (sink: LogSink, file: string): LogRead
         at.epochBase ??= mark.epoch === 0 ? 0 : 1;
         return (mark.epoch - at.epochBase) * mark.stepsPerEpoch + mark.stepInEpoch;
       case 'bar':
+        if (at.epochHeader !== undefined) {
+          at.epochBase ??= at.epochHeader === 0 ? 0 : 1;
+          return (at.epochHeader - at.epochBase) * mark.total + mark.done;
+        }
         // A count below the last one is the next pass's bar.
         if (at.bar && mark.done < at.bar.done) at.barsBefore += at.bar.total;
         at.bar = { done: mark.done, total: mark.total };
@@ -164,7 +172,12 @@ export const readTextLog: ReaderFactory = (sink: LogSink, file: string): LogRead
           return;
         }
         if (mark.kind !== 'epoch') at.counted = true;
+        if (mark.kind === 'bar' && mark.keras) sink.writtenBy?.('keras', stream);
         emitStep(stepOf(mark, at), reading.pairs, stream, at, text, reading.overflow);
+        return;
+      }
+      case 'epoch-header': {
+        at.epochHeader = reading.epoch;
         return;
       }
       case 'dict':
@@ -269,6 +282,8 @@ function rankInLine(reading: Reading): { reading: Reading; stream: string | unde
 function read(segment: string, at: StreamState): Reading | undefined {
   const header = findBlockHeader(segment);
   if (header) return { kind: 'block', header };
+  const epochHeader = EPOCH_HEADER.exec(segment);
+  if (epochHeader) return { kind: 'epoch-header', epoch: Number(epochHeader[1]) };
   const dict = readDict(segment);
   if (dict) {
     // `epoch 3: {'accuracy': 0.8}`: a dict after a step or epoch is that step's.
