@@ -47,6 +47,8 @@ export function loggingCaveats(context: Context): string[] {
     );
   } else if (writer === 'mmengine') {
     caveats.push(`MMEngine logs every ${n} iterations (the LoggerHook's interval): the iterations between are not in this log.`);
+  } else if (writer === 'torchtitan') {
+    caveats.push(`torchtitan logs every ${n} steps ([metrics] log_freq, 10 by default): the steps between are not in this log. Set --metrics.log_freq 1 to see every step.`);
   } else if (writer === 'nanogpt') {
     caveats.push(`nanoGPT prints every ${n} iterations (log_interval): spikes on the iterations between are not in this log.`);
   } else {

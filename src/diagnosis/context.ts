@@ -83,7 +83,7 @@ function thresholdAdvice(view: RunView, exploding: Exploding & { steps: Set<numb
 }
 
 /** Tools that clip the global norm at 1.0 unless told otherwise. */
-const DEFAULT_CLIP: Partial<Record<Writer, number>> = { 'hf-trainer': 1, megatron: 1, nanogpt: 1, 'llm.c': 1 };
+const DEFAULT_CLIP: Partial<Record<Writer, number>> = { 'hf-trainer': 1, megatron: 1, torchtitan: 1, nanogpt: 1, 'llm.c': 1 };
 
 function clippingOf(view: RunView, writer: Writer): Clipping {
   const clipValue = seriesWithRole(view.run, 'clipValue');

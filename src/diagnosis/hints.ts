@@ -25,6 +25,8 @@ function clipLine(writer: Writer, tau: string): string {
       return `pass --clip-norm ${tau} to fairseq-train (optimization.clip_norm in a Hydra config; 0 turns clipping off)`;
     case 'mmengine':
       return `add clip_grad=dict(max_norm=${tau}, norm_type=2) to optim_wrapper in the config (optim_wrapper = dict(optimizer=..., clip_grad=dict(max_norm=${tau}, norm_type=2)))`;
+    case 'torchtitan':
+      return `set max_norm = ${tau} under [training] in the job's TOML (or pass --training.max_norm ${tau})`;
     case 'nanogpt':
       return `set grad_clip = ${tau} in the config (0.0 turns clipping off)`;
     case 'llm.c':
@@ -45,6 +47,7 @@ export function clipName(writer: Writer): string {
     deepspeed: 'gradient_clipping',
     fairseq: '--clip-norm',
     mmengine: "clip_grad's max_norm",
+    torchtitan: 'training.max_norm',
     nanogpt: 'grad_clip',
     'llm.c': 'grad_clip',
     pytorch: 'max_norm',
@@ -75,6 +78,7 @@ const LR_SETTING: Partial<Record<Writer, string>> = {
   deepspeed: 'the optimizer\'s "lr" in the DeepSpeed config',
   fairseq: '--lr',
   mmengine: "the optimizer's lr in optim_wrapper",
+  torchtitan: 'lr under [optimizer] (--optimizer.lr)',
   nanogpt: 'learning_rate in the config',
 };
 
@@ -91,6 +95,7 @@ const LOG_GRADIENTS: Record<Writer, string> = {
   deepspeed: `under ZeRO each parameter's full gradient is deepspeed.utils.safe_get_full_grad(param) after backward; or ${RUN_WITH_LOGGING}`,
   fairseq: RUN_WITH_LOGGING,
   mmengine: RUN_WITH_LOGGING,
+  torchtitan: "torchtitan logs only the total; in train.py's train_step, before dist_utils.clip_grad_norm_, log p.grad.full_tensor().norm() for each of model.named_parameters() (FSDP shards them)",
   nanogpt: RUN_WITH_LOGGING,
   'llm.c': 'print the norm of each parameter tensor\'s gradient next to the global one train_gpt2 computes for grad_clip',
   pytorch: 'GradLens: Insert Gradient Logger adds the logger to the loop, or gradlens run -- python train.py … logs them without changing the script',
@@ -103,6 +108,7 @@ const WARMUP_SETTING: Partial<Record<Writer, string>> = {
   deepspeed: ' (the WarmupLR scheduler\'s warmup_num_steps in the DeepSpeed config)',
   fairseq: ' (--warmup-updates, with --lr-scheduler inverse_sqrt or polynomial_decay)',
   mmengine: " (a LinearLR with by_epoch=False first in param_scheduler, e.g. dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=500))",
+  torchtitan: ' (warmup_steps under [lr_scheduler], --lr_scheduler.warmup_steps)',
   nanogpt: ' (warmup_iters in the config)',
   keras: ' (a keras.optimizers.schedules.LearningRateSchedule that ramps up)',
   optax: ' (optax.warmup_cosine_decay_schedule)',

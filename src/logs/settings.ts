@@ -6,7 +6,7 @@
 import type { Run } from './run';
 
 /** The tools whose advice differs; `pytorch` is a hand-written loop (and anything not recognised). */
-export const WRITERS = ['hf-trainer', 'lightning', 'keras', 'megatron', 'deepspeed', 'fairseq', 'mmengine', 'llm.c', 'nanogpt', 'optax', 'pytorch'] as const;
+export const WRITERS = ['hf-trainer', 'lightning', 'keras', 'megatron', 'deepspeed', 'fairseq', 'mmengine', 'torchtitan', 'llm.c', 'nanogpt', 'optax', 'pytorch'] as const;
 export type Writer = (typeof WRITERS)[number];
 
 export interface RunSettings {

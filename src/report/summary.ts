@@ -12,6 +12,7 @@ export const WRITER_NAMES: Record<Writer, string> = {
   deepspeed: 'DeepSpeed',
   fairseq: 'fairseq',
   mmengine: 'MMEngine (OpenMMLab)',
+  torchtitan: 'torchtitan',
   'llm.c': 'llm.c',
   nanogpt: 'nanoGPT',
   optax: 'JAX/optax',

@@ -117,6 +117,19 @@ describe('diagnosis that fits the run', () => {
     assert.match(of(clipped, 'explosion')[0].hints.find((h) => h.id === 'lower-clip-threshold')!.text, /^Lower clip_grad's max_norm in optim_wrapper from 35 to about 0\.\d+/);
   });
 
+  it("knows torchtitan's default clip of 1.0 and speaks its TOML", () => {
+    const norms = noisy(120, 0.5);
+    for (let i = 80; i < 95; i++) norms[i] = 100 * (i - 78);
+    const run = { ...runOf({ loss: falling(120), grad_norm: norms }, { format: 'text', every: 10, first: 10 }), writtenBy: 'torchtitan' as const };
+    const d = diagnose(run);
+    assert.equal(d.setup.writer, 'torchtitan');
+    assert.deepEqual(d.setup.clipping, { on: true, mode: 'norm', threshold: 1, source: 'default' });
+    const explosion = of(d, 'explosion')[0];
+    assert.match(explosion.message, /Norm clipping at 1 \(training\.max_norm, the default\)/);
+    assert.match(explosion.hints.find((h) => h.id === 'lower-lr')!.text, /^Lower lr under \[optimizer\] \(--optimizer\.lr\)/);
+    assert.match(d.setup.caveats[0], /^torchtitan logs every 10 steps \(\[metrics\] log_freq, 10 by default\)/);
+  });
+
   it("tells each tool's user how to log per-parameter norms when the log has only the total", () => {
     const norms = noisy(120, 0.5);
     for (let i = 80; i < 95; i++) norms[i] = 100 * (i - 78);

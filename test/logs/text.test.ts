@@ -232,6 +232,15 @@ describe('plain-text log reader', () => {
       assert.equal(read(lines('step 12/100 - loss: 0.5000')).writtenBy, undefined);
     });
 
+    it("reads torchtitan's coloured metrics lines per rank and says torchtitan wrote them", () => {
+      const line = (rank: number, step: number, norm: number) =>
+        `[rank${rank}]:[titan] 2025-01-01 10:00:00,000 - root - INFO - \x1b[31mstep: ${step}  \x1b[32mloss: 9.8000  \x1b[38;2;180;60;0mgrad_norm: ${norm}  \x1b[38;2;54;234;195mmemory: 20.10GiB(25.40%)  \x1b[34mtps: 1,234  \x1b[36mtflops: 56.10  \x1b[35mmfu: 18.00%\x1b[39m`;
+      const runs = readRuns(lines(line(0, 10, 1.25), line(1, 10, 1.25), line(0, 20, 80.5)));
+      const rank0 = stream(runs, 'rank 0');
+      assert.deepEqual(series(rank0, 'grad_norm'), { steps: [10, 20], values: [1.25, 80.5] });
+      assert.deepEqual(runs.map((r) => r.writtenBy), ['torchtitan', 'torchtitan']);
+    });
+
     it("reads fairseq's train_inner lines, simple and json: the update count is the step", () => {
       const simple = read(
         lines(

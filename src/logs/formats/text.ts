@@ -36,6 +36,8 @@ const LABEL_PREFIX = /^\s*(\d{1,6}): /;
  */
 const OVERFLOW = /\boverflow\b/i;
 const OVERFLOW_OUTCOME = /\bskip|loss[ _]scale|ignoring grad/i;
+/** torchtitan's logger starts every line with `[titan]` (after torchrun's `[rank0]:`). */
+const TORCHTITAN_PREFIX = '[titan] ';
 /** Megatron-LM counts the skipped iterations of each logging interval in its iteration line. */
 const MEGATRON_SKIPS = 'number of skipped iterations';
 
@@ -243,6 +245,7 @@ export const readTextLog: ReaderFactory = (sink: LogSink, file: string): LogRead
       const reading = read(segment, state(stream));
       if (!reading) continue;
       const rank = stream === undefined ? rankInLine(reading) : undefined;
+      if (reading.kind === 'step' && segment.startsWith(TORCHTITAN_PREFIX)) sink.writtenBy?.('torchtitan', rank?.stream ?? stream);
       if (rank) apply(rank.reading, rank.stream, segment.trim());
       else apply(reading, stream, segment.trim());
     }
