@@ -30,7 +30,7 @@ import { createModel } from '../src/engine/models';
 import { lossOf } from '../src/engine/ops/loss';
 import { Random } from '../src/engine/random';
 import { Tensor } from '../src/engine/tensor';
-import { chooseGemm, DEFAULT_CONFIG, Trainer, type TrainConfig } from '../src/engine/trainer';
+import { chooseGemm, chooseTranscendentals, DEFAULT_CONFIG, Trainer, type TrainConfig } from '../src/engine/trainer';
 
 type ModelName = 'rnn' | 'lstm' | 'gru';
 
@@ -121,7 +121,7 @@ function forwardBackward(c: Case): Timed {
   const rng = new Random(0);
   const model = createModel('float32', { kind: c.model, inputSize: INPUT, hiddenSize: c.hidden, numLayers: 1, outputSize: 1, output: 'last' }, rng);
   const params = model.parameters().map(([, t]) => t);
-  const g = new Graph('float32', chooseGemm('float32'));
+  const g = new Graph('float32', chooseGemm('float32'), chooseTranscendentals());
   const input = Tensor.zeros('float32', [BATCH, SEQ_LEN, INPUT], false, 'input');
   const target = Tensor.zeros('float32', [BATCH, 1], false, 'target');
   for (let i = 0; i < input.size; i++) input.data[i] = rng.normal();

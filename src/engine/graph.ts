@@ -1,4 +1,5 @@
 import { gemmPlain, type Gemm } from './kernels/gemm';
+import { createPlainTranscendentals, type Transcendentals } from './kernels/transcendentals';
 import { Tensor, type DType } from './tensor';
 
 /** One recorded operation: its forward recomputes the output from the inputs, its backward adds into their gradients. */
@@ -22,6 +23,7 @@ export class Graph {
   constructor(
     readonly dtype: DType,
     readonly gemm: Gemm = gemmPlain,
+    readonly transcendentals: Transcendentals = createPlainTranscendentals(),
   ) {}
 
   /** A new tensor owned by this graph; its gradient is reset before every backward pass. */

@@ -1,7 +1,9 @@
 import { clipGradNorm, clipGradValue, gradientNorms } from './clip';
 import { Graph } from './graph';
 import { gemmPlain, type Gemm } from './kernels/gemm';
+import { createPlainTranscendentals, type Transcendentals } from './kernels/transcendentals';
 import { createWasmGemm, wasmSimdAvailable } from './kernels/wasm-gemm';
+import { createWasmTranscendentals, wasmTranscendentalsAvailable } from './kernels/wasm-transcendentals';
 import { spectralReading } from './instruments';
 import type { InitName } from './init';
 import { createModel, type Model, type ModelSpec } from './models';
@@ -53,6 +55,8 @@ export interface TrainConfig {
   instrumentEvery: number;
   /** Matrix kernel: WebAssembly SIMD for float32 when the runtime has it, else plain TypeScript. */
   kernel?: 'auto' | 'plain';
+  /** Sigmoid and tanh: WebAssembly SIMD when the runtime has it, else Math.exp and Math.tanh; the same bits either way. */
+  transcendentals?: 'auto' | 'plain';
 }
 
 export const DEFAULT_CONFIG: TrainConfig = {
@@ -62,6 +66,10 @@ export const DEFAULT_CONFIG: TrainConfig = {
 
 export function chooseGemm(dtype: DType, kernel: TrainConfig['kernel'] = 'auto'): Gemm {
   return dtype === 'float32' && kernel === 'auto' && wasmSimdAvailable() ? createWasmGemm() : gemmPlain;
+}
+
+export function chooseTranscendentals(kernel: TrainConfig['transcendentals'] = 'auto'): Transcendentals {
+  return kernel === 'auto' && wasmTranscendentalsAvailable() ? createWasmTranscendentals() : createPlainTranscendentals();
 }
 
 /**
@@ -110,7 +118,7 @@ export class Trainer {
     this.gradNorms = new Float64Array(this.params.length);
     this.optimizer = createOptimizer(config.optimizer, named, { lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay });
 
-    this.graph = new Graph(dtype, chooseGemm(dtype, config.kernel));
+    this.graph = new Graph(dtype, chooseGemm(dtype, config.kernel), chooseTranscendentals(config.transcendentals));
     const inputShape = config.model === 'mlp' ? [config.batch, config.seqLen * task.inputSize] : task.inputShape;
     this.input = Tensor.zeros(dtype, inputShape, false, 'input');
     this.target = Tensor.zeros(dtype, task.targetShape, false, 'target');

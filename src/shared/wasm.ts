@@ -1,8 +1,9 @@
 /**
  * Hand-written WebAssembly without a toolchain: a minimal binary emitter for
- * the few opcodes GradLens's kernels need (the engine's SIMD matrix product,
- * the TensorBoard reader's CRC-32C), and the part of the JS WebAssembly API
- * they use. Modules are assembled at load time, a few hundred bytes each.
+ * the few opcodes GradLens's kernels need (the engine's SIMD matrix product
+ * and its sigmoid and tanh, the TensorBoard reader's CRC-32C), and the part of
+ * the JS WebAssembly API they use. Modules are assembled at load time, a few
+ * hundred bytes to a few KB each.
  */
 
 // The part of the JS WebAssembly API used here: neither lib ES2022 nor
@@ -70,6 +71,11 @@ function signedLeb(value: number): number[] {
   }
 }
 
+/** The 8 little-endian bytes of a double (a lane of a v128 constant). */
+function float64Bytes(value: number): number[] {
+  return Array.from(new Uint8Array(new Float64Array([value]).buffer));
+}
+
 /** A length-prefixed vector of already encoded items. */
 function vector(items: number[][]): number[] {
   return [...unsignedLeb(items.length), ...items.flat()];
@@ -86,6 +92,8 @@ function section(id: number, content: number[]): number[] {
 /** One function: i32 parameters, no result or one i32 (the value the code leaves), locals allocated as the code needs them. */
 export class FunctionBuilder {
   private readonly code: number[] = [];
+  private readonly prologue: number[] = [];
+  private readonly constants = new Map<string, number>();
   private readonly localTypes: ValueType[] = [];
   /** Local indices of the parameters. */
   readonly params: number[];
@@ -97,6 +105,22 @@ export class FunctionBuilder {
   local(type: ValueType): number {
     this.localTypes.push(type);
     return this.params.length + this.localTypes.length - 1;
+  }
+
+  /**
+   * One local per distinct v128 constant, set once before the function's
+   * code: V8 rebuilds a v128.const at every use, which inside a loop costs
+   * more than reading a local.
+   */
+  private constantLocal(bytes: number[]): number {
+    const key = bytes.join(',');
+    let index = this.constants.get(key);
+    if (index === undefined) {
+      index = this.local(V128);
+      this.constants.set(key, index);
+      this.prologue.push(0xfd, ...unsignedLeb(0x0c), ...bytes, 0x21, ...unsignedLeb(index));
+    }
+    return index;
   }
 
   private emit(...bytes: number[]): this {
@@ -155,6 +179,41 @@ export class FunctionBuilder {
   }
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Mul(): this { return this.simd(0xe6); }
+  /** A v128 local holding two equal f64 lanes, set at the function's start (see constantLocal). */
+  f64x2Constant(value: number): number {
+    return this.constantLocal([...float64Bytes(value), ...float64Bytes(value)]);
+  }
+  /** A v128 local holding two equal i64 lanes, set at the function's start (see constantLocal). */
+  i64x2Constant(value: bigint): number {
+    return this.constantLocal(Array.from(new Uint8Array(new BigInt64Array([value, value]).buffer)));
+  }
+  v128And(): this { return this.simd(0x4e); }
+  v128Or(): this { return this.simd(0x50); }
+  /** Pushes 1 if any bit of the v128 is set, else 0. */
+  v128AnyTrue(): this { return this.simd(0x53); }
+  /** Pops mask, b, a; pushes the bits of a where mask is set and of b elsewhere (a lane-wise select when mask lanes are all ones or zeros). */
+  v128Bitselect(): this { return this.simd(0x52); }
+  i32x4TruncSatF64x2SZero(): this { return this.simd(0xfc); }
+  i64x2ExtendLowI32x4S(): this { return this.simd(0xc7); }
+  i64x2Shl(): this { return this.simd(0xcb); }
+  i64x2Add(): this { return this.simd(0xce); }
+  i64x2Sub(): this { return this.simd(0xd1); }
+  i64x2Eq(): this { return this.simd(0xd6); }
+  i64x2LtS(): this { return this.simd(0xd8); }
+  i64x2GtS(): this { return this.simd(0xd9); }
+  i64x2LeS(): this { return this.simd(0xda); }
+  i64x2GeS(): this { return this.simd(0xdb); }
+  f64x2Eq(): this { return this.simd(0x47); }
+  f64x2Ne(): this { return this.simd(0x48); }
+  f64x2Lt(): this { return this.simd(0x49); }
+  f64x2Gt(): this { return this.simd(0x4a); }
+  f64x2Trunc(): this { return this.simd(0x7a); }
+  f64x2Abs(): this { return this.simd(0xec); }
+  f64x2Neg(): this { return this.simd(0xed); }
+  f64x2Add(): this { return this.simd(0xf0); }
+  f64x2Sub(): this { return this.simd(0xf1); }
+  f64x2Mul(): this { return this.simd(0xf2); }
+  f64x2Div(): this { return this.simd(0xf3); }
 
   increment(index: number, step: number): this {
     return this.get(index).i32Const(step).i32Add().set(index);
@@ -171,7 +230,7 @@ export class FunctionBuilder {
   }
 
   encode(): number[] {
-    const body = [...vector(this.localTypes.map((type) => [1, type])), ...this.code, 0x0b];
+    const body = [...vector(this.localTypes.map((type) => [1, type])), ...this.prologue, ...this.code, 0x0b];
     return [...unsignedLeb(body.length), ...body];
   }
 }

@@ -50,6 +50,7 @@ const TRAIN_CONFIG_FIELDS = {
   stopAboveNorm: optional(finite),
   instrumentEvery: finite,
   kernel: optional(literal('auto', 'plain')),
+  transcendentals: optional(literal('auto', 'plain')),
 };
 export const trainConfigSchema = object(TRAIN_CONFIG_FIELDS);
 

@@ -1,21 +1,18 @@
 import type { Graph } from '../graph';
+import { applyInPlace, type Transcendentals } from '../kernels/transcendentals';
 import { expectShape, type FloatArray, Tensor } from '../tensor';
 
 export type Activation = 'tanh' | 'relu' | 'sigmoid' | 'identity';
 
-export const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
-
-/** Applies an activation in place; also used by the recurrent cells. */
-export function activate(kind: Activation, v: FloatArray, from: number, to: number): void {
+/** Applies an activation in place (tanh and sigmoid with the graph's kernel); also used by the recurrent cells. */
+export function activate(kind: Activation, v: FloatArray, from: number, to: number, transcendentals: Transcendentals): void {
   switch (kind) {
     case 'tanh':
-      for (let i = from; i < to; i++) v[i] = Math.tanh(v[i]);
+    case 'sigmoid':
+      applyInPlace(transcendentals, kind, v, from, to);
       return;
     case 'relu':
       for (let i = from; i < to; i++) if (!(v[i] > 0) && v[i] === v[i]) v[i] = 0; // NaN stays NaN, as in PyTorch
-      return;
-    case 'sigmoid':
-      for (let i = from; i < to; i++) v[i] = sigmoid(v[i]);
       return;
     case 'identity':
       return;
@@ -42,7 +39,7 @@ export function activation(g: Graph, kind: Activation, x: Tensor): Tensor {
     op: kind,
     forward() {
       y.data.set(x.data);
-      activate(kind, y.data, 0, y.size);
+      activate(kind, y.data, 0, y.size, g.transcendentals);
     },
     backward() {
       const dx = x.grad;

@@ -1,6 +1,6 @@
 import type { Graph } from '../graph';
 import { expectShape, Tensor } from '../tensor';
-import { sigmoid } from './elementwise';
+import { sigmoid } from '../kernels/transcendentals';
 
 export type LossKind = 'mse' | 'bce_with_logits' | 'cross_entropy';
 

@@ -1,6 +1,6 @@
 import type { Graph } from '../graph';
 import { expectShape, type FloatArray, Tensor } from '../tensor';
-import { activate, derivativeFromOutput, sigmoid } from './elementwise';
+import { activate, derivativeFromOutput } from './elementwise';
 import { addColumnSums, addRowVector } from './linear';
 
 /**
@@ -87,7 +87,17 @@ export function recurrent(g: Graph, kind: CellKind, x: Tensor, w: RecurrentWeigh
   const biasIh = w.biasIh?.data ?? null;
   const biasHh = w.biasHh?.data ?? null;
 
+  /**
+   * LSTM and GRU rows go through the kernel's float64 scratch [G·H + H]: the
+   * gate pre-activations, activated in place a run at a time, then the LSTM's
+   * cell state for its tanh. Values stay float64 there: a float32 model rounds
+   * only what it stores, as when each value was computed on its own.
+   */
+  const transcendentals = g.transcendentals;
+  const apply = (kind: 'sigmoid' | 'tanh', from: number, to: number): void => transcendentals.applyToScratch(kind, from, to);
+
   function stepForward(t: number): void {
+    const gates = transcendentals.scratch(GH + H);
     for (let b = 0; b < B; b++) {
       const gOff = (b * T + t) * GH;
       const hOff = (b * T + t) * H;
@@ -99,30 +109,39 @@ export function recurrent(g: Graph, kind: CellKind, x: Tensor, w: RecurrentWeigh
         case 'rnn_relu':
         case 'rnn_linear':
           for (let j = 0; j < H; j++) y.data[hOff + j] = xg[gOff + j] + hg[gOff + j];
-          activate(rnnActivation, y.data, hOff, hOff + H);
+          activate(rnnActivation, y.data, hOff, hOff + H, transcendentals);
           break;
         case 'lstm': {
+          // gates = [i f g o | cell]
           const cPrev = previousStates(c!, c0, t);
           const cp = previousOffset(c0, t, b);
+          for (let j = 0; j < GH; j++) gates[j] = xg[gOff + j] + hg[gOff + j];
+          apply('sigmoid', 0, 2 * H);
+          apply('tanh', 2 * H, 3 * H);
+          apply('sigmoid', 3 * H, GH);
           for (let j = 0; j < H; j++) {
-            const i = (act[gOff + j] = sigmoid(xg[gOff + j] + hg[gOff + j]));
-            const f = (act[gOff + H + j] = sigmoid(xg[gOff + H + j] + hg[gOff + H + j]));
-            const gg = (act[gOff + 2 * H + j] = Math.tanh(xg[gOff + 2 * H + j] + hg[gOff + 2 * H + j]));
-            const o = (act[gOff + 3 * H + j] = sigmoid(xg[gOff + 3 * H + j] + hg[gOff + 3 * H + j]));
-            const cell = (c![hOff + j] = f * cPrev[cp + j] + i * gg);
-            const tanhC = (tc![hOff + j] = Math.tanh(cell));
-            y.data[hOff + j] = o * tanhC;
+            const i = (act[gOff + j] = gates[j]);
+            const f = (act[gOff + H + j] = gates[H + j]);
+            const gg = (act[gOff + 2 * H + j] = gates[2 * H + j]);
+            act[gOff + 3 * H + j] = gates[3 * H + j];
+            gates[GH + j] = c![hOff + j] = f * cPrev[cp + j] + i * gg;
           }
+          apply('tanh', GH, GH + H);
+          for (let j = 0; j < H; j++) y.data[hOff + j] = gates[3 * H + j] * (tc![hOff + j] = gates[GH + j]);
           break;
         }
         case 'gru': {
+          // gates = [r z n]
           const hPrev = previousStates(y.data, h0, t);
           const hp = previousOffset(h0, t, b);
+          for (let j = 0; j < 2 * H; j++) gates[j] = xg[gOff + j] + hg[gOff + j];
+          apply('sigmoid', 0, 2 * H);
+          for (let j = 0; j < H; j++) gates[2 * H + j] = xg[gOff + 2 * H + j] + (act[gOff + j] = gates[j]) * hg[gOff + 2 * H + j];
+          apply('tanh', 2 * H, GH);
           for (let j = 0; j < H; j++) {
-            const r = (act[gOff + j] = sigmoid(xg[gOff + j] + hg[gOff + j]));
-            const z = (act[gOff + H + j] = sigmoid(xg[gOff + H + j] + hg[gOff + H + j]));
-            const nn = (act[gOff + 2 * H + j] = Math.tanh(xg[gOff + 2 * H + j] + r * hg[gOff + 2 * H + j]));
-            y.data[hOff + j] = (1 - z) * nn + z * hPrev[hp + j];
+            const update = (act[gOff + H + j] = gates[H + j]);
+            const nn = (act[gOff + 2 * H + j] = gates[2 * H + j]);
+            y.data[hOff + j] = (1 - update) * nn + update * hPrev[hp + j];
           }
           break;
         }
