@@ -345,21 +345,21 @@ describe('dashboard webview (headless Chromium)', function () {
   it('re-colours the charts when the theme changes, and draws borders in high contrast', async () => {
     await showRuns(view, [lstm]);
     const { dark, light } = THEME_VARIABLES;
-    await view.drawnAfter(() => view.setTheme('light'));
+    await view.redrawnInTheme('light');
     const lit = await view.canvasPixels(NORM_CANVAS, [light['--vscode-charts-blue'], dark['--vscode-editor-background']], 8);
     assert.deepEqual(lit.background, [255, 255, 255]);
     assert.ok(lit.near[0] > 500, `the norm is now light theme's charts.blue (${lit.near[0]} pixels)`);
     assert.equal(lit.near[1], 0, 'nothing of the dark background is left');
     await view.screenshot('dashboard-light');
 
-    await view.drawnAfter(() => view.setTheme('high-contrast'));
+    await view.redrawnInTheme('high-contrast');
     const border = THEME_VARIABLES['high-contrast']['--vscode-contrastBorder'];
     const contrast = await view.canvasPixels(NORM_CANVAS, [border], 8);
     assert.deepEqual(contrast.background, [0, 0, 0]);
     assert.ok(contrast.near[0] > 1000, `the plot has a contrastBorder frame (${contrast.near[0]} pixels)`);
     assert.equal(await view.call('computedStyle', '.section-timeline', 'border-top-color'), 'rgb(111, 195, 223)');
     await view.screenshot('dashboard-high-contrast');
-    await view.drawnAfter(() => view.setTheme('dark'));
+    await view.redrawnInTheme('dark');
   });
 
   it('drops messages that do not match the protocol, and keeps showing what it showed', async () => {

@@ -9,7 +9,7 @@
  *   await view.canvasPixels('.chart-norm canvas', ['#3794ff']) // pixels read back from a canvas
  *   await view.call('tableText', 'table tbody tr')             // any helper of harness-page.js, the browser side
  *   (await view.posted())                                      // what the page posted, decoded
- *   await view.setTheme('light' | 'dark' | 'high-contrast');   // body class + the --vscode-* variables VS Code sets
+ *   await view.redrawnInTheme('light' | 'dark' | 'high-contrast');   // body class + the --vscode-* variables VS Code sets, then a frame drawn in it
  *   await view.screenshot('dashboard-dark');                   // test-results/screenshots/dashboard-dark.png
  *   const restored = await view.reload();                      // a new page given the state the old one saved
  *   await harness.close();
@@ -201,7 +201,7 @@ interface PixelCount {
 interface PageHarness {
   record: { posted: string[]; state?: unknown; alerts: string[] };
   installVsCodeApi(): void;
-  applyTheme(bodyClass: string, variables: Record<string, string>): void;
+  applyTheme(bodyClass: string, variables: Record<string, string>): number;
   canvasPixels(selector: string, colors: string[], tolerance: number, rows?: number): PixelCount;
   canvasImages(selector: string): string[];
   tableText(selector: string): string[][];
@@ -329,8 +329,18 @@ export class WebviewPage {
     return this.call('canvasPixels', selector, colors, tolerance, rows);
   }
 
-  async setTheme(kind: ThemeKind): Promise<void> {
-    await this.call('applyTheme', BODY_CLASS[kind], THEME_VARIABLES[kind]);
+  /** Sets the theme; returns when it was set, in the page's performance.now(). */
+  setTheme(kind: ThemeKind): Promise<number> {
+    return this.call('applyTheme', BODY_CLASS[kind], THEME_VARIABLES[kind]);
+  }
+
+  /**
+   * Sets the theme and waits for a frame that began after it was set: a frame
+   * already asked for before (a run just shown) may begin after the call does,
+   * and it is drawn in the old theme when it begins before the theme changes.
+   */
+  async redrawnInTheme(kind: ThemeKind): Promise<void> {
+    await this.waitForEntry(FRAME_MEASURE, await this.setTheme(kind));
   }
 
   /** A PNG of the whole page (or, with `fullPage: false`, of the viewport) in test-results/screenshots/; returns its path. */

@@ -130,13 +130,13 @@ describe('playground webview (Chromium)', () => {
     const view = await harness.open('playground');
     await serve(view, 0);
     const dark = await canvases(view);
-    await view.drawnAfter(() => view.setTheme('light'));
+    await view.redrawnInTheme('light');
     const light = await canvases(view);
     dark.forEach((image, i) => assert.notEqual(light[i], image, `canvas ${i} re-coloured`));
     for (const chart of ['.profile-chart', '.surface-map', '.clip-plane']) {
       assert.deepEqual((await view.canvasPixels(`${chart} canvas`)).background, [255, 255, 255], `${chart}: the light theme’s editor background`);
     }
-    await view.drawnAfter(() => view.setTheme('high-contrast'));
+    await view.redrawnInTheme('high-contrast');
     await view.screenshot('playground-high-contrast');
     await view.close();
   });
