@@ -76,6 +76,11 @@ function float64Bytes(value: number): number[] {
   return Array.from(new Uint8Array(new Float64Array([value]).buffer));
 }
 
+/** The bytes of one SIMD instruction (0xfd prefix), and of a local.set, for the body and the prologue alike. */
+const simdInstruction = (opcode: number, ...immediates: number[]): number[] => [0xfd, ...unsignedLeb(opcode), ...immediates];
+const localSet = (index: number): number[] => [0x21, ...unsignedLeb(index)];
+const V128_CONST = 0x0c;
+
 /** A length-prefixed vector of already encoded items. */
 function vector(items: number[][]): number[] {
   return [...unsignedLeb(items.length), ...items.flat()];
@@ -118,7 +123,7 @@ export class FunctionBuilder {
     if (index === undefined) {
       index = this.local(V128);
       this.constants.set(key, index);
-      this.prologue.push(0xfd, ...unsignedLeb(0x0c), ...bytes, 0x21, ...unsignedLeb(index));
+      this.prologue.push(...simdInstruction(V128_CONST, ...bytes), ...localSet(index));
     }
     return index;
   }
@@ -129,11 +134,11 @@ export class FunctionBuilder {
   }
 
   private simd(opcode: number, ...immediates: number[]): this {
-    return this.emit(0xfd, ...unsignedLeb(opcode), ...immediates);
+    return this.emit(...simdInstruction(opcode, ...immediates));
   }
 
   get(index: number): this { return this.emit(0x20, ...unsignedLeb(index)); }
-  set(index: number): this { return this.emit(0x21, ...unsignedLeb(index)); }
+  set(index: number): this { return this.emit(...localSet(index)); }
   tee(index: number): this { return this.emit(0x22, ...unsignedLeb(index)); }
   i32Const(value: number): this { return this.emit(0x41, ...signedLeb(value)); }
   i32Add(): this { return this.emit(0x6a); }
@@ -172,7 +177,7 @@ export class FunctionBuilder {
   v128Load(offset: number): this { return this.simd(0x00, 4, ...unsignedLeb(offset)); }
   v128Store(offset: number): this { return this.simd(0x0b, 4, ...unsignedLeb(offset)); }
   v128Load32Splat(offset: number): this { return this.simd(0x09, 2, ...unsignedLeb(offset)); }
-  v128Zero(): this { return this.simd(0x0c, ...new Array<number>(16).fill(0)); }
+  v128Zero(): this { return this.simd(V128_CONST, ...new Array<number>(16).fill(0)); }
   /** Picks four f32 lanes out of (a, b): lanes 0..3 are a's, 4..7 are b's. */
   f32x4Shuffle(lanes: [number, number, number, number]): this {
     return this.simd(0x0d, ...lanes.flatMap((lane) => [0, 1, 2, 3].map((byte) => lane * 4 + byte)));
