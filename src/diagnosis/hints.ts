@@ -98,7 +98,7 @@ const LOG_GRADIENTS: Record<Writer, string> = {
   torchtitan: "torchtitan logs only the total; in train.py's train_step, before dist_utils.clip_grad_norm_, log p.grad.full_tensor().norm() for each of model.named_parameters() (FSDP shards them)",
   nanogpt: RUN_WITH_LOGGING,
   'llm.c': 'print the norm of each parameter tensor\'s gradient next to the global one train_gpt2 computes for grad_clip',
-  pytorch: 'GradLens: Insert Gradient Logger adds the logger to the loop, or gradlens run -- python train.py … logs them without changing the script',
+  pytorch: `GradLens: Insert Gradient Logger adds the logger to the loop, or ${RUN_WITH_LOGGING}`,
 };
 
 /** How each tool warms the learning rate up. */

@@ -11,6 +11,7 @@
  */
 import { lineReader } from '../lines';
 import type { LogReader, LogSink, ReaderFactory } from '../sink';
+import type { Writer } from '../settings';
 import { trainerEntryPrefix } from './hf-trainer-state';
 import { EPOCH_HEADER, findBlockHeader, findStep, type BlockHeader, type StepMark } from './text-steps';
 import { readBlockLine, readDict, readPairs, type Pair } from './text-values';
@@ -174,7 +175,6 @@ export const readTextLog: ReaderFactory = (sink: LogSink, file: string): LogRead
           return;
         }
         if (mark.kind !== 'epoch') at.counted = true;
-        if (mark.kind === 'bar' && mark.keras) sink.writtenBy?.('keras', stream);
         emitStep(stepOf(mark, at), reading.pairs, stream, at, text, reading.overflow);
         return;
       }
@@ -245,7 +245,8 @@ export const readTextLog: ReaderFactory = (sink: LogSink, file: string): LogRead
       const reading = read(segment, state(stream));
       if (!reading) continue;
       const rank = stream === undefined ? rankInLine(reading) : undefined;
-      if (reading.kind === 'step' && segment.startsWith(TORCHTITAN_PREFIX)) sink.writtenBy?.('torchtitan', rank?.stream ?? stream);
+      const writer = writerOfLine(segment, reading);
+      if (writer) sink.writtenBy?.(writer, rank?.stream ?? stream);
       if (rank) apply(rank.reading, rank.stream, segment.trim());
       else apply(reading, stream, segment.trim());
     }
@@ -279,6 +280,13 @@ function rankInLine(reading: Reading): { reading: Reading; stream: string | unde
   const rank = reading.pairs.find(([key, value]) => key.length === 4 && key.toLowerCase() === 'rank' && Number.isInteger(value) && value >= 0);
   if (!rank) return undefined;
   return { reading: { ...reading, pairs: reading.pairs.filter((pair) => pair !== rank) }, stream: rank[1] === 0 ? undefined : `rank ${rank[1]}` };
+}
+
+/** The tool a step line's look names, where its keys alone do not: Keras's progress bar, torchtitan's `[titan]` prefix. */
+function writerOfLine(segment: string, reading: Reading): Writer | undefined {
+  if (reading.kind !== 'step') return undefined;
+  if (reading.mark.kind === 'bar' && reading.mark.keras) return 'keras';
+  return segment.startsWith(TORCHTITAN_PREFIX) ? 'torchtitan' : undefined;
 }
 
 /** What a segment says, read without changing any state (a rank label is decided by whether its line reads). */
