@@ -105,6 +105,11 @@ export class FdlibmEmitter {
     this.f.get(absBits).get(this.i64(threshold)).i64x2LtS();
   }
 
+  /** Pushes a lane mask: |x| (as classified) is at or above the threshold's bits. */
+  private absAtLeast(absBits: number, threshold: bigint): void {
+    this.f.get(absBits).get(this.i64(threshold)).i64x2GeS();
+  }
+
   /** out = mask ? value : out, lane-wise; `value` and `mask` push one v128 each. */
   private override(out: number, value: () => void, mask: () => void): void {
     value();
@@ -266,7 +271,8 @@ export class FdlibmEmitter {
   tanh(x: number, out: number): void {
     const f = this.f;
     this.classify(x, this.xAbsBits, this.xNegative);
-    f.get(this.xAbsBits).get(this.i64(ONE)).i64x2GeS().set(this.large);
+    this.absAtLeast(this.xAbsBits, ONE);
+    f.set(this.large);
     // |x| ≥ 1: 1 - 2/(expm1(2|x|) + 2); else -t/(t + 2) with t = expm1(-2|x|)
     f.get(this.f64(2)).get(x).f64x2Abs().f64x2Mul().get(this.f64(-2)).get(x).f64x2Abs().f64x2Mul().get(this.large).v128Bitselect().set(this.argument);
     this.expm1(this.argument, out);
@@ -275,15 +281,16 @@ export class FdlibmEmitter {
     this.override(out, () => f.get(out).f64x2Neg(), () => f.get(this.xNegative));
     // Lanes fdlibm treats apart, in a branch taken only when a lane needs it: |x| < 2^-28, |x| ≥ 22, ±∞, NaN.
     this.absBelow(this.xAbsBits, TWO_M28);
-    f.get(this.xAbsBits).get(this.i64(TWENTY_TWO)).i64x2GeS().v128Or().v128AnyTrue().if();
+    this.absAtLeast(this.xAbsBits, TWENTY_TWO);
+    f.v128Or().v128AnyTrue().if();
     // ±(1 - tiny)
-    this.override(out, () => f.get(this.f64(-1)).get(this.f64(1)).get(this.xNegative).v128Bitselect(), () => f.get(this.xAbsBits).get(this.i64(TWENTY_TWO)).i64x2GeS());
+    this.override(out, () => f.get(this.f64(-1)).get(this.f64(1)).get(this.xNegative).v128Bitselect(), () => this.absAtLeast(this.xAbsBits, TWENTY_TWO));
     this.override(out, () => f.get(x), () => this.absBelow(this.xAbsBits, TWO_M28));
     // tanh(±∞) = 1/x ± 1, tanh(NaN) = NaN
     this.override(
       out,
       () => f.get(this.f64(1)).get(x).f64x2Div().get(this.f64(-1)).get(this.f64(1)).get(this.xNegative).v128Bitselect().f64x2Add(),
-      () => f.get(this.xAbsBits).get(this.i64(NON_FINITE)).i64x2GeS(),
+      () => this.absAtLeast(this.xAbsBits, NON_FINITE),
     );
     f.end();
   }
